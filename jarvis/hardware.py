@@ -1,0 +1,213 @@
+"""What this machine has (CPU, RAM, NVIDIA GPUs via NVML) and where each model should run.
+
+:func:`probe` reads the machine; :func:`plan_placement` is a pure function from a described
+machine and the model table to a :class:`PlacementPlan`. No GPU, or no NVML, is a normal state.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+
+from jarvis.config import ModelSpec
+
+MiB = 1024 * 1024
+
+
+@dataclass(frozen=True)
+class GPUInfo:
+    """One NVIDIA GPU as NVML reports it."""
+
+    index: int
+    name: str
+    total_mb: int
+    free_mb: int
+    util_pct: int = 0
+
+    @property
+    def device(self) -> str:
+        """The device string backends use (``cuda:N``)."""
+        return f"cuda:{self.index}"
+
+    @property
+    def used_mb(self) -> int:
+        """VRAM in use, MiB."""
+        return self.total_mb - self.free_mb
+
+
+@dataclass(frozen=True)
+class Machine:
+    """CPU cores, RAM and GPUs; ``gpu_note`` says why there are none when there are none."""
+
+    cpu_cores: int
+    ram_total_mb: int
+    ram_free_mb: int
+    gpus: tuple[GPUInfo, ...] = ()
+    gpu_note: str = ""
+    cpu_percent: float = 0.0
+
+
+def _cpu_cores() -> int:
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # pragma: no cover - not Linux
+        return max(1, os.cpu_count() or 1)
+
+
+def probe_gpus() -> tuple[tuple[GPUInfo, ...], str]:
+    """Every NVIDIA GPU through NVML, or ``((), reason)`` when there is none or no NVML."""
+    try:
+        import pynvml
+    except ImportError:
+        return (), "nvidia-ml-py is not installed"
+    try:
+        pynvml.nvmlInit()
+    except Exception as exc:  # NVMLError_LibraryNotFound, DriverNotLoaded, ...
+        return (), f"no NVIDIA driver ({type(exc).__name__.removeprefix('NVMLError_')})"
+    gpus = []
+    try:
+        for i in range(pynvml.nvmlDeviceGetCount()):
+            h = pynvml.nvmlDeviceGetHandleByIndex(i)
+            name = pynvml.nvmlDeviceGetName(h)
+            mem = pynvml.nvmlDeviceGetMemoryInfo(h)
+            try:
+                util = int(pynvml.nvmlDeviceGetUtilizationRates(h).gpu)
+            except Exception:
+                util = 0
+            gpus.append(
+                GPUInfo(
+                    index=i,
+                    name=name.decode() if isinstance(name, bytes) else str(name),
+                    total_mb=int(mem.total // MiB),
+                    free_mb=int(mem.free // MiB),
+                    util_pct=util,
+                )
+            )
+    finally:
+        try:
+            pynvml.nvmlShutdown()
+        except Exception:
+            pass
+    return tuple(gpus), "" if gpus else "NVML found no GPU"
+
+
+def probe() -> Machine:
+    """Read this machine now."""
+    import psutil
+
+    vm = psutil.virtual_memory()
+    gpus, note = probe_gpus()
+    return Machine(
+        cpu_cores=_cpu_cores(),
+        ram_total_mb=int(vm.total // MiB),
+        ram_free_mb=int(vm.available // MiB),
+        gpus=gpus,
+        gpu_note=note,
+        cpu_percent=psutil.cpu_percent(interval=None),
+    )
+
+
+@dataclass(frozen=True)
+class Placement:
+    """Where one model or stage runs, and how."""
+
+    what: str
+    device: str
+    reason: str
+    n_threads: int = 1
+    n_ctx: int = 0
+    gpu_layers: int = 0
+    compute_type: str = ""
+
+
+@dataclass(frozen=True)
+class PlacementPlan:
+    """Placements by name: each local model, plus ``stt``, ``embeddings`` and ``tts``."""
+
+    placements: dict[str, Placement] = field(default_factory=dict)
+
+    def __getitem__(self, what: str) -> Placement:
+        return self.placements[what]
+
+    def get(self, what: str) -> Placement | None:
+        """The placement for ``what`` or None."""
+        return self.placements.get(what)
+
+    def rows(self) -> list[dict]:
+        """The plan as plain rows (for tables and JSON)."""
+        return [
+            {
+                "what": p.what,
+                "device": p.device,
+                "threads": p.n_threads,
+                "context": p.n_ctx or None,
+                "gpu_layers": p.gpu_layers,
+                "compute_type": p.compute_type or None,
+                "reason": p.reason,
+            }
+            for p in self.placements.values()
+        ]
+
+
+def _context_for(model: ModelSpec, ram_total_mb: int) -> int:
+    if ram_total_mb < 8 * 1024:
+        return min(model.context, 2048)
+    return model.context
+
+
+def plan_placement(
+    machine: Machine,
+    models: list[ModelSpec] | tuple[ModelSpec, ...],
+    default_model: str | None = None,
+    margin_mb: int = 512,
+) -> PlacementPlan:
+    """Decide which device each local model and each speech/memory stage uses.
+
+    Rules: the largest GPU takes the main LLM (the default model first, then the others while
+    they fit whole); when there are two or more GPUs the second largest takes speech to text and
+    embeddings; everything else runs on the CPU with threads sized to the machine. A model with an
+    explicit device keeps it. A model never goes to a GPU it would only partly fit.
+    """
+    threads = max(1, machine.cpu_cores)
+    by_size = sorted(machine.gpus, key=lambda g: g.total_mb, reverse=True)
+    main_gpu = by_size[0] if by_size else None
+    side_gpu = by_size[1] if len(by_size) > 1 else None
+    budget = {g.index: g.free_mb - margin_mb for g in by_size}
+    out: dict[str, Placement] = {}
+
+    local = [m for m in models if m.is_local]
+    local.sort(key=lambda m: (m.name != default_model, -m.memory_mb))
+    for m in local:
+        ctx = _context_for(m, machine.ram_total_mb)
+        if m.device != "auto":
+            on_gpu = m.device.startswith("cuda")
+            out[m.name] = Placement(
+                m.name, m.device, "set in config", threads, ctx, m.gpu_layers if on_gpu else 0
+            )
+            continue
+        target = None
+        for g in [main_gpu, side_gpu] if main_gpu else []:
+            if g is not None and m.memory_mb <= budget[g.index]:
+                target = g
+                break
+        if target is not None:
+            budget[target.index] -= m.memory_mb
+            role = "largest GPU" if target is main_gpu else "second GPU (largest is full)"
+            out[m.name] = Placement(
+                m.name, target.device, f"fits whole on the {role} ({target.name})", threads, ctx, -1
+            )
+        else:
+            why = "no GPU" if not by_size else f"does not fit whole in free VRAM ({m.memory_mb} MiB needed)"
+            out[m.name] = Placement(m.name, "cpu", f"{why}; CPU with {threads} threads", threads, ctx, 0)
+
+    speech_threads = max(1, threads // 2) if threads >= 4 else threads
+    if side_gpu is not None:
+        dev, ct = side_gpu.device, "float16"
+        reason = f"second GPU ({side_gpu.name}) keeps speech off the LLM's GPU"
+    else:
+        dev, ct = "cpu", "int8"
+        reason = "CPU int8" + (" (one GPU: left to the LLM)" if main_gpu else " (no GPU)")
+    out["stt"] = Placement("stt", dev, reason, speech_threads, 0, 0, ct)
+    out["embeddings"] = Placement("embeddings", dev, reason.replace("speech", "embeddings"), speech_threads)
+    out["tts"] = Placement("tts", "cpu", "ONNX voice on CPU (faster than real time)", speech_threads)
+    return PlacementPlan(out)

@@ -1,0 +1,122 @@
+"""The conversation: turns kept on disk as they happen, and trimmed to a token budget for prompts.
+
+Each conversation is a JSON-lines file in ``<data_dir>/conversations/``; every message is appended
+and flushed the moment it exists (the user's text before the model even starts), so a crash loses
+nothing typed. ``Conversation.resume_last`` reopens the newest file.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from jarvis.llm.base import ChatMessage
+
+
+@dataclass
+class Turn:
+    """One message of the conversation as stored."""
+
+    role: str  # user | assistant
+    content: str
+    time: float = field(default_factory=time.time)
+    source: str = "keyboard"
+    model: str | None = None
+    interrupted: bool = False
+    meta: dict[str, Any] = field(default_factory=dict)
+
+
+class Conversation:
+    """An append-only conversation saved to ``path``."""
+
+    def __init__(self, path: Path, turns: list[Turn] | None = None) -> None:
+        self.path = path
+        self.turns: list[Turn] = turns or []
+        self._lock = threading.Lock()
+
+    @classmethod
+    def new(cls, folder: Path) -> Conversation:
+        """A fresh conversation file named by the current time."""
+        folder.mkdir(parents=True, exist_ok=True)
+        stamp = time.strftime("%Y%m%d-%H%M%S")
+        path = folder / f"{stamp}-{os.getpid()}.jsonl"
+        return cls(path)
+
+    @classmethod
+    def load(cls, path: Path) -> Conversation:
+        """Read a saved conversation; a torn last line (crash mid-write) is skipped."""
+        turns = []
+        for line in path.read_text(encoding="utf-8").splitlines():
+            try:
+                raw = json.loads(line)
+            except ValueError:
+                continue
+            if raw.get("type") == "clear":
+                turns = []
+                continue
+            raw.pop("type", None)
+            turns.append(Turn(**{k: v for k, v in raw.items() if k in Turn.__dataclass_fields__}))
+        return cls(path, turns)
+
+    @classmethod
+    def resume_last(cls, folder: Path) -> Conversation:
+        """The newest saved conversation, or a new one when there is none."""
+        files = sorted(folder.glob("*.jsonl"), key=lambda p: p.stat().st_mtime) if folder.is_dir() else []
+        return cls.load(files[-1]) if files else cls.new(folder)
+
+    def _append_line(self, record: dict[str, Any]) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        with self.path.open("a", encoding="utf-8") as f:
+            f.write(json.dumps(record, ensure_ascii=False) + "\n")
+            f.flush()
+            os.fsync(f.fileno())
+
+    def add(self, turn: Turn) -> Turn:
+        """Append a turn and save it at once."""
+        with self._lock:
+            self.turns.append(turn)
+            self._append_line({"type": "turn", **asdict(turn)})
+        return turn
+
+    def clear(self) -> None:
+        """Start over (the file keeps a marker; earlier lines stay on disk)."""
+        with self._lock:
+            self.turns = []
+            self._append_line({"type": "clear", "time": time.time()})
+
+    def prompt_messages(
+        self,
+        system_prompt: str,
+        budget_tokens: int,
+        count_tokens: Callable[[str], int],
+        new_user_text: str | None = None,
+    ) -> list[ChatMessage]:
+        """System prompt + as many recent turns as fit in ``budget_tokens`` (+ the new question).
+
+        The oldest turns are dropped first; the system prompt and the new question always stay.
+        """
+        overhead = 4  # role markers per message, roughly
+        used = count_tokens(system_prompt) + overhead
+        tail: list[ChatMessage] = []
+        if new_user_text is not None:
+            used += count_tokens(new_user_text) + overhead
+        for turn in reversed(self.turns):
+            cost = count_tokens(turn.content) + overhead
+            if used + cost > budget_tokens:
+                break
+            used += cost
+            tail.append(ChatMessage(turn.role, turn.content))  # type: ignore[arg-type]
+        tail.reverse()
+        # A prompt should not start with an assistant message.
+        while tail and tail[0].role == "assistant":
+            tail.pop(0)
+        msgs = [ChatMessage("system", system_prompt), *tail]
+        if new_user_text is not None:
+            msgs.append(ChatMessage("user", new_user_text))
+        return msgs

@@ -1,0 +1,157 @@
+"""llama.cpp backend (llama-cpp-python): a local GGUF model, the model's own chat template."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+from jarvis.assets import SHA256, ChecksumCache
+from jarvis.config import ModelSpec
+from jarvis.errors import ModelCorrupt, ModelLoadError, ModelNotFound
+from jarvis.llm.base import ChatModel, GenerationRequest
+from jarvis.messages import GenerationStats
+
+log = logging.getLogger(__name__)
+
+
+def verify_model_file(path: Path) -> None:
+    """Raise :class:`ModelNotFound` or :class:`ModelCorrupt` when a GGUF file is missing or bad.
+
+    Files of the embedded models are checked against their recorded sha256 (cached by size and
+    mtime); any other file must at least start with the GGUF magic.
+    """
+    if not path.is_file():
+        raise ModelNotFound(
+            f"model file not found: {path}",
+            "run ./install.sh to assemble the embedded models, or fix 'file' in config.toml",
+        )
+    models_dir = path.parent
+    expected = SHA256.get(path.name)
+    if expected is not None:
+        cache = ChecksumCache(models_dir)
+        digest = cache.digest(path)
+        cache.save()
+        if digest != expected:
+            raise ModelCorrupt(
+                f"model file is corrupt (sha256 mismatch): {path}",
+                "delete it and run ./install.sh to assemble it again",
+            )
+        return
+    with path.open("rb") as f:
+        if f.read(4) != b"GGUF":
+            raise ModelCorrupt(f"not a GGUF file: {path}", "point 'file' at a .gguf model")
+
+
+class LlamaCppChat(ChatModel):
+    """A GGUF chat model in this process; streams and stops between tokens."""
+
+    is_local = True
+
+    def __init__(
+        self,
+        spec: ModelSpec,
+        n_ctx: int | None = None,
+        n_threads: int | None = None,
+        gpu_layers: int = 0,
+        seed: int = -1,
+    ) -> None:
+        super().__init__(spec.name)
+        assert spec.file is not None
+        self.spec = spec
+        self.path = Path(spec.file)
+        verify_model_file(self.path)
+        try:
+            from llama_cpp import Llama
+        except ImportError as exc:  # pragma: no cover - install.sh installs it
+            from jarvis.errors import MissingDependency
+
+            raise MissingDependency(
+                f"llama-cpp-python is not importable ({exc})", "run ./install.sh"
+            ) from None
+        t0 = time.monotonic()
+        kwargs = dict(
+            model_path=str(self.path),
+            n_ctx=n_ctx or spec.context,
+            n_gpu_layers=gpu_layers,
+            verbose=False,
+        )
+        if n_threads:
+            kwargs["n_threads"] = n_threads
+        if seed >= 0:
+            kwargs["seed"] = seed
+        if spec.chat_format:
+            kwargs["chat_format"] = spec.chat_format
+        try:
+            self.llm = Llama(**kwargs)
+        except (ValueError, RuntimeError, OSError) as exc:
+            raise ModelLoadError(
+                f"llama.cpp could not load {self.path.name}: {exc}",
+                "check the file is a GGUF model this llama.cpp supports; try a smaller context or device = 'cpu'",
+            ) from None
+        self.load_seconds = time.monotonic() - t0
+        self.n_ctx = self.llm.n_ctx()
+        log.info("loaded %s in %.1fs (ctx %d, gpu_layers %d)", spec.name, self.load_seconds, self.n_ctx, gpu_layers)
+
+    def count_tokens(self, text: str) -> int:
+        """Exact token count with the model's tokenizer."""
+        if not text:
+            return 0
+        return len(self.llm.tokenize(text.encode("utf-8"), add_bos=False, special=False))
+
+    def stream(self, request: GenerationRequest) -> Iterator[str]:
+        """Stream the reply; stops within one token once ``request.stop_event`` is set."""
+        messages = [{"role": m.role, "content": m.content} for m in request.messages]
+        t0 = time.monotonic()
+        first: float | None = None
+        n_out = 0
+        finish = "stop"
+        kwargs = dict(
+            messages=messages,
+            max_tokens=request.max_tokens,
+            temperature=request.temperature,
+            top_p=request.top_p,
+            stream=True,
+        )
+        if request.seed >= 0:
+            kwargs["seed"] = request.seed
+        chunks = self.llm.create_chat_completion(**kwargs)
+        try:
+            for chunk in chunks:
+                if request.stop_event.is_set():
+                    finish = "interrupted"
+                    break
+                choice = chunk["choices"][0]
+                piece = choice.get("delta", {}).get("content") or ""
+                if choice.get("finish_reason"):
+                    finish = choice["finish_reason"]
+                if piece:
+                    n_out += 1
+                    if first is None:
+                        first = time.monotonic() - t0
+                    yield piece
+        finally:
+            close = getattr(chunks, "close", None)
+            if close is not None:
+                close()
+            total = time.monotonic() - t0
+            prompt_tokens = max(0, int(self.llm.n_tokens) - n_out)
+            self.last_stats = GenerationStats(
+                model=self.name,
+                prompt_tokens=prompt_tokens,
+                completion_tokens=n_out,
+                time_to_first_token_s=first,
+                total_s=total,
+                finish_reason=finish,
+            )
+
+    def close(self) -> None:
+        """Free the model."""
+        llm = getattr(self, "llm", None)
+        if llm is not None:
+            try:
+                llm.close()
+            except Exception:  # pragma: no cover
+                pass
+            self.llm = None  # type: ignore[assignment]

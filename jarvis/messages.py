@@ -1,0 +1,176 @@
+"""Typed messages that flow between pipeline stages and out to observers (the TUI, the CLI).
+
+Every message that belongs to a turn carries ``turn_id`` and the cancel ``generation`` it was made
+in, so stages can drop stale items after a barge-in. Stdlib only.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import asdict, dataclass, field
+from typing import Any, Literal
+
+Source = Literal["keyboard", "voice", "explicit", "cli"]
+
+
+@dataclass(frozen=True)
+class Utterance:
+    """A stretch of speech cut by the VAD: mono float32 samples at ``sample_rate``."""
+
+    audio: Any  # numpy.ndarray, float32 mono
+    sample_rate: int
+    speech_end: float  # time.monotonic() when the speaker stopped
+    generation: int = 0
+
+
+@dataclass(frozen=True)
+class Transcript:
+    """Text of an utterance (or a typed line) ready to be answered."""
+
+    text: str
+    language: str | None = None
+    source: Source = "keyboard"
+    turn_id: int = 0
+    generation: int = 0
+
+
+@dataclass(frozen=True)
+class MemoryHit:
+    """One long-term memory found for a query."""
+
+    id: str
+    text: str
+    score: float
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class MemoryHits:
+    """The memories recalled for a turn, and whether they were sent to the model."""
+
+    hits: tuple[MemoryHit, ...] = ()
+    withheld: bool = False
+    error: str | None = None
+    turn_id: int = 0
+
+
+@dataclass(frozen=True)
+class RouteDecision:
+    """Which model answers a turn and why (one line)."""
+
+    model: str
+    difficulty: int
+    specialty: str
+    reason: str
+    forced: bool = False
+
+
+@dataclass(frozen=True)
+class TokenDelta:
+    """A piece of streamed assistant text."""
+
+    text: str
+    turn_id: int = 0
+    generation: int = 0
+
+
+@dataclass(frozen=True)
+class GenerationStats:
+    """Tokens and timings a backend reports for one reply."""
+
+    model: str
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    time_to_first_token_s: float | None = None
+    total_s: float = 0.0
+    finish_reason: str = "stop"  # stop | length | interrupted | error
+
+    @property
+    def tokens_per_s(self) -> float:
+        """Completion tokens per second after the first token."""
+        gen = self.total_s - (self.time_to_first_token_s or 0.0)
+        return self.completion_tokens / gen if gen > 0 and self.completion_tokens > 1 else 0.0
+
+
+@dataclass
+class TurnTimings:
+    """Monotonic timestamps of the moments of a turn; missing ones stay ``None``."""
+
+    started: float = field(default_factory=time.monotonic)
+    speech_end: float | None = None
+    transcript_ready: float | None = None
+    memory_ready: float | None = None
+    route_chosen: float | None = None
+    first_token: float | None = None
+    first_audio_out: float | None = None
+    reply_done: float | None = None
+
+    def mark(self, name: str, when: float | None = None) -> None:
+        """Record moment ``name`` now (or at ``when``) unless it is already set."""
+        if getattr(self, name) is None:
+            setattr(self, name, time.monotonic() if when is None else when)
+
+    def relative(self) -> dict[str, float | None]:
+        """Seconds from the start of the turn (speech end when there is one) to each moment."""
+        origin = self.speech_end if self.speech_end is not None else self.started
+        out: dict[str, float | None] = {}
+        for key, value in asdict(self).items():
+            if key == "started":
+                continue
+            out[key] = None if value is None else round(value - origin, 4)
+        return out
+
+
+@dataclass(frozen=True)
+class ReplyDone:
+    """The end of an assistant reply: the full text (or the heard part), stats and timings."""
+
+    text: str
+    model: str
+    stats: GenerationStats | None = None
+    timings: TurnTimings | None = None
+    interrupted: bool = False
+    turn_id: int = 0
+    generation: int = 0
+    remote: bool = False
+    cost: float = 0.0
+
+
+@dataclass(frozen=True)
+class SpeechChunk:
+    """Synthesised audio for one sentence of the reply."""
+
+    audio: Any  # numpy.ndarray, float32 mono
+    sample_rate: int
+    text: str
+    turn_id: int = 0
+    generation: int = 0
+
+
+@dataclass(frozen=True)
+class StageError:
+    """A stage failed on one item; it keeps running."""
+
+    stage: str
+    message: str
+    hint: str = ""
+    turn_id: int = 0
+
+
+@dataclass(frozen=True)
+class StatusChange:
+    """The assistant's state for the status bar (idle, loading, thinking, speaking, listening)."""
+
+    state: str
+    detail: str = ""
+
+
+@dataclass(frozen=True)
+class ModelLoadProgress:
+    """A model is loading (``done`` False) or finished loading (``done`` True)."""
+
+    model: str
+    device: str
+    done: bool = False
+    error: str | None = None
+    seconds: float = 0.0

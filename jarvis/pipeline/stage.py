@@ -1,0 +1,99 @@
+"""Stage: one thread, one bounded input queue, typed messages in and out.
+
+A stage catches its own exceptions per item, publishes a :class:`StageError` and keeps running.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from jarvis.errors import JarvisError
+from jarvis.messages import StageError
+
+log = logging.getLogger(__name__)
+
+_STOP = object()
+Observer = Callable[[Any], None]
+
+
+class EventBus:
+    """Fan-out of pipeline events to observers. Observers must return at once (never block)."""
+
+    def __init__(self) -> None:
+        self._observers: list[Observer] = []
+        self._lock = threading.Lock()
+
+    def subscribe(self, fn: Observer) -> None:
+        """Add an observer called with every event."""
+        with self._lock:
+            self._observers.append(fn)
+
+    def unsubscribe(self, fn: Observer) -> None:
+        """Remove an observer (no error when absent)."""
+        with self._lock:
+            if fn in self._observers:
+                self._observers.remove(fn)
+
+    def publish(self, event: Any) -> None:
+        """Give ``event`` to every observer; an observer that raises is logged, not fatal."""
+        with self._lock:
+            observers = list(self._observers)
+        for fn in observers:
+            try:
+                fn(event)
+            except Exception:  # pragma: no cover - observer bug
+                log.exception("observer %r failed on %r", fn, type(event).__name__)
+
+
+class Stage:
+    """Base class: override :meth:`process` to turn one input item into zero or more outputs.
+
+    Outputs go to ``emit`` (the next stage's :meth:`put`, or the event bus).
+    """
+
+    name = "stage"
+
+    def __init__(self, emit: Callable[[Any], None], bus: EventBus, maxsize: int = 64) -> None:
+        self.inbox: queue.Queue = queue.Queue(maxsize=maxsize)
+        self.emit = emit
+        self.bus = bus
+        self._thread = threading.Thread(target=self._run, name=f"jarvis-{self.name}", daemon=True)
+
+    def start(self) -> Stage:
+        """Start the stage thread."""
+        self._thread.start()
+        return self
+
+    def put(self, item: Any, timeout: float | None = None) -> None:
+        """Queue an item (blocks while the queue is full, up to ``timeout``)."""
+        self.inbox.put(item, timeout=timeout)
+
+    def stop(self, timeout: float = 5.0) -> None:
+        """Ask the thread to finish after the queued items, and wait for it."""
+        if self._thread.is_alive():
+            self.inbox.put(_STOP)
+            self._thread.join(timeout)
+
+    def process(self, item: Any) -> Iterable[Any]:
+        """Handle one item; yield (or return) outputs."""
+        raise NotImplementedError
+
+    def _run(self) -> None:
+        while True:
+            item = self.inbox.get()
+            if item is _STOP:
+                return
+            try:
+                for out in self.process(item) or ():
+                    self.emit(out)
+            except JarvisError as exc:
+                self.bus.publish(StageError(self.name, exc.message, exc.hint, getattr(item, "turn_id", 0)))
+            except Exception as exc:
+                log.exception("stage %s failed", self.name)
+                self.bus.publish(
+                    StageError(self.name, f"{type(exc).__name__}: {exc}", "see the log file (jarvis doctor)")
+                )
