@@ -1,0 +1,17 @@
+"""Helpers shared by the sub-command modules."""
+
+from __future__ import annotations
+
+import argparse
+
+from jarvis.config import Settings, load_settings
+
+
+def settings_from(args: argparse.Namespace) -> Settings:
+    """Load the settings named by ``--config`` (or the default file)."""
+    return load_settings(getattr(args, "config", None))
+
+
+def add_json_flag(p: argparse.ArgumentParser) -> None:
+    """Add ``--json`` (one JSON document on stdout)."""
+    p.add_argument("--json", action="store_true", help="print one JSON document")
