@@ -1,0 +1,49 @@
+"""Audio events published on ``assistant.bus`` for the TUI (and tests). Stdlib only."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+ListenMode = Literal["off", "ptt", "hands_free"]
+
+
+@dataclass(frozen=True)
+class MicLevel:
+    """Microphone level of the latest block (high rate: the UI keeps only the newest)."""
+
+    rms_db: float
+    peak: float
+    vad_state: str  # quiet | starting | speaking | stopping
+    clipping: bool = False
+
+
+@dataclass(frozen=True)
+class ListeningChanged:
+    """Listening mode changed: push-to-talk open/closed, hands-free on/off, or off (no microphone)."""
+
+    mode: ListenMode
+    active: bool
+
+
+@dataclass(frozen=True)
+class AudioDrops:
+    """Total audio blocks dropped so far because a queue was full (callbacks never block)."""
+
+    count: int
+
+
+@dataclass(frozen=True)
+class SpeakingChanged:
+    """Jarvis started or stopped playing speech."""
+
+    speaking: bool
+
+
+@dataclass(frozen=True)
+class HeardText:
+    """What the user actually heard of a reply (all of it, or the part before a barge-in)."""
+
+    turn_id: int
+    text: str
+    interrupted: bool
