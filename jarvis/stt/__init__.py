@@ -1,0 +1,55 @@
+"""Speech to text: :func:`load_stt` builds the recogniser the settings and the placement plan ask for."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from jarvis.stt.base import SAMPLE_RATE, SpeechToText, SttResult
+
+if TYPE_CHECKING:
+    from jarvis.config import Settings
+    from jarvis.hardware import PlacementPlan
+
+__all__ = ["SAMPLE_RATE", "SpeechToText", "SttResult", "load_stt", "stt_placement"]
+
+
+def stt_placement(settings: Settings, plan: PlacementPlan | None = None) -> tuple[str, str, int]:
+    """(device, compute_type, cpu_threads) for the recogniser.
+
+    ``stt.device`` / ``stt.compute_type`` win when they are not ``auto``; otherwise the plan's
+    ``stt`` placement decides; without a plan: CPU, int8, every core.
+    """
+    import os
+
+    placement = plan.get("stt") if plan is not None else None
+    device = settings.stt.device
+    if device == "auto":
+        device = placement.device if placement is not None else "cpu"
+    compute = settings.stt.compute_type
+    if compute == "auto":
+        if placement is not None and placement.compute_type and placement.device == device:
+            compute = placement.compute_type
+        else:
+            compute = "float16" if device.startswith("cuda") else "int8"
+    threads = placement.n_threads if placement is not None else len(os.sched_getaffinity(0))
+    return device, compute, threads
+
+
+def load_stt(settings: Settings, plan: PlacementPlan | None = None) -> SpeechToText:
+    """Load the faster-whisper model named by ``settings.stt``.
+
+    Raises:
+        ModelNotFound: the model folder is missing (hint: ``./install.sh``).
+        ModelLoadError: the model could not be loaded on the chosen device.
+    """
+    from jarvis.stt.faster_whisper_backend import FasterWhisperSTT
+
+    device, compute, threads = stt_placement(settings, plan)
+    return FasterWhisperSTT(
+        settings.stt.model,
+        device=device,
+        compute_type=compute,
+        cpu_threads=threads,
+        beam_size=settings.stt.beam_size,
+        language=settings.stt.language or None,
+    )

@@ -1,0 +1,130 @@
+"""faster-whisper (CTranslate2) speech recognition from a local model folder.
+
+The model folder is never a hub name: a missing folder raises :class:`ModelNotFound`. The lazy
+segment generator faster-whisper returns is consumed here, in the caller's (the STT stage's) thread.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from pathlib import Path
+from typing import Any
+
+from jarvis.errors import AudioFormatError, ModelLoadError, ModelNotFound
+from jarvis.stt.base import SAMPLE_RATE, SpeechToText, SttResult
+
+log = logging.getLogger(__name__)
+
+# Below this many samples (0.1 s) or this peak level there is nothing to recognise.
+_MIN_SAMPLES = SAMPLE_RATE // 10
+_SILENCE_PEAK = 1e-4
+
+
+def split_device(device: str) -> tuple[str, int]:
+    """``"cpu"`` -> ("cpu", 0); ``"cuda"`` -> ("cuda", 0); ``"cuda:1"`` -> ("cuda", 1)."""
+    if device.startswith("cuda"):
+        _, _, index = device.partition(":")
+        return "cuda", int(index) if index.isdigit() else 0
+    return "cpu", 0
+
+
+class FasterWhisperSTT(SpeechToText):
+    """Whisper through faster-whisper.
+
+    Args:
+        model_dir: a CTranslate2 Whisper folder (holding ``model.bin``).
+        device: ``"cpu"``, ``"cuda"`` or ``"cuda:N"``.
+        compute_type: ``int8``, ``int8_float16``, ``float16``, ``float32`` ...
+        cpu_threads: threads for CPU inference (0 = library default).
+        beam_size: 1 for greedy decoding (fastest).
+        language: a fixed language code, or None to detect it per utterance.
+
+    Raises:
+        ModelNotFound: the folder or its ``model.bin`` is missing.
+        ModelLoadError: CTranslate2 refused the model or the device.
+    """
+
+    name = "faster-whisper"
+
+    def __init__(
+        self,
+        model_dir: Path,
+        device: str = "cpu",
+        compute_type: str = "int8",
+        cpu_threads: int = 0,
+        beam_size: int = 1,
+        language: str | None = None,
+    ) -> None:
+        model_dir = Path(model_dir)
+        if not (model_dir / "model.bin").is_file():
+            raise ModelNotFound(
+                f"speech recognition model not found: {model_dir}",
+                "run ./install.sh to fetch the models, or set stt.model to a CTranslate2 Whisper folder",
+            )
+        try:
+            from faster_whisper import WhisperModel
+        except ImportError as exc:  # pragma: no cover - a dependency of the package
+            from jarvis.errors import MissingDependency
+
+            raise MissingDependency("faster-whisper is not installed", "run ./install.sh") from exc
+        kind, index = split_device(device)
+        self.device = device
+        self.compute_type = compute_type
+        self.model_dir = model_dir
+        self.beam_size = beam_size
+        self.language = language or None
+        t0 = time.monotonic()
+        try:
+            self._model: Any = WhisperModel(
+                str(model_dir),
+                device=kind,
+                device_index=index,
+                compute_type=compute_type,
+                cpu_threads=max(0, cpu_threads),
+                local_files_only=True,
+            )
+        except (RuntimeError, ValueError, OSError) as exc:
+            raise ModelLoadError(
+                f"cannot load {model_dir.name} on {device} ({compute_type}): {exc}",
+                "set stt.device = \"cpu\" and stt.compute_type = \"int8\" in config.toml",
+            ) from None
+        self.load_seconds = time.monotonic() - t0
+        self.multilingual = bool(getattr(self._model.model, "is_multilingual", True))
+        log.info("loaded %s on %s/%s in %.2fs", model_dir.name, device, compute_type, self.load_seconds)
+
+    def transcribe(self, audio: Any, language: str | None = None) -> SttResult:
+        """Recognise one utterance (float32 mono 16 kHz); see :meth:`SpeechToText.transcribe`."""
+        import numpy as np
+
+        samples = np.asarray(audio)
+        if samples.ndim != 1:
+            raise AudioFormatError(
+                f"speech recognition needs mono audio, got an array of shape {samples.shape}",
+                "mix the channels down (jarvis.audio.wavio.read_wav does this)",
+            )
+        samples = samples.astype(np.float32, copy=False)
+        audio_s = len(samples) / SAMPLE_RATE
+        lang = (language or self.language or None) if self.multilingual else "en"
+        t0 = time.monotonic()
+        if len(samples) < _MIN_SAMPLES or float(np.max(np.abs(samples))) < _SILENCE_PEAK:
+            return SttResult("", lang, 0.0, audio_s, time.monotonic() - t0)
+        try:
+            segments, info = self._model.transcribe(
+                samples,
+                language=lang,
+                beam_size=self.beam_size,
+                condition_on_previous_text=False,
+                vad_filter=False,
+            )
+            # The generator does the work: consume it here, in this thread.
+            text = " ".join(s.text.strip() for s in segments if s.text.strip())
+        except (RuntimeError, ValueError) as exc:
+            raise ModelLoadError(f"speech recognition failed: {exc}", "see the log file") from None
+        seconds = time.monotonic() - t0
+        prob = 1.0 if lang else float(info.language_probability)
+        return SttResult(text.strip(), info.language or lang, prob, audio_s, seconds)
+
+    def close(self) -> None:
+        """Drop the model so CTranslate2 frees its memory."""
+        self._model = None
