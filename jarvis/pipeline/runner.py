@@ -175,6 +175,7 @@ class Assistant:
         timings.mark("transcript_ready")
         publish = self.bus.publish
         self.conversation.add(Turn("user", item.text, source=item.source))
+        publish(item)
         publish(StatusChange("thinking"))
 
         hits = MemoryHits(turn_id=item.turn_id)

@@ -1,0 +1,285 @@
+"""Core sub-commands: ``ask``, ``doctor``, ``models list`` and the TUI launcher."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import os
+import signal
+import sys
+import threading
+from pathlib import Path
+
+from jarvis.commands.common import add_json_flag, settings_from
+from jarvis.config import Settings
+from jarvis.errors import Interrupted, JarvisError
+
+API_KEY_VARS = ("OPENAI_API_KEY", "ANTHROPIC_API_KEY")
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    """Add ``ask``, ``doctor`` and ``models``."""
+    p = sub.add_parser("ask", help="answer one question headless, streaming to stdout")
+    p.add_argument("question", nargs="?", default=None, help="the question (omit with --input)")
+    p.add_argument("--input", help="a WAV file spoken as the question (a whole voice turn)")
+    p.add_argument("--output", help="write the spoken reply to this WAV file")
+    p.add_argument("--max-tokens", type=int, help="longest reply in tokens")
+    p.add_argument("--no-memory", action="store_true", help="do not recall or store memories")
+    add_json_flag(p)
+    p.set_defaults(func=cmd_ask)
+
+    p = sub.add_parser("doctor", help="hardware, placement plan, models, keys, log file")
+    add_json_flag(p)
+    p.set_defaults(func=cmd_doctor)
+
+    p = sub.add_parser("models", help="the model table")
+    msub = p.add_subparsers(dest="models_command", metavar="ACTION")
+    lp = msub.add_parser("list", help="list configured models with their state")
+    add_json_flag(lp)
+    lp.set_defaults(func=cmd_models_list)
+    p.set_defaults(func=cmd_models_list, json=False)
+
+
+def _optional(module: str, attr: str):
+    """``module.attr`` when that feature exists, else None (features land in separate issues)."""
+    try:
+        return getattr(importlib.import_module(module), attr)
+    except (ModuleNotFoundError, AttributeError):
+        return None
+
+
+def build_assistant(args: argparse.Namespace, settings: Settings, memory: bool = True):
+    """An Assistant with the features this install has (router, metrics, memory) attached."""
+    from jarvis.pipeline.runner import Assistant
+
+    if getattr(args, "max_tokens", None):
+        settings = settings.model_copy(
+            update={"llm": settings.llm.model_copy(update={"max_tokens": args.max_tokens})}
+        )
+    assistant = Assistant(settings, resume=getattr(args, "resume", False))
+    if getattr(args, "model", None):
+        assistant.set_model(args.model)
+    attach_router = _optional("jarvis.llm.router", "attach_router")
+    if attach_router is not None:
+        attach_router(assistant)
+    assistant.memory = None
+    if memory and settings.memory.enabled:
+        attach_memory = _optional("jarvis.memory.service", "attach_memory")
+        if attach_memory is not None:
+            try:
+                assistant.memory = attach_memory(assistant)
+            except JarvisError as exc:
+                sys.stderr.write(f"note: memory is off for this turn: {exc.one_line()}\n")
+    return assistant
+
+
+def cmd_ask(args: argparse.Namespace) -> int:
+    """``jarvis ask "question"``: stream the answer (``--json``: one record at the end)."""
+    settings = settings_from(args)
+    if args.input:
+        run_voice_ask = _optional("jarvis.pipeline.voice", "run_voice_ask")
+        if run_voice_ask is None:
+            raise JarvisError("voice turns are not available in this build", "ask with text instead")
+        return int(run_voice_ask(args, settings) or 0)
+    question = args.question
+    if question is None and not sys.stdin.isatty():
+        question = sys.stdin.read()
+    if question is None or not question.strip():
+        from jarvis.errors import EmptyInput
+
+        raise EmptyInput("nothing to answer: the question is empty", 'pass a question: jarvis ask "..."')
+    assistant = build_assistant(args, settings, memory=not args.no_memory)
+    stop = threading.Event()
+
+    def on_sigint(signum, frame):  # Ctrl-C stops generation; what was written is kept
+        stop.set()
+        assistant.interrupt()
+
+    old = signal.signal(signal.SIGINT, on_sigint)
+    printer = None if args.json else (lambda t: (sys.stdout.write(t), sys.stdout.flush()))
+    try:
+        done = assistant.ask(question, on_delta=printer)
+    finally:
+        signal.signal(signal.SIGINT, old)
+        if getattr(assistant, "memory", None) is not None:
+            assistant.memory.close()
+        assistant.pool.close()
+    if args.json:
+        from jarvis.cli import print_json
+
+        stats = done.stats
+        print_json(
+            {
+                "text": done.text,
+                "model": done.model,
+                "interrupted": done.interrupted,
+                "remote": done.remote,
+                "cost": done.cost,
+                "tokens": {
+                    "prompt": stats.prompt_tokens if stats else None,
+                    "completion": stats.completion_tokens if stats else None,
+                },
+                "timings": {
+                    "time_to_first_token_s": stats.time_to_first_token_s if stats else None,
+                    "total_s": stats.total_s if stats else None,
+                    "tokens_per_s": round(stats.tokens_per_s, 2) if stats else None,
+                    **(done.timings.relative() if done.timings else {}),
+                },
+            }
+        )
+    else:
+        sys.stdout.write("\n")
+    if stop.is_set() or done.interrupted:
+        raise Interrupted("interrupted: the reply was cut short", "the part shown is saved in the conversation")
+    return 0
+
+
+def _key_state() -> dict[str, bool]:
+    return {var: bool(os.environ.get(var)) for var in API_KEY_VARS}
+
+
+def doctor_report(settings: Settings) -> dict:
+    """Everything ``jarvis doctor`` shows, as plain data (never key values)."""
+    from jarvis.assets import check_assets
+    from jarvis.hardware import plan_placement, probe
+    from jarvis.llm.llama_cpp_backend import verify_model_file
+
+    machine = probe()
+    plan = plan_placement(
+        machine,
+        settings.models,
+        settings.default_model.name if settings.models else None,
+        settings.router.memory_margin_mb,
+    )
+    models = []
+    for m in settings.models:
+        state, detail = "remote", m.base_url or m.backend
+        if m.is_local:
+            try:
+                verify_model_file(Path(m.file))  # type: ignore[arg-type]
+                state, detail = "ok", str(m.file)
+            except JarvisError as exc:
+                state = "missing" if "not found" in exc.message else "corrupt"
+                detail = exc.message
+        elif m.key_env or m.backend in ("openai", "anthropic"):
+            var = m.key_env or ("OPENAI_API_KEY" if m.backend == "openai" else "ANTHROPIC_API_KEY")
+            state = "key set" if os.environ.get(var) else f"no key ({var})"
+        models.append({"name": m.name, "backend": m.backend, "state": state, "detail": detail, "default": m.default})
+    models_dir = Path(__file__).resolve().parent.parent.parent / "models"
+    return {
+        "config": str(settings.source),
+        "log_file": str(settings.general.log_file),
+        "data_dir": str(settings.general.data_dir),
+        "hardware": {
+            "cpu_cores": machine.cpu_cores,
+            "ram_total_mb": machine.ram_total_mb,
+            "ram_free_mb": machine.ram_free_mb,
+            "gpus": [g.__dict__ for g in machine.gpus],
+            "gpu_note": machine.gpu_note or None,
+        },
+        "placement": plan.rows(),
+        "models": models,
+        "embedded_models": check_assets(models_dir),
+        "keys": _key_state(),
+    }
+
+
+def cmd_doctor(args: argparse.Namespace) -> int:
+    """``jarvis doctor``: a truthful health report."""
+    settings = settings_from(args)
+    rep = doctor_report(settings)
+    if args.json:
+        from jarvis.cli import print_json
+
+        print_json(rep)
+        return 0
+    hw = rep["hardware"]
+    out = [f"config     {rep['config']}", f"log file   {rep['log_file']}", f"data       {rep['data_dir']}", ""]
+    out.append(f"CPU        {hw['cpu_cores']} cores")
+    out.append(f"RAM        {hw['ram_free_mb']} MiB free of {hw['ram_total_mb']} MiB")
+    if hw["gpus"]:
+        for g in hw["gpus"]:
+            out.append(f"GPU {g['index']}      {g['name']}: {g['free_mb']} MiB free of {g['total_mb']} MiB")
+    else:
+        out.append(f"GPU        none ({hw['gpu_note']})")
+    out += ["", "placement"]
+    for r in rep["placement"]:
+        out.append(f"  {r['what']:<16} {r['device']:<8} {r['reason']}")
+    out += ["", "models (config)"]
+    for m in rep["models"]:
+        star = "*" if m["default"] else " "
+        out.append(f" {star}{m['name']:<16} {m['backend']:<18} {m['state']:<10} {m['detail']}")
+    out += ["", "embedded models (models/)"]
+    for a in rep["embedded_models"]:
+        out.append(f"  {a['name']:<20} {a['state']:<8} {a['purpose']}")
+    out += ["", "API keys"]
+    for var, present in rep["keys"].items():
+        out.append(f"  {var:<18} {'set' if present else 'not set'}")
+    print("\n".join(out))
+    return 0
+
+
+def cmd_models_list(args: argparse.Namespace) -> int:
+    """``jarvis models list``: the model table."""
+    settings = settings_from(args)
+    rows = [
+        {
+            "name": m.name,
+            "backend": m.backend,
+            "file": str(m.file) if m.file else None,
+            "id": m.id,
+            "device": m.device,
+            "memory_mb": m.memory_mb,
+            "context": m.context,
+            "difficulty": list(m.difficulty),
+            "specialties": list(m.specialties),
+            "default": m.default,
+            "present": (Path(m.file).is_file() if m.file else None),
+        }
+        for m in settings.models
+    ]
+    if getattr(args, "json", False):
+        from jarvis.cli import print_json
+
+        print_json(rows)
+        return 0
+    for r in rows:
+        star = "*" if r["default"] else " "
+        lo, hi = r["difficulty"]
+        where = r["file"] or r["id"]
+        present = "" if r["present"] is None else ("" if r["present"] else "  (missing)")
+        print(f"{star} {r['name']:<16} {r['backend']:<18} {lo:>3}-{hi:<3} {','.join(r['specialties']):<32} {where}{present}")
+    return 0
+
+
+def run_tui(args: argparse.Namespace) -> int:
+    """Open the Textual app. Config errors are printed before the screen opens."""
+    from jarvis.logs import setup_logging
+
+    settings = settings_from(args)
+    setup_logging(args, console=False, settings=settings)
+    from jarvis.ui.app import JarvisApp
+
+    # Textual draws on sys.__stderr__; native libraries (llama.cpp, ONNX) may write to fd 2. Give
+    # Textual a private copy of the terminal and send fd 2 to the log file, so nothing garbles the UI.
+    log_fd = os.open(settings.general.log_file, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+    terminal_fd = os.dup(2)
+    terminal = os.fdopen(terminal_fd, "w", buffering=1, encoding="utf-8", errors="replace")
+    real_stderr = sys.__stderr__
+    sys.__stderr__ = terminal  # type: ignore[misc]
+    os.dup2(log_fd, 2)
+    try:
+        app = JarvisApp(settings, resume=args.resume, model=args.model)
+        app.run()
+    finally:
+        os.dup2(terminal_fd, 2)
+        sys.__stderr__ = real_stderr  # type: ignore[misc]
+        terminal.close()
+        os.close(log_fd)
+    if app.return_code not in (0, None) and app.fatal is None:
+        raise JarvisError(
+            "Jarvis stopped after an unexpected error", f"the details are in {settings.general.log_file}"
+        )
+    if app.fatal is not None:
+        raise app.fatal
+    return 0

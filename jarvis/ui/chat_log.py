@@ -1,0 +1,125 @@
+"""The chat log: user turns, streamed assistant replies (Markdown), notes and per-turn details."""
+
+from __future__ import annotations
+
+from textual.containers import VerticalScroll
+from textual.widgets import Collapsible, Markdown, Static
+from textual.widgets.markdown import MarkdownStream
+
+from jarvis.messages import MemoryHits, ReplyDone, RouteDecision
+
+
+class UserTurn(Static):
+    """What the user typed or said."""
+
+    def __init__(self, text: str, source: str = "keyboard") -> None:
+        icon = "🎤" if source == "voice" else "›"
+        super().__init__(f"[b]{icon} You[/b]  {_escape(text)}", classes="user-turn")
+
+
+class Note(Static):
+    """A line from Jarvis itself (errors, help, memory notices)."""
+
+    def __init__(self, text: str, kind: str = "info") -> None:
+        super().__init__(text, classes=f"note note-{kind}")
+
+
+class AssistantTurn(Markdown):
+    """A reply that streams in as Markdown."""
+
+    def __init__(self, turn_id: int) -> None:
+        super().__init__("", classes="assistant-turn")
+        self.turn_id = turn_id
+        self.stream: MarkdownStream | None = None
+        self.text = ""
+
+
+def _escape(text: str) -> str:
+    return text.replace("[", r"\[")
+
+
+class ChatLog(VerticalScroll):
+    """Scrolls to the newest message while the user is at the bottom."""
+
+    def on_mount(self) -> None:
+        self.anchor()
+        self._turns: dict[int, AssistantTurn] = {}
+
+    def add_user(self, text: str, source: str = "keyboard") -> None:
+        """Show a user turn."""
+        self.mount(UserTurn(text, source))
+
+    def add_note(self, text: str, kind: str = "info") -> Note:
+        """Show a note (``kind``: info, error, memory, route)."""
+        note = Note(text, kind)
+        self.mount(note)
+        return note
+
+    def assistant(self, turn_id: int) -> AssistantTurn:
+        """The reply widget of ``turn_id``, created (with its stream) on first use."""
+        turn = self._turns.get(turn_id)
+        if turn is None:
+            turn = AssistantTurn(turn_id)
+            self._turns[turn_id] = turn
+            self.mount(turn)
+            turn.stream = Markdown.get_stream(turn)
+        return turn
+
+    async def append(self, turn_id: int, text: str) -> None:
+        """Stream a text delta into the reply of ``turn_id``."""
+        turn = self.assistant(turn_id)
+        turn.text += text
+        assert turn.stream is not None
+        await turn.stream.write(text)
+
+    async def finish(self, done: ReplyDone, decision: RouteDecision | None, hits: MemoryHits | None) -> None:
+        """Close the stream and add the turn's details line (model, speed, timeline, memories)."""
+        turn = self.assistant(done.turn_id)
+        if turn.stream is not None:
+            await turn.stream.stop()
+            turn.stream = None
+        if not done.text and not done.interrupted:
+            await turn.remove()
+        self.mount(Static(_details(done, decision), classes="turn-details"))
+        if hits is not None and (hits.hits or hits.withheld or hits.error):
+            self.mount(_memory_view(hits))
+
+    def clear_all(self) -> None:
+        """Remove every message."""
+        self._turns.clear()
+        self.remove_children()
+
+
+def _details(done: ReplyDone, decision: RouteDecision | None) -> str:
+    parts = [f"{done.model}"]
+    if done.remote:
+        parts.append(f"[b yellow]☁ cloud[/] ${done.cost:.4f}")
+    if decision is not None and decision.reason:
+        parts.append(_escape(decision.reason))
+    s = done.stats
+    if s is not None:
+        if s.time_to_first_token_s is not None:
+            parts.append(f"first token {s.time_to_first_token_s:.2f}s")
+        parts.append(f"{s.completion_tokens} tok, {s.tokens_per_s:.1f} tok/s")
+    if done.timings is not None:
+        rel = {k: v for k, v in done.timings.relative().items() if v is not None}
+        if "first_audio_out" in rel:
+            parts.append(f"first audio {rel['first_audio_out']:.2f}s")
+        if "reply_done" in rel:
+            parts.append(f"done {rel['reply_done']:.2f}s")
+    if done.interrupted:
+        parts.append("[b red]interrupted[/]")
+    return "  ·  ".join(parts)
+
+
+def _memory_view(hits: MemoryHits) -> Collapsible:
+    if hits.error:
+        title = "memory unavailable"
+        body = _escape(hits.error)
+    elif hits.withheld:
+        title = f"{len(hits.hits)} memories withheld from the cloud model"
+        body = "set memory.share_with_api = true to share them"
+    else:
+        title = f"used {len(hits.hits)} memories"
+        body = "\n".join(f"• {_escape(h.text)}  [dim]({h.score:.2f}, {h.id[:8]})[/]" for h in hits.hits)
+    return Collapsible(Static(body), title=title, collapsed=True, classes="memories")
