@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from jarvis.errors import AudioFormatError, ModelLoadError, ModelNotFound
+from jarvis.errors import AudioFormatError, ConfigError, ModelLoadError, ModelNotFound
 from jarvis.stt.base import SAMPLE_RATE, SpeechToText, SttResult
 
 log = logging.getLogger(__name__)
@@ -91,7 +91,19 @@ class FasterWhisperSTT(SpeechToText):
             ) from None
         self.load_seconds = time.monotonic() - t0
         self.multilingual = bool(getattr(self._model.model, "is_multilingual", True))
+        self.supported_languages = tuple(self._model.supported_languages)
+        if self.language:
+            self.check_language(self.language)
         log.info("loaded %s on %s/%s in %.2fs", model_dir.name, device, compute_type, self.load_seconds)
+
+    def check_language(self, language: str) -> str:
+        """Return ``language`` when the model knows it; :class:`ConfigError` otherwise."""
+        if self.multilingual and language not in self.supported_languages:
+            raise ConfigError(
+                f"unknown language code '{language}' for speech recognition",
+                "use a two-letter code such as en, es, fr, de (or leave stt.language empty to detect it)",
+            )
+        return language
 
     def transcribe(self, audio: Any, language: str | None = None) -> SttResult:
         """Recognise one utterance (float32 mono 16 kHz); see :meth:`SpeechToText.transcribe`."""
@@ -106,6 +118,8 @@ class FasterWhisperSTT(SpeechToText):
         samples = samples.astype(np.float32, copy=False)
         audio_s = len(samples) / SAMPLE_RATE
         lang = (language or self.language or None) if self.multilingual else "en"
+        if lang:
+            self.check_language(lang)
         t0 = time.monotonic()
         if len(samples) < _MIN_SAMPLES or float(np.max(np.abs(samples))) < _SILENCE_PEAK:
             return SttResult("", lang, 0.0, audio_s, time.monotonic() - t0)
