@@ -62,9 +62,10 @@ class TurnStage(Stage):
 
     def process(self, item: Transcript) -> Iterable[Any]:
         """Answer one transcript, publishing deltas as they come."""
+        timings = self.a.pending_timings.pop(item.turn_id, None)
         if self.a.cancel.is_stale(item.generation):
             return ()
-        return self.a.run_turn(item)
+        return self.a.run_turn(item, timings)
 
 
 class Assistant:
@@ -103,6 +104,7 @@ class Assistant:
         self._turn_ids = itertools.count(1)
         self._active: GenerationRequest | None = None
         self._active_lock = threading.Lock()
+        self.pending_timings: dict[int, TurnTimings] = {}
         self._stage = TurnStage(self)
         self._started = False
 
@@ -126,12 +128,21 @@ class Assistant:
             log.exception("preload failed")
             self.bus.publish(StageError("model", str(exc), "see the log file"))
 
-    def submit_text(self, text: str, source: str = "keyboard", language: str | None = None) -> int:
-        """Queue a turn; returns its id at once. Raises :class:`EmptyInput` for blank text."""
+    def submit_text(
+        self, text: str, source: str = "keyboard", language: str | None = None,
+        timings: TurnTimings | None = None,
+    ) -> int:
+        """Queue a turn; returns its id at once. Raises :class:`EmptyInput` for blank text.
+
+        ``timings`` (voice turns) carries moments marked before the turn was queued (speech end,
+        transcript ready); the turn goes on marking the same record.
+        """
         text = text.strip()
         if not text:
             raise EmptyInput("nothing to answer: the message is empty", "type a question or press the talk key")
         turn_id = next(self._turn_ids)
+        if timings is not None:
+            self.pending_timings[turn_id] = timings
         self._stage.put(Transcript(text, language, source, turn_id, self.cancel.generation))  # type: ignore[arg-type]
         return turn_id
 
