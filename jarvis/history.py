@@ -60,6 +60,12 @@ class Conversation:
             if raw.get("type") == "clear":
                 turns = []
                 continue
+            if raw.get("type") == "amend":
+                for old in reversed(turns):
+                    if old.role == "assistant":
+                        old.content, old.interrupted = raw.get("content", ""), raw.get("interrupted", True)
+                        break
+                continue
             raw.pop("type", None)
             turns.append(Turn(**{k: v for k, v in raw.items() if k in Turn.__dataclass_fields__}))
         return cls(path, turns)
@@ -83,6 +89,18 @@ class Conversation:
             self.turns.append(turn)
             self._append_line({"type": "turn", **asdict(turn)})
         return turn
+
+    def amend_last_assistant(self, content: str, interrupted: bool = True) -> Turn | None:
+        """Replace the text of the newest assistant turn (barge-in keeps only what was heard)."""
+        with self._lock:
+            for turn in reversed(self.turns):
+                if turn.role == "assistant":
+                    turn.content, turn.interrupted = content, interrupted
+                    self._append_line(
+                        {"type": "amend", "content": content, "interrupted": interrupted, "time": time.time()}
+                    )
+                    return turn
+        return None
 
     def clear(self) -> None:
         """Start over (the file keeps a marker; earlier lines stay on disk)."""
