@@ -1,0 +1,401 @@
+"""Audio devices: sounddevice microphones/speakers chosen by name or index, and WAV-file stand-ins.
+
+Inputs (:class:`AudioInput`) hand out float32 mono blocks at ``sample_rate`` from :meth:`read`.
+Outputs (:class:`AudioOutput`) pull float32 mono frames at ``sample_rate`` from a ``pull(frames)``
+function (the playback buffer) for as long as they run. PortAudio callbacks only copy into or out
+of memory: the input callback does ``put_nowait`` into a bounded queue and counts drops.
+sounddevice is imported inside the functions that need it.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+import time
+from abc import ABC, abstractmethod
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from jarvis.errors import AudioDeviceError
+
+log = logging.getLogger(__name__)
+
+OUTPUT_RATE = 24000
+Pull = Callable[[int], Any]  # frames -> float32 array of exactly that many frames
+
+
+def _sd() -> Any:
+    try:
+        import sounddevice as sd
+    except OSError as exc:  # the PortAudio library itself is missing
+        raise AudioDeviceError(
+            f"PortAudio is not available: {exc}", "install it: sudo apt install libportaudio2"
+        ) from None
+    return sd
+
+
+def refresh_devices() -> None:
+    """Re-scan the audio devices (PortAudio only looks once, when it starts)."""
+    sd = _sd()
+    try:
+        sd._terminate()
+    finally:
+        sd._initialize()
+
+
+def list_devices(kind: str | None = None) -> list[dict]:
+    """Every audio device (or only ``kind`` = "input"/"output"): index, name, channels, default rate."""
+    sd = _sd()
+    try:
+        devices = sd.query_devices()
+        default_in, default_out = sd.default.device
+    except Exception as exc:  # PortAudioError
+        raise AudioDeviceError(f"cannot list audio devices: {exc}", "check the sound system") from None
+    out = []
+    for d in devices:
+        row = {
+            "index": d["index"],
+            "name": d["name"],
+            "inputs": d["max_input_channels"],
+            "outputs": d["max_output_channels"],
+            "default_rate": d["default_samplerate"],
+            "default_input": d["index"] == default_in,
+            "default_output": d["index"] == default_out,
+        }
+        if kind == "input" and not row["inputs"] or kind == "output" and not row["outputs"]:
+            continue
+        out.append(row)
+    return out
+
+
+def _available(kind: str) -> str:
+    rows = list_devices(kind)
+    if not rows:
+        return f"there is no {kind} device at all"
+    return f"available {kind} devices: " + ", ".join(f"{r['index']} '{r['name']}'" for r in rows)
+
+
+def find_device(spec: str | int | None, kind: str) -> int:
+    """The index of the ``kind`` ("input"/"output") device named or numbered by ``spec``.
+
+    ``None`` or "" means the system default. A name matches exactly (case-insensitive) first, then
+    as a substring. Raises :class:`AudioDeviceError` listing the available devices.
+    """
+    key = "inputs" if kind == "input" else "outputs"
+    rows = list_devices(kind)
+    setting = f"audio.{kind}_device"
+    if not rows:
+        raise AudioDeviceError(
+            f"no audio {kind} device found", "connect one (or start PulseAudio); keyboard chat still works"
+        )
+    if spec is None or spec == "":
+        for r in rows:
+            if r[f"default_{kind}"]:
+                return r["index"]
+        return rows[0]["index"]
+    if isinstance(spec, int) or (isinstance(spec, str) and spec.strip().isdigit()):
+        idx = int(spec)
+        for r in rows:
+            if r["index"] == idx and r[key] > 0:
+                return idx
+        raise AudioDeviceError(f"no {kind} device with index {idx}", f"{_available(kind)}; set {setting}")
+    name = str(spec).strip().lower()
+    exact = [r for r in rows if r["name"].lower() == name]
+    near = exact or [r for r in rows if name in r["name"].lower()]
+    if near:
+        return near[0]["index"]
+    raise AudioDeviceError(f"no {kind} device named '{spec}'", f"{_available(kind)}; set {setting}")
+
+
+# ---------------------------------------------------------------------------------------- inputs
+class AudioInput(ABC):
+    """A source of float32 mono blocks at :attr:`sample_rate` (a microphone or a WAV file)."""
+
+    name = "input"
+    sample_rate: int = 16000
+    block_frames: int = 480
+    drops: int = 0
+
+    @abstractmethod
+    def start(self) -> None:
+        """Begin capturing."""
+
+    @abstractmethod
+    def read(self, timeout: float = 0.1) -> Any | None:
+        """The next block, or ``None`` when none came within ``timeout`` (or the input ended).
+
+        Raises:
+            AudioDeviceError: the device went away while capturing.
+        """
+
+    @property
+    def ended(self) -> bool:
+        """True when a finite input (a file) has given all its audio."""
+        return False
+
+    @abstractmethod
+    def close(self) -> None:
+        """Stop capturing and free the device."""
+
+
+class SoundDeviceInput(AudioInput):
+    """A microphone through sounddevice; the callback only copies into a bounded queue."""
+
+    def __init__(
+        self, device: str | int | None = None, sample_rate: int = 16000, block_ms: int = 30,
+        queue_blocks: int = 200,
+    ) -> None:
+        self.sample_rate = sample_rate
+        self.block_frames = sample_rate * block_ms // 1000
+        self.index = find_device(device, "input")
+        self.name = _sd().query_devices(self.index)["name"]
+        self.drops = 0
+        self._q: queue.Queue = queue.Queue(maxsize=queue_blocks)
+        self._stream: Any = None
+        self._lost = threading.Event()
+        self._resampler: Any = None
+
+    def _callback(self, indata: Any, frames: int, time_info: Any, status: Any) -> None:
+        try:
+            self._q.put_nowait(indata.copy())
+        except queue.Full:
+            self.drops += 1
+
+    def _finished(self) -> None:
+        self._lost.set()
+
+    def start(self) -> None:
+        """Open the stream (at the wanted rate, else the device's own rate, resampled here)."""
+        sd = _sd()
+        info = sd.query_devices(self.index)
+        channels = 1 if info["max_input_channels"] >= 1 else 0
+        attempts = [(self.sample_rate, channels), (int(info["default_samplerate"]), channels),
+                    (int(info["default_samplerate"]), min(2, info["max_input_channels"]))]
+        last: Exception | None = None
+        for rate, ch in attempts:
+            try:
+                blocksize = rate * self.block_frames // self.sample_rate
+                self._stream = sd.InputStream(
+                    device=self.index, samplerate=rate, channels=ch, dtype="float32",
+                    blocksize=blocksize, callback=self._callback, finished_callback=self._finished,
+                )
+                self._stream.start()
+                if rate != self.sample_rate:
+                    import soxr
+
+                    self._resampler = soxr.ResampleStream(rate, self.sample_rate, 1, dtype="float32")
+                return
+            except Exception as exc:  # PortAudioError: rate/channels not supported
+                last = exc
+                self._stream = None
+        raise AudioDeviceError(
+            f"cannot open microphone '{self.name}': {last}", f"{_available('input')}; set audio.input_device"
+        )
+
+    def read(self, timeout: float = 0.1) -> Any | None:
+        """The next block (float32 mono), ``None`` on timeout; AudioDeviceError when the device died."""
+        try:
+            block = self._q.get(timeout=timeout)
+        except queue.Empty:
+            if self._stream is not None and (self._lost.is_set() or not self._stream.active):
+                raise AudioDeviceError(
+                    f"the microphone '{self.name}' stopped delivering audio (unplugged?)",
+                    "reconnect it and turn listening on again; keyboard chat still works",
+                ) from None
+            return None
+        mono = block.mean(axis=1) if block.ndim == 2 and block.shape[1] > 1 else block.reshape(-1)
+        if self._resampler is not None:
+            mono = self._resampler.resample_chunk(mono)
+        return mono
+
+    def close(self) -> None:
+        """Stop and close the stream."""
+        stream, self._stream = self._stream, None
+        if stream is not None:
+            try:
+                stream.stop()
+                stream.close()
+            except Exception:  # already gone
+                log.debug("closing input stream failed", exc_info=True)
+
+
+class WavFileInput(AudioInput):
+    """A WAV file replayed as a microphone: at real time, or as fast as it is read."""
+
+    def __init__(
+        self, path: str | Path, sample_rate: int = 16000, block_ms: int = 30, realtime: bool = True,
+        pad_s: float = 0.0,
+    ) -> None:
+        import numpy as np
+
+        from jarvis.audio.wavio import read_wav
+
+        self.name = Path(path).name
+        self.sample_rate = sample_rate
+        self.block_frames = sample_rate * block_ms // 1000
+        self.realtime = realtime
+        audio = read_wav(path, sample_rate)
+        if pad_s > 0:
+            audio = np.concatenate([audio, np.zeros(int(pad_s * sample_rate), np.float32)])
+        self.audio = audio
+        self.drops = 0
+        self._pos = 0
+        self._t0: float | None = None
+
+    @property
+    def duration_s(self) -> float:
+        """Length of the replayed audio in seconds."""
+        return len(self.audio) / self.sample_rate
+
+    def start(self) -> None:
+        """Start the clock."""
+        self._t0 = time.monotonic()
+
+    def read(self, timeout: float = 0.1) -> Any | None:
+        """The next block; in real-time mode it waits until the block would have been spoken."""
+        if self._t0 is None:
+            self.start()
+        if self.ended:
+            time.sleep(min(timeout, 0.01))
+            return None
+        end = min(self._pos + self.block_frames, len(self.audio))
+        if self.realtime:
+            due = self._t0 + end / self.sample_rate  # type: ignore[operator]
+            wait = due - time.monotonic()
+            if wait > timeout:
+                time.sleep(timeout)
+                return None
+            if wait > 0:
+                time.sleep(wait)
+        block = self.audio[self._pos:end]
+        self._pos = end
+        return block
+
+    @property
+    def ended(self) -> bool:
+        """True once every sample was handed out."""
+        return self._pos >= len(self.audio)
+
+    def close(self) -> None:
+        """Nothing to free."""
+        self._pos = len(self.audio)
+
+
+# --------------------------------------------------------------------------------------- outputs
+class AudioOutput(ABC):
+    """A sink that pulls float32 mono frames at :attr:`sample_rate` from the playback buffer."""
+
+    name = "output"
+    sample_rate: int = OUTPUT_RATE
+    error: str | None = None  # set when the device went away
+
+    @abstractmethod
+    def start(self, pull: Pull) -> None:
+        """Begin pulling audio."""
+
+    @abstractmethod
+    def close(self) -> None:
+        """Stop pulling and free the device (a file output writes its file here)."""
+
+
+class SoundDeviceOutput(AudioOutput):
+    """A speaker through sounddevice; the callback only copies frames out of the playback buffer."""
+
+    def __init__(self, device: str | int | None = None, sample_rate: int = OUTPUT_RATE, block_ms: int = 20):
+        self.index = find_device(device, "output")
+        self.name = _sd().query_devices(self.index)["name"]
+        self.sample_rate = sample_rate
+        self.block_frames = sample_rate * block_ms // 1000
+        self.error = None
+        self._stream: Any = None
+
+    def start(self, pull: Pull) -> None:
+        """Open the output stream with low latency (so a cleared buffer goes quiet at once)."""
+        sd = _sd()
+
+        def callback(outdata: Any, frames: int, time_info: Any, status: Any) -> None:
+            outdata[:, 0] = pull(frames)
+
+        def finished() -> None:
+            if self._stream is not None:
+                self.error = f"the speaker '{self.name}' stopped (unplugged?)"
+
+        try:
+            self._stream = sd.OutputStream(
+                device=self.index, samplerate=self.sample_rate, channels=1, dtype="float32",
+                blocksize=self.block_frames, latency="low", callback=callback, finished_callback=finished,
+            )
+            self._stream.start()
+        except Exception as exc:  # PortAudioError
+            self._stream = None
+            hint = f"{_available('output')}; set audio.output_device"
+            raise AudioDeviceError(f"cannot open speaker '{self.name}': {exc}", hint) from None
+
+    def close(self) -> None:
+        """Stop and close the stream."""
+        stream, self._stream = self._stream, None
+        if stream is not None:
+            try:
+                stream.stop()
+                stream.close()
+            except Exception:
+                log.debug("closing output stream failed", exc_info=True)
+
+
+class WavFileOutput(AudioOutput):
+    """Records what would be played into a WAV file (only the speech, no idle silence).
+
+    A thread pulls blocks while the buffer has audio: at real time (so barge-in behaves as on a
+    speaker) or as fast as possible. The file is written by :meth:`close`.
+    """
+
+    def __init__(self, path: str | Path, sample_rate: int = OUTPUT_RATE, realtime: bool = True,
+                 block_ms: int = 20, has_audio: Callable[[], bool] | None = None) -> None:
+        self.path = Path(path).expanduser()
+        self.name = self.path.name
+        self.sample_rate = sample_rate
+        self.realtime = realtime
+        self.block_frames = sample_rate * block_ms // 1000
+        self.error = None
+        self.has_audio = has_audio or (lambda: True)
+        self.blocks: list = []
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def start(self, pull: Pull) -> None:
+        """Start the pulling thread."""
+        self._thread = threading.Thread(target=self._run, args=(pull,), name="jarvis-wavout", daemon=True)
+        self._thread.start()
+
+    def _run(self, pull: Pull) -> None:
+        period = self.block_frames / self.sample_rate
+        due = time.monotonic()
+        while not self._stop.is_set():
+            if not self.has_audio():
+                self._stop.wait(0.005)
+                due = time.monotonic()
+                continue
+            self.blocks.append(pull(self.block_frames).copy())
+            if self.realtime:
+                due += period
+                wait = due - time.monotonic()
+                if wait > 0:
+                    self._stop.wait(wait)
+
+    def audio(self) -> Any:
+        """Everything recorded so far (float32 mono)."""
+        import numpy as np
+
+        return np.concatenate(self.blocks) if self.blocks else np.zeros(0, np.float32)
+
+    def close(self) -> None:
+        """Stop the thread and write the WAV file."""
+        from jarvis.audio.wavio import write_wav
+
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(2)
+            self._thread = None
+            write_wav(self.path, self.audio(), self.sample_rate)

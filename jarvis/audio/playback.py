@@ -1,0 +1,267 @@
+"""Playback: a buffer of speech chunks that an output device pulls from, and the player around it.
+
+:class:`PlaybackBuffer` is what the audio callback touches: ``pull(frames)`` copies samples out
+under a short lock and notes when each chunk started and ended. ``clear()`` empties it at once, so
+the speaker is silent from the next callback block on (tens of ms), and reports how much of each
+chunk was played. :class:`Player` resamples chunks to the device rate, watches the buffer in its
+own thread, publishes SpeakingChanged/HeardText, and turns played fractions into the heard text.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from jarvis.audio.devices import AudioOutput
+from jarvis.audio.events import HeardText, SpeakingChanged
+from jarvis.messages import SpeechChunk, StageError
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class _Item:
+    audio: Any
+    text: str
+    turn_id: int
+    generation: int
+    pos: int = 0
+    started_at: float | None = None
+    finished_at: float | None = None
+
+
+@dataclass
+class PlayedChunk:
+    """How much of one chunk reached the speaker."""
+
+    text: str
+    turn_id: int
+    played: int
+    total: int
+    started_at: float | None = None
+
+    @property
+    def fraction(self) -> float:
+        """Played share of the chunk, 0..1."""
+        return self.played / self.total if self.total else 1.0
+
+
+def heard_part(text: str, fraction: float) -> str:
+    """The words of ``text`` heard when ``fraction`` of its audio was played (rounded down)."""
+    if fraction >= 0.999:
+        return text
+    words = text.split()
+    return " ".join(words[: int(len(words) * max(0.0, fraction))])
+
+
+class PlaybackBuffer:
+    """Thread-safe queue of audio chunks; the device callback pulls fixed-size blocks from it."""
+
+    def __init__(self) -> None:
+        import numpy as np
+
+        self._np = np
+        self._items: deque[_Item] = deque()
+        self._lock = threading.Lock()
+        self._events: list[tuple[str, _Item]] = []
+        self.frames_out = 0
+
+    def add(self, audio: Any, text: str = "", turn_id: int = 0, generation: int = 0) -> None:
+        """Queue float32 mono audio (already at the device rate)."""
+        with self._lock:
+            self._items.append(_Item(audio, text, turn_id, generation))
+
+    def busy(self) -> bool:
+        """True while there is audio left to play."""
+        return bool(self._items)
+
+    def pull(self, frames: int) -> Any:
+        """Exactly ``frames`` samples: queued audio, then silence. Safe to call from a PortAudio callback."""
+        out = self._np.zeros(frames, dtype=self._np.float32)
+        filled = 0
+        with self._lock:
+            while filled < frames and self._items:
+                item = self._items[0]
+                if item.started_at is None:
+                    item.started_at = time.monotonic()
+                    self._events.append(("start", item))
+                n = min(frames - filled, len(item.audio) - item.pos)
+                out[filled:filled + n] = item.audio[item.pos:item.pos + n]
+                item.pos += n
+                filled += n
+                if item.pos >= len(item.audio):
+                    item.finished_at = time.monotonic()
+                    self._items.popleft()
+                    self._events.append(("end", item))
+            self.frames_out += filled
+        return out
+
+    def clear(self) -> list[PlayedChunk]:
+        """Drop everything queued now; returns the chunks that were cut (played part and all)."""
+        with self._lock:
+            items = list(self._items)
+            self._items.clear()
+        return [PlayedChunk(i.text, i.turn_id, i.pos, len(i.audio), i.started_at) for i in items]
+
+    def drain_events(self) -> list[tuple[str, _Item]]:
+        """Chunk start/end events since the last call."""
+        with self._lock:
+            events, self._events = self._events, []
+        return events
+
+
+@dataclass
+class _TurnPlayback:
+    heard: list[str] = field(default_factory=list)
+    queued: int = 0
+    done: int = 0
+    closed: bool = False  # no more chunks will come for this turn
+    first_audio: float | None = None
+
+
+class Player:
+    """Speaks SpeechChunks through an :class:`AudioOutput`; can be cut off at once with :meth:`clear`."""
+
+    def __init__(
+        self,
+        output: AudioOutput,
+        publish: Callable[[Any], None],
+        *,
+        is_stale: Callable[[int], bool] = lambda gen: False,
+        on_first_audio: Callable[[int, float], None] | None = None,
+        on_turn_heard: Callable[[HeardText], None] | None = None,
+        tail_s: float = 0.3,
+    ) -> None:
+        self.output = output
+        self.buffer = PlaybackBuffer()
+        self.publish = publish
+        self.is_stale = is_stale
+        self.on_first_audio = on_first_audio
+        self.on_turn_heard = on_turn_heard
+        self.tail_s = tail_s
+        self._turns: dict[int, _TurnPlayback] = {}
+        self._cut: set[int] = set()
+        self._lock = threading.Lock()
+        self._speaking = False
+        self._last_audio = 0.0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._watch, name="jarvis-playback", daemon=True)
+        self._error_sent = False
+        if hasattr(output, "has_audio"):
+            output.has_audio = self.buffer.busy  # type: ignore[attr-defined]
+
+    def start(self) -> Player:
+        """Start the output device and the watcher thread."""
+        self.output.start(self.buffer.pull)
+        self._thread.start()
+        return self
+
+    @property
+    def speaking(self) -> bool:
+        """True while audio plays, and for ``tail_s`` after (the room still echoes it)."""
+        return self.buffer.busy() or (time.monotonic() - self._last_audio) < self.tail_s
+
+    def put(self, chunk: SpeechChunk) -> None:
+        """Queue a chunk (resampled to the device rate); stale chunks are dropped."""
+        if self.is_stale(chunk.generation) or chunk.turn_id in self._cut:
+            return
+        from jarvis.audio.wavio import resample
+
+        audio = resample(chunk.audio, chunk.sample_rate, self.output.sample_rate)
+        with self._lock:
+            self._turns.setdefault(chunk.turn_id, _TurnPlayback()).queued += 1
+        self.buffer.add(audio, chunk.text, chunk.turn_id, chunk.generation)
+        self._last_audio = time.monotonic()
+
+    def end_turn(self, turn_id: int) -> None:
+        """No more chunks will come for ``turn_id``; HeardText follows when its audio has played."""
+        if turn_id in self._cut:
+            return
+        with self._lock:
+            self._turns.setdefault(turn_id, _TurnPlayback()).closed = True
+        self._maybe_finish(turn_id)
+
+    def clear(self) -> dict[int, str]:
+        """Stop playing now and drop the queue; returns {turn_id: heard text} for the turns cut off."""
+        cut = self.buffer.clear()
+        self._handle(self.buffer.drain_events())
+        heard: dict[int, str] = {}
+        with self._lock:
+            for c in cut:
+                tp = self._turns.get(c.turn_id)
+                if tp is None:
+                    continue
+                part = heard_part(c.text, c.fraction) if c.played else ""
+                if part:
+                    tp.heard.append(part)
+            cut_turns = {c.turn_id for c in cut} | {t for t, tp in self._turns.items() if not tp.closed}
+            self._cut |= cut_turns
+            for tid in cut_turns:
+                tp = self._turns.pop(tid, None)
+                if tp is not None:
+                    heard[tid] = " ".join(tp.heard).strip()
+        for tid, text in heard.items():
+            self._heard(HeardText(tid, text, True))
+        self._set_speaking(False)
+        return heard
+
+    def _heard(self, ev: HeardText) -> None:
+        self.publish(ev)
+        if self.on_turn_heard is not None:
+            self.on_turn_heard(ev)
+
+    def _maybe_finish(self, turn_id: int) -> None:
+        with self._lock:
+            tp = self._turns.get(turn_id)
+            if tp is None or not tp.closed or tp.done < tp.queued:
+                return
+            del self._turns[turn_id]
+        self._heard(HeardText(turn_id, " ".join(tp.heard).strip(), False))
+
+    def _handle(self, events: list) -> None:
+        for kind, item in events:
+            with self._lock:
+                tp = self._turns.get(item.turn_id)
+            if tp is None:
+                continue
+            if kind == "start":
+                if tp.first_audio is None:
+                    tp.first_audio = item.started_at
+                    if self.on_first_audio is not None:
+                        self.on_first_audio(item.turn_id, item.started_at)
+                self._set_speaking(True)
+            else:
+                tp.heard.append(item.text)
+                tp.done += 1
+                self._last_audio = time.monotonic()
+                self._maybe_finish(item.turn_id)
+
+    def _set_speaking(self, value: bool) -> None:
+        if value != self._speaking:
+            self._speaking = value
+            self.publish(SpeakingChanged(value))
+
+    def _watch(self) -> None:
+        while not self._stop.wait(0.01):
+            try:
+                self._handle(self.buffer.drain_events())
+                if self._speaking and not self.buffer.busy():
+                    self._set_speaking(False)
+                if self.output.error and not self._error_sent:
+                    self._error_sent = True
+                    self.publish(StageError("playback", self.output.error, "reconnect the speaker"))
+            except Exception:  # pragma: no cover - keep the watcher alive
+                log.exception("playback watcher failed")
+
+    def close(self) -> None:
+        """Stop the watcher and the output (a file output writes its file now)."""
+        self._stop.set()
+        if self._thread.is_alive():
+            self._thread.join(1)
+        self._handle(self.buffer.drain_events())
+        self.output.close()

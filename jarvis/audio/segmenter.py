@@ -1,0 +1,250 @@
+"""The VAD stage: a thread that reads the input, shows the level, and cuts utterances.
+
+It pulls blocks from an :class:`AudioInput` (never inside the PortAudio callback), re-frames them
+for the VAD, publishes :class:`MicLevel` per block and :class:`AudioDrops` when drops grow, and
+emits an :class:`Utterance` when the state machine ends one. Listening is gated: push-to-talk opens
+and closes the gate, hands-free keeps it open, and the echo guard (``muted``) ignores the
+microphone while Jarvis speaks on open speakers. Control calls are thread safe (a command queue).
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import queue
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+from jarvis.audio.devices import AudioInput
+from jarvis.audio.events import AudioDrops, MicLevel
+from jarvis.audio.vad import QUIET, VadMachine, make_classifier
+from jarvis.config import VADSettings
+from jarvis.errors import AudioDeviceError
+from jarvis.messages import StageError, Utterance
+
+log = logging.getLogger(__name__)
+
+CLIP_LEVEL = 0.99
+
+
+def level(block: Any) -> tuple[float, float, bool]:
+    """(RMS in dBFS, peak 0..1, clipping) of a float32 block."""
+    import numpy as np
+
+    if len(block) == 0:
+        return -90.0, 0.0, False
+    peak = float(np.max(np.abs(block)))
+    rms = float(np.sqrt(np.mean(np.square(block, dtype=np.float64))))
+    db = 20.0 * math.log10(rms) if rms > 1e-9 else -90.0
+    return max(db, -90.0), peak, peak >= CLIP_LEVEL
+
+
+class Segmenter:
+    """Capture -> VAD -> Utterance, in its own thread.
+
+    Args:
+        source: the microphone or WAV file.
+        vad: the VAD settings.
+        publish: where MicLevel/AudioDrops/StageError go (the event bus).
+        emit: receives each finished :class:`Utterance`.
+        generation: returns the current cancel generation (stamped on utterances).
+        muted: returns True while the microphone must be ignored (echo guard).
+        on_speech_start: called (from this thread) when speech starts.
+        on_utterance: called after an utterance was emitted (push-to-talk closes the gate).
+        merge: keep every utterance until the input ends and emit them as one (a question file).
+    """
+
+    def __init__(
+        self,
+        source: AudioInput,
+        vad: VADSettings,
+        publish: Callable[[Any], None],
+        emit: Callable[[Utterance], None],
+        *,
+        generation: Callable[[], int] = lambda: 0,
+        muted: Callable[[], bool] = lambda: False,
+        on_speech_start: Callable[[], None] | None = None,
+        on_utterance: Callable[[Utterance], None] | None = None,
+        merge: bool = False,
+        listening: bool = False,
+    ) -> None:
+        self.source = source
+        self.rate = source.sample_rate
+        self.machine = VadMachine(vad, self.rate)
+        self.classify = make_classifier(vad, self.rate)
+        self.publish = publish
+        self.emit = emit
+        self.generation = generation
+        self.muted = muted
+        self.on_speech_start = on_speech_start
+        self.on_utterance = on_utterance
+        self.merge = merge
+        self.listening = listening
+        self.ended = threading.Event()  # the input ran out (file) or failed (device)
+        self.failed: str | None = None
+        self.utterances = 0
+        self._merged: list = []
+        self._merged_end = 0.0
+        self._merged_speech_ms = 0
+        self._cmds: queue.Queue = queue.Queue()
+        self._stop = threading.Event()
+        self._residual: Any = None
+        self._frame_times: dict[int, float] = {}
+        self._drops_seen = 0
+        self._clipped = False
+        self._state = QUIET
+        self._thread = threading.Thread(target=self._run, name="jarvis-vad", daemon=True)
+
+    # ---------------------------------------------------------------- control (thread safe)
+    def start(self) -> Segmenter:
+        """Start capturing and the thread."""
+        self.source.start()
+        self._thread.start()
+        return self
+
+    def set_listening(self, on: bool, flush: bool = True) -> None:
+        """Open or close the gate; closing ends the utterance in progress (when ``flush``)."""
+        self._cmds.put(("listen", on, flush))
+
+    def flush(self) -> None:
+        """End the utterance in progress now."""
+        self._cmds.put(("flush",))
+
+    def stop(self, timeout: float = 2.0) -> None:
+        """Stop the thread and close the input."""
+        self._stop.set()
+        if self._thread.is_alive():
+            self._thread.join(timeout)
+        self.source.close()
+
+    @property
+    def state(self) -> str:
+        """The VAD state (quiet, starting, speaking, stopping, muted, off)."""
+        return self._state
+
+    # ---------------------------------------------------------------- the thread
+    def _run(self) -> None:
+        try:
+            while not self._stop.is_set():
+                self._commands()
+                block = self.source.read(timeout=0.05)
+                if block is None:
+                    if self.source.ended:
+                        self._finish_input()
+                        return
+                    continue
+                self._block(block, time.monotonic())
+        except AudioDeviceError as exc:
+            self.failed = exc.message
+            self.publish(StageError("audio", exc.message, exc.hint))
+            self.ended.set()
+        except Exception as exc:  # pragma: no cover - keep the app alive
+            log.exception("VAD thread failed")
+            self.failed = str(exc)
+            self.publish(StageError("audio", f"listening stopped: {exc}", "see the log file"))
+            self.ended.set()
+
+    def _commands(self) -> None:
+        while True:
+            try:
+                cmd = self._cmds.get_nowait()
+            except queue.Empty:
+                return
+            if cmd[0] == "listen":
+                _, on, flush = cmd
+                if not on and self.listening and flush:
+                    self._end(self.machine.flush())
+                elif not on:
+                    self.machine.reset()
+                self.listening = on
+            elif cmd[0] == "flush":
+                self._end(self.machine.flush())
+
+    def _finish_input(self) -> None:
+        self._commands()
+        if self.listening:
+            self._end(self.machine.flush())
+        if self.merge and self._merged:
+            self._emit_merged()
+        self.ended.set()
+
+    def _block(self, block: Any, now: float) -> None:
+        import numpy as np
+
+        db, peak, clip = level(block)
+        drops = self.source.drops
+        if drops != self._drops_seen:
+            self._drops_seen = drops
+            self.publish(AudioDrops(drops))
+        if not self.listening:
+            self._state = "off"
+            self._residual = None
+            self.publish(MicLevel(db, peak, self._state, clip))
+            return
+        if self.muted():
+            if self.machine.state != QUIET:
+                self.machine.reset()
+            self._state = "muted"
+            self._residual = None
+            self.publish(MicLevel(db, peak, self._state, clip))
+            return
+        self._clipped = self._clipped or clip
+        data = block if self._residual is None else np.concatenate([self._residual, block])
+        n = self.machine.frame_len
+        full = len(data) // n * n
+        for i in range(0, full, n):
+            frame = data[i:i + n]
+            idx = self.machine.frames_seen
+            self._frame_times[idx] = now
+            step = self.machine.push(frame, self.classify(frame))
+            if step.started and self.on_speech_start is not None:
+                self.on_speech_start()
+            if step.segment is not None or step.discarded:
+                self._end(step)
+        self._residual = data[full:] if full < len(data) else None
+        if len(self._frame_times) > 4000:
+            cutoff = self.machine.frames_seen - 2000
+            self._frame_times = {k: v for k, v in self._frame_times.items() if k >= cutoff}
+        self._state = self.machine.state
+        self.publish(MicLevel(db, peak, self._state, clip))
+
+    def _end(self, step: Any) -> None:
+        seg = step.segment
+        clipped, self._clipped = self._clipped, False
+        if seg is None:
+            return
+        if clipped:
+            self.publish(
+                StageError(
+                    "audio", "the microphone is clipping (the input is too loud)",
+                    "lower the input gain or move back from the microphone",
+                )
+            )
+        speech_end = self._frame_times.get(seg.last_speech_frame, time.monotonic())
+        if self.merge:
+            self._merged.append(seg.audio)
+            self._merged_end = speech_end
+            self._merged_speech_ms += seg.speech_ms
+            return
+        utt = Utterance(seg.audio, self.rate, speech_end, self.generation())
+        self.utterances += 1
+        self.emit(utt)
+        if self.on_utterance is not None:
+            self.on_utterance(utt)
+
+    def _emit_merged(self) -> None:
+        import numpy as np
+
+        gap = np.zeros(self.rate // 5, dtype=np.float32)
+        parts: list = []
+        for a in self._merged:
+            parts.extend([a, gap])
+        audio = np.concatenate(parts[:-1])
+        self._merged = []
+        utt = Utterance(audio, self.rate, self._merged_end, self.generation())
+        self.utterances += 1
+        self.emit(utt)
+        if self.on_utterance is not None:
+            self.on_utterance(utt)
