@@ -19,7 +19,9 @@ from jarvis.errors import EmptyInput, JarvisError
 from jarvis.hardware import Machine, PlacementPlan, plan_placement, probe
 from jarvis.history import Conversation, Turn
 from jarvis.llm.base import GenerationRequest
+from jarvis.llm.fallback import FallbackChain
 from jarvis.llm.pool import ModelPool
+from jarvis.llm.router import leaves_machine
 from jarvis.messages import (
     MemoryHits,
     ReplyDone,
@@ -200,61 +202,72 @@ class Assistant:
 
         try:
             decision = self.decide(item.text)
-            publish(decision)
-            timings.mark("route_chosen")
-            model = self.pool.get(decision.model)
         except JarvisError as exc:
             publish(StageError("llm", exc.message, exc.hint, item.turn_id))
             publish(StatusChange("idle"))
             return []
-
-        system = self.settings.llm.system_prompt + memory_block(hits)
+        publish(decision)
+        timings.mark("route_chosen")
         llm = self.settings.llm
-        messages = self.conversation.prompt_messages(
-            system, min(llm.history_tokens, getattr(model, "n_ctx", 10**9) - llm.max_tokens),
-            model.count_tokens,
-        )
-        req = GenerationRequest(messages, llm.max_tokens, llm.temperature, llm.top_p, llm.seed)
-        with self._active_lock:
-            self._active = req
-        if self.cancel.is_stale(item.generation):
-            req.stop()
-        parts: list[str] = []
-        error: JarvisError | None = None
-        publish(StatusChange("generating", model.name))
+
+        def prepare(model: Any, spec: Any) -> GenerationRequest:
+            block = memory_block(hits)
+            if block and leaves_machine(spec) and not self.settings.memory.share_with_api:
+                block = ""  # memories stay on this machine unless memory.share_with_api
+            messages = self.conversation.prompt_messages(
+                llm.system_prompt + block,
+                min(llm.history_tokens, getattr(model, "n_ctx", 10**9) - llm.max_tokens),
+                model.count_tokens,
+            )
+            req = GenerationRequest(messages, llm.max_tokens, llm.temperature, llm.top_p, llm.seed)
+            with self._active_lock:
+                self._active = req
+            if self.cancel.is_stale(item.generation):
+                req.stop()
+            publish(StatusChange("generating", model.name))
+            return req
+
+        def on_delta(piece: str) -> None:
+            timings.mark("first_token")
+            publish(TokenDelta(piece, item.turn_id, item.generation))
+
+        chain = FallbackChain(self.settings, self.pool, getattr(self, "router", None), publish)
         try:
-            for piece in model.stream(req):
-                if self.cancel.is_stale(item.generation):
-                    req.stop()
-                    break
-                timings.mark("first_token")
-                parts.append(piece)
-                publish(TokenDelta(piece, item.turn_id, item.generation))
-        except JarvisError as exc:
-            error = exc
-        except Exception as exc:
-            log.exception("generation failed")
-            error = JarvisError(f"{model.name} failed while answering: {exc}", "see the log file")
+            outcome = chain.run(decision, prepare, on_delta, lambda: self.cancel.is_stale(item.generation))
         finally:
             with self._active_lock:
                 self._active = None
         timings.mark("reply_done")
-        text = "".join(parts)
-        stats = model.last_stats
-        interrupted = req.stop_event.is_set() or (stats is not None and stats.finish_reason == "interrupted")
+        error = outcome.error
+        if outcome.spec is None and not outcome.text and not outcome.interrupted:
+            err = error or JarvisError("no model could answer", "see the log file")
+            publish(StageError("llm", err.message, err.hint, item.turn_id))
+            publish(StatusChange("idle"))
+            return []
+        text = outcome.text
+        stats = outcome.stats
+        interrupted = outcome.interrupted
+        model_name = outcome.model_name
         done = ReplyDone(
             text=text,
-            model=model.name,
+            model=model_name,
             stats=stats,
             timings=timings,
             interrupted=interrupted,
             turn_id=item.turn_id,
             generation=item.generation,
-            remote=not model.is_local,
+            remote=outcome.remote,
+            cost=outcome.cost,
         )
         if text or interrupted:
+            meta: dict[str, Any] = {}
+            if outcome.remote:
+                meta.update(remote=True, cost=outcome.cost)
+            if outcome.fallbacks:
+                meta["fallbacks"] = outcome.fallbacks
             self.conversation.add(
-                Turn("assistant", text, model=model.name, interrupted=interrupted, source=item.source)
+                Turn("assistant", text, model=model_name, interrupted=interrupted, source=item.source,
+                     meta=meta)
             )
         publish(done)
         if error is not None:
@@ -264,7 +277,14 @@ class Assistant:
                 self.remember(item, done)
             except JarvisError as exc:
                 publish(StageError("memory", exc.message, exc.hint, item.turn_id))
-        record = {"turn_id": item.turn_id, "decision": decision, "done": done, "hits": hits}
+        record = {
+            "turn_id": item.turn_id,
+            "decision": decision,
+            "done": done,
+            "hits": hits,
+            "outcome": outcome,
+            "error": error.one_line() if error is not None else None,
+        }
         for fn in self.turn_observers:
             fn(record)
         publish(StatusChange("idle"))

@@ -1,0 +1,215 @@
+"""Per-turn metrics as JSON lines (``metrics.jsonl``) and session / all-time summaries.
+
+One record per turn: route, model, device, difficulty, tokens in/out, timings, cost, fallbacks and
+RAM/VRAM at that moment. No text of the conversation and no secrets are ever written (reasons are
+scrubbed). :class:`MetricsObserver` is an ``Assistant.turn_observers`` entry; :func:`summarize`
+backs ``jarvis stats``.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import threading
+import time
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from jarvis.logs import scrub
+
+log = logging.getLogger(__name__)
+
+SCHEMA = 1
+
+
+def _memory_snapshot() -> dict[str, Any]:
+    try:
+        import psutil
+
+        from jarvis.hardware import MiB, probe_gpus
+
+        vm = psutil.virtual_memory()
+        gpus, _ = probe_gpus()
+        return {
+            "ram_used_mb": int((vm.total - vm.available) // MiB),
+            "ram_total_mb": int(vm.total // MiB),
+            "gpus": [{"index": g.index, "used_mb": g.used_mb, "total_mb": g.total_mb} for g in gpus],
+        }
+    except Exception:  # pragma: no cover - metrics never break a turn
+        return {}
+
+
+def build_record(record: dict[str, Any], session: str, pool: Any = None) -> dict[str, Any]:
+    """The JSON-able metrics line for one turn observer ``record`` (turn_id, decision, done, hits...)."""
+    decision = record.get("decision")
+    done = record.get("done")
+    hits = record.get("hits")
+    outcome = record.get("outcome")
+    stats = getattr(done, "stats", None)
+    timings = getattr(done, "timings", None)
+    device = getattr(outcome, "device", "") or ""
+    if not device and pool is not None and done is not None:
+        device = pool.resident().get(done.model, "")
+    final = getattr(outcome, "decision", None) or decision
+    out: dict[str, Any] = {
+        "v": SCHEMA,
+        "ts": round(time.time(), 3),
+        "session": session,
+        "turn_id": record.get("turn_id"),
+        "route": None
+        if decision is None
+        else {
+            "model": decision.model,
+            "difficulty": decision.difficulty,
+            "specialty": decision.specialty,
+            "forced": decision.forced,
+            "reason": scrub(decision.reason),
+        },
+        "model": getattr(done, "model", None),
+        "device": device or ("remote" if getattr(done, "remote", False) else ""),
+        "remote": bool(getattr(done, "remote", False)),
+        "cost": float(getattr(done, "cost", 0.0) or 0.0),
+        "fallbacks": [scrub(f) for f in getattr(outcome, "fallbacks", [])],
+        "final_reason": scrub(final.reason) if final is not None and final is not decision else None,
+        "tokens_in": getattr(stats, "prompt_tokens", 0),
+        "tokens_out": getattr(stats, "completion_tokens", 0),
+        "tokens_per_s": round(stats.tokens_per_s, 2) if stats is not None else None,
+        "finish": getattr(stats, "finish_reason", None),
+        "interrupted": bool(getattr(done, "interrupted", False)),
+        "error": scrub(record["error"]) if record.get("error") else None,
+        "timings": timings.relative() if timings is not None else {},
+        "memory_hits": len(getattr(hits, "hits", ()) or ()),
+        "memory_withheld": bool(getattr(hits, "withheld", False)),
+    }
+    out.update(_memory_snapshot())
+    return out
+
+
+class MetricsObserver:
+    """Appends one JSON line per turn to ``path``; a write failure is logged once, never raised."""
+
+    def __init__(self, path: Path | str, session: str = "", pool: Any = None) -> None:
+        self.path = Path(path).expanduser()
+        self.session = session or time.strftime("%Y%m%d-%H%M%S")
+        self.pool = pool
+        self._lock = threading.Lock()
+        self._warned = False
+
+    def __call__(self, record: dict[str, Any]) -> None:
+        """Write the metrics line for one turn."""
+        try:
+            line = json.dumps(build_record(record, self.session, self.pool), ensure_ascii=False, default=str)
+            with self._lock:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+                with self.path.open("a", encoding="utf-8") as f:
+                    f.write(line + "\n")
+        except OSError as exc:
+            if not self._warned:
+                log.warning("cannot write metrics to %s: %s", self.path, exc)
+                self._warned = True
+
+
+def read_records(path: Path | str) -> tuple[list[dict[str, Any]], int]:
+    """All records in a metrics file and the number of unreadable lines skipped."""
+    path = Path(path).expanduser()
+    if not path.is_file():
+        return [], 0
+    records, bad = [], 0
+    for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
+        if not line.strip():
+            continue
+        try:
+            rec = json.loads(line)
+        except ValueError:
+            bad += 1
+            continue
+        if isinstance(rec, dict):
+            records.append(rec)
+        else:
+            bad += 1
+    return records, bad
+
+
+def percentile(values: Iterable[float], q: float) -> float | None:
+    """The ``q``-th percentile (0-100, linear interpolation); None for no values."""
+    xs = sorted(float(v) for v in values)
+    if not xs:
+        return None
+    k = (len(xs) - 1) * q / 100
+    lo, hi = math.floor(k), math.ceil(k)
+    return round(xs[lo] + (xs[hi] - xs[lo]) * (k - lo), 4)
+
+
+def _dist(values: list[float]) -> dict[str, float | None]:
+    return {
+        "n": len(values),
+        "p50": percentile(values, 50),
+        "p90": percentile(values, 90),
+        "p99": percentile(values, 99),
+        "mean": round(sum(values) / len(values), 4) if values else None,
+    }
+
+
+def summarize(records: list[dict[str, Any]], session: str | None = None) -> dict[str, Any]:
+    """Model usage, latency percentiles, tokens, cost and local share of a session (or all time).
+
+    ``session`` None means all time; ``"last"`` the session of the newest record.
+    """
+    if session == "last":
+        session = records[-1].get("session") if records else None
+    if session is not None:
+        records = [r for r in records if r.get("session") == session]
+    n = len(records)
+    models: dict[str, dict[str, Any]] = {}
+    for r in records:
+        m = models.setdefault(
+            str(r.get("model")), {"turns": 0, "tokens_out": 0, "cost": 0.0, "remote": bool(r.get("remote"))}
+        )
+        m["turns"] += 1
+        m["tokens_out"] += int(r.get("tokens_out") or 0)
+        m["cost"] = round(m["cost"] + float(r.get("cost") or 0.0), 6)
+    for m in models.values():
+        m["share"] = round(m["turns"] / n, 4) if n else 0.0
+
+    def timing(key: str) -> list[float]:
+        return [t[key] for r in records if isinstance(t := r.get("timings"), dict) and t.get(key) is not None]
+
+    remote = sum(1 for r in records if r.get("remote"))
+    bands: dict[str, int] = {}
+    specialties: dict[str, int] = {}
+    for r in records:
+        route = r.get("route") or {}
+        if route.get("difficulty"):
+            from jarvis.llm.router import band
+
+            b = band(int(route["difficulty"]))
+            bands[b] = bands.get(b, 0) + 1
+        if route.get("specialty"):
+            specialties[route["specialty"]] = specialties.get(route["specialty"], 0) + 1
+    sessions = {r.get("session") for r in records}
+    return {
+        "scope": f"session {session}" if session is not None else "all time",
+        "sessions": len(sessions),
+        "turns": n,
+        "local_turns": n - remote,
+        "remote_turns": remote,
+        "local_share": round((n - remote) / n, 4) if n else None,
+        "fallback_turns": sum(1 for r in records if r.get("fallbacks")),
+        "interrupted_turns": sum(1 for r in records if r.get("interrupted")),
+        "cost_usd": round(sum(float(r.get("cost") or 0.0) for r in records), 6),
+        "tokens_in": sum(int(r.get("tokens_in") or 0) for r in records),
+        "tokens_out": sum(int(r.get("tokens_out") or 0) for r in records),
+        "models": dict(sorted(models.items(), key=lambda kv: -kv[1]["turns"])),
+        "latency_s": {
+            "first_token": _dist(timing("first_token")),
+            "reply_done": _dist(timing("reply_done")),
+            "first_audio_out": _dist(timing("first_audio_out")),
+        },
+        "tokens_per_s": _dist([float(r["tokens_per_s"]) for r in records if r.get("tokens_per_s")]),
+        "difficulty_bands": bands,
+        "specialties": specialties,
+        "first_ts": records[0].get("ts") if records else None,
+        "last_ts": records[-1].get("ts") if records else None,
+    }
