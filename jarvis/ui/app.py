@@ -52,6 +52,7 @@ class JarvisApp(App):
         model: str | None = None,
         assistant: Any = None,
         voice: bool = True,
+        sampler: Any = None,
     ) -> None:
         super().__init__()
         self.settings = settings
@@ -60,6 +61,7 @@ class JarvisApp(App):
         self.assistant = assistant
         self.voice_loop: Any = None
         self._want_voice = voice
+        self._sampler = sampler
         self.fatal: JarvisError | None = None
         self.state = "starting"
         self._decision: RouteDecision | None = None
@@ -142,7 +144,7 @@ class JarvisApp(App):
         from jarvis.resources import sample
 
         resident = self.assistant.pool.resident() if self.assistant is not None else {}
-        self.post_message(ResourceSample(sample(resident)))
+        self.post_message(ResourceSample((self._sampler or sample)(resident)))
 
     def on_resource_sample(self, message: ResourceSample) -> None:
         self.query_one(ResourcePanel).show(message.sample)
@@ -226,7 +228,8 @@ class JarvisApp(App):
             elif not ev.done:
                 self._set_status("loading", f"{ev.model} → {ev.device}")
             else:
-                self._set_status("idle", f"{ev.model} ready on {ev.device} ({ev.seconds:.1f}s)")
+                self._set_status("idle", f"{ev.model} ready on {ev.device}")
+                log.info("model %s loaded on %s in %.1fs", ev.model, ev.device, ev.seconds)
                 self.sample_resources()
         else:
             self.query_one(VoicePanel).on_voice_event(ev, self)
