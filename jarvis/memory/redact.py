@@ -37,6 +37,8 @@ _KEYWORDS = (
     r"api[\s_\-]?key|access[\s_\-]?key|private[\s_\-]?key|auth[\s_\-]?token|access[\s_\-]?token|"
     r"token|credentials?|contrase(?:ñ|n)a|clave(?:\s+secreta)?|mot\s+de\s+passe"
 )
+# Spoken forms skip a bare "secret" ("the secret to good bread is time").
+_SPOKEN_KEYWORDS = _KEYWORDS.replace("secret(?:\\s+key)?", "secret\\s+key")
 # "password: x", "API_KEY=x", "token -> x"
 _ASSIGN_RE = re.compile(
     rf"(?i)\b((?:[a-z0-9]+[_\-])*(?:{_KEYWORDS})(?:[_\-][a-z0-9]+)*)(\s*[:=]+\s*|\s*->\s*)"
@@ -44,7 +46,7 @@ _ASSIGN_RE = re.compile(
 )
 # "my password is x", "the wifi password was x", "mi contraseña es x"
 _SPOKEN_RE = re.compile(
-    rf"(?i)\b((?:{_KEYWORDS}))(\s+(?:(?:for|of|to|on|at|de|del|para)\s+(?:\S+\s+){{1,3}}?)?"
+    rf"(?i)\b((?:{_SPOKEN_KEYWORDS}))(\s+(?:(?:for|of|to|on|at|de|del|para)\s+(?:\S+\s+){{1,3}}?)?"
     r"(?:is|was|are|=|es|era|est)\s+)"
     r"(?!\[redacted\])(['\"]?)([^\s'\",;]+)\3"
 )

@@ -1,0 +1,289 @@
+"""ChromaDB backend: a persistent folder (locked to one process) or a ChromaDB server over HTTP.
+
+Both modes share every code path after the client is made. Embeddings always come from our own
+embedder and are passed in explicitly; the collection is created with ``embedding_function=None``
+so ChromaDB's default embedder (which downloads a model) is never used. The collection records
+which embedder built it, so switching to another model is caught instead of mixing vectors.
+"""
+
+from __future__ import annotations
+
+import errno
+import logging
+import urllib.error
+import urllib.request
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlparse
+
+from jarvis.errors import MemoryStoreError
+from jarvis.memory.base import MemoryStore, Metadata, Record
+from jarvis.memory.lock import StoreLock
+
+log = logging.getLogger(__name__)
+
+HTTP_TIMEOUT_S = 10.0
+_CORRUPT_HINTS = ("malformed", "not a database", "corrupt", "no such table", "hnsw", "segment", "decode")
+
+
+def parse_server(url: str) -> tuple[str, int, bool]:
+    """``http(s)://host:port`` -> (host, port, ssl). Raises MemoryStoreError on a bad URL."""
+    parsed = urlparse(url.strip() if "://" in url else f"http://{url.strip()}")
+    try:
+        port = parsed.port
+        bad_port = False
+    except ValueError:
+        port, bad_port = None, True
+    if bad_port or parsed.scheme not in ("http", "https") or not parsed.hostname or (
+        parsed.path not in ("", "/")
+    ):
+        raise MemoryStoreError(
+            f"bad memory.server value {url!r}",
+            'use "http://host:port", e.g. "http://127.0.0.1:8000" (empty: the local folder)',
+        )
+    ssl = parsed.scheme == "https"
+    return parsed.hostname, port or (443 if ssl else 8000), ssl
+
+
+class ChromaStore(MemoryStore):
+    """Memories in a ChromaDB collection (cosine space)."""
+
+    def __init__(
+        self,
+        path: Path | None = None,
+        server: str = "",
+        collection: str = "memories",
+        embedder_name: str = "",
+        dim: int = 0,
+    ) -> None:
+        self.path = Path(path) if path is not None else None
+        self.server = server.strip()
+        self.collection_name = collection
+        self.embedder_name = embedder_name
+        self.dim = dim
+        self.location = self.server or str(self.path)
+        self._lock: StoreLock | None = None
+        self._client: Any = None
+        self._col: Any = None
+        self._space = "cosine"
+        self._batch = 1000
+        self._open()
+
+    # ------------------------------------------------------------------ opening
+    def _open(self) -> None:
+        try:
+            import chromadb
+            from chromadb.config import Settings as ChromaSettings
+        except ImportError:
+            raise MemoryStoreError(
+                "chromadb is not installed", "run ./install.sh (it installs chromadb)"
+            ) from None
+        chroma_settings = ChromaSettings(anonymized_telemetry=False, allow_reset=False)
+        try:
+            if self.server:
+                self._client = self._open_server(chromadb, chroma_settings)
+            else:
+                self._client = self._open_folder(chromadb, chroma_settings)
+            with self._guard("open the collection"):
+                self._col = self._client.get_or_create_collection(
+                    self.collection_name,
+                    embedding_function=None,
+                    configuration={"hnsw": {"space": "cosine"}},
+                    metadata={"embedder": self.embedder_name, "dim": self.dim},
+                )
+                self._check_collection()
+                self._batch = max(1, min(1000, int(self._client.get_max_batch_size())))
+        except BaseException:
+            self.close()
+            raise
+
+    def _open_folder(self, chromadb: Any, chroma_settings: Any) -> Any:
+        assert self.path is not None
+        if self.path.exists() and not self.path.is_dir():
+            raise MemoryStoreError(
+                f"memory path {self.path} is a file, not a folder",
+                "set memory.path to a folder (it is created when missing)",
+            )
+        try:
+            self.path.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise MemoryStoreError(
+                f"cannot create the memory folder {self.path}: {exc.strerror or exc}",
+                "check the permissions of its parent, or set memory.path to a folder you can write",
+            ) from None
+        self._lock = StoreLock(self.path).acquire()
+        with self._guard("open the store"):
+            return chromadb.PersistentClient(path=str(self.path), settings=chroma_settings)
+
+    def _open_server(self, chromadb: Any, chroma_settings: Any) -> Any:
+        host, port, ssl = parse_server(self.server)
+        scheme = "https" if ssl else "http"
+        try:  # fail fast (the HTTP client itself waits forever)
+            with urllib.request.urlopen(f"{scheme}://{host}:{port}/api/v2/heartbeat", timeout=3.0):
+                pass
+        except (urllib.error.URLError, OSError, ValueError) as exc:
+            reason = getattr(exc, "reason", exc)
+            raise MemoryStoreError(
+                f"memory server {self.server} is unreachable: {reason}",
+                f"start it (`chroma run --path DIR --port {port}`) or set memory.server = \"\" "
+                "to use the local folder",
+            ) from None
+        with self._guard("connect"):
+            client = chromadb.HttpClient(host=host, port=port, ssl=ssl, settings=chroma_settings)
+        session = getattr(getattr(client, "_server", None), "_session", None)
+        if session is not None:
+            try:
+                import httpx
+
+                session.timeout = httpx.Timeout(HTTP_TIMEOUT_S)
+            except Exception:  # pragma: no cover - private attribute changed
+                pass
+        return client
+
+    def _check_collection(self) -> None:
+        meta = self._col.metadata or {}
+        stored_name, stored_dim = meta.get("embedder"), meta.get("dim")
+        if stored_name is None and stored_dim is None:
+            # Created by something else: adopt it, recording our embedder.
+            self._col.modify(metadata={**meta, "embedder": self.embedder_name, "dim": self.dim})
+        elif self.dim and stored_dim and int(stored_dim) != self.dim:
+            raise MemoryStoreError(
+                f"collection '{self.collection_name}' in {self.location} was built with embedder "
+                f"{stored_name} ({stored_dim}-d), but memory.embedder is {self.embedder_name} ({self.dim}-d)",
+                "set memory.embedder back, or set memory.collection to a new name and "
+                "`jarvis memory import` an export made with the old embedder",
+            )
+        elif stored_name and stored_name != self.embedder_name:
+            log.warning(
+                "collection %s was built with %s, now using %s (same size)",
+                self.collection_name, stored_name, self.embedder_name,
+            )
+        config = getattr(self._col, "configuration", None) or {}
+        hnsw = config.get("hnsw") if isinstance(config, dict) else None
+        if isinstance(hnsw, dict) and hnsw.get("space"):
+            self._space = str(hnsw["space"])
+
+    # ------------------------------------------------------------------ errors
+    @contextmanager
+    def _guard(self, action: str) -> Iterator[None]:
+        """Turn any backend failure into a MemoryStoreError with a hint."""
+        try:
+            yield
+        except MemoryStoreError:
+            raise
+        except Exception as exc:
+            raise self._describe(action, exc) from None
+
+    def _describe(self, action: str, exc: Exception) -> MemoryStoreError:
+        text = f"{type(exc).__name__}: {exc}".replace("\n", " ")
+        short = text if len(text) <= 200 else text[:197] + "..."
+        low = text.lower()
+        if (isinstance(exc, OSError) and exc.errno == errno.ENOSPC) or "no space" in low or "disk full" in low:
+            return MemoryStoreError(
+                f"cannot {action} in {self.location}: the disk is full", "free some disk space and retry"
+            )
+        if self.server:
+            return MemoryStoreError(
+                f"memory server {self.server}: cannot {action}: {short}",
+                "check that the ChromaDB server is running and reachable (`chroma run --port N`)",
+            )
+        if isinstance(exc, PermissionError) or "permission denied" in low or "readonly" in low or (
+            "read-only" in low
+        ):
+            return MemoryStoreError(
+                f"memory folder {self.location} is not writable: {short}",
+                "check the folder's permissions, or set memory.path to a folder you can write",
+            )
+        if any(h in low for h in _CORRUPT_HINTS):
+            return MemoryStoreError(
+                f"memory store {self.location} looks corrupt ({action} failed: {short})",
+                "move the folder aside (nothing is deleted) and restart to begin a fresh store; "
+                "restore facts with `jarvis memory import` from an export",
+            )
+        return MemoryStoreError(
+            f"memory store {self.location}: cannot {action}: {short}",
+            "see the log file; if it persists, move the folder aside and restore from an export",
+        )
+
+    # ------------------------------------------------------------------ records
+    def _score(self, distance: float) -> float:
+        if self._space == "l2":  # squared L2 between unit vectors = 2 - 2 cos
+            return 1.0 - float(distance) / 2.0
+        return 1.0 - float(distance)  # cosine and ip: 1 - cos
+
+    def add(
+        self, ids: Sequence[str], texts: Sequence[str], embeddings: Any, metadatas: Sequence[Metadata]
+    ) -> None:
+        """Store records in batches (see :class:`MemoryStore`)."""
+        with self._guard("write"):
+            for i in range(0, len(ids), self._batch):
+                j = i + self._batch
+                self._col.add(
+                    ids=list(ids[i:j]),
+                    embeddings=embeddings[i:j],
+                    documents=list(texts[i:j]),
+                    metadatas=[dict(m) or {"kind": "fact"} for m in metadatas[i:j]],
+                )
+
+    def query(self, embedding: Any, k: int) -> list[Record]:
+        """Nearest records, most similar first."""
+        with self._guard("search"):
+            n = self._col.count()
+            if n == 0 or k <= 0:
+                return []
+            res = self._col.query(
+                query_embeddings=[embedding],
+                n_results=min(k, n),
+                include=["documents", "metadatas", "distances"],
+            )
+        out = []
+        for rid, doc, meta, dist in zip(
+            res["ids"][0], res["documents"][0], res["metadatas"][0], res["distances"][0], strict=False
+        ):
+            out.append(Record(rid, doc or "", dict(meta or {}), round(self._score(dist), 6)))
+        return out
+
+    def get(self, ids: Sequence[str]) -> list[Record]:
+        """Records by id, in the order asked."""
+        if not ids:
+            return []
+        with self._guard("read"):
+            res = self._col.get(ids=list(ids), include=["documents", "metadatas"])
+        found = {
+            rid: Record(rid, doc or "", dict(meta or {}))
+            for rid, doc, meta in zip(res["ids"], res["documents"], res["metadatas"], strict=False)
+        }
+        return [found[i] for i in ids if i in found]
+
+    def all_metadata(self) -> list[tuple[str, Metadata]]:
+        """(id, metadata) of every record."""
+        with self._guard("read"):
+            res = self._col.get(include=["metadatas"])
+        return [(rid, dict(meta or {})) for rid, meta in zip(res["ids"], res["metadatas"], strict=False)]
+
+    def delete(self, ids: Sequence[str]) -> int:
+        """Delete by id; returns how many existed."""
+        existing = [r.id for r in self.get(ids)]
+        if existing:
+            with self._guard("delete"):
+                self._col.delete(ids=existing)
+        return len(existing)
+
+    def count(self) -> int:
+        """Number of records."""
+        with self._guard("count"):
+            return int(self._col.count())
+
+    def close(self) -> None:
+        """Close the client and release the folder lock."""
+        client, self._client, self._col = self._client, None, None
+        if client is not None:
+            try:
+                client.close()
+            except Exception:  # pragma: no cover - best effort
+                log.debug("closing chroma client failed", exc_info=True)
+        if self._lock is not None:
+            self._lock.release()
+            self._lock = None

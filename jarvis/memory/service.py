@@ -1,0 +1,296 @@
+"""MemoryService: what the assistant, the TUI and the CLI call to remember, recall and forget.
+
+It ties the embedder, the store and redaction together. Nothing heavy happens at construction:
+the embedding model loads and the store opens on first use (or :meth:`MemoryService.warm_up`).
+All methods are thread safe. Every failure is a :class:`MemoryStoreError` with a hint.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+from jarvis.config import MemorySettings
+from jarvis.errors import EmptyInput, MemoryStoreError
+from jarvis.memory.base import MemoryStore, Metadata, Record
+from jarvis.memory.embedder import Embedder
+from jarvis.memory.ranking import select_hits
+from jarvis.memory.redact import redact
+from jarvis.memory.transfer import read_jsonl, write_jsonl
+from jarvis.messages import MemoryHit, MemoryHits
+
+log = logging.getLogger(__name__)
+
+RETRY_AFTER_S = 30.0
+TURN_REPLY_CHARS = 600
+
+
+def _hit(rec: Record) -> MemoryHit:
+    return MemoryHit(rec.id, rec.text, rec.score, dict(rec.metadata))
+
+
+def turn_text(user: str, reply: str) -> str:
+    """How a completed turn is stored: the user's words and the (shortened) reply."""
+    reply = reply.strip()
+    if len(reply) > TURN_REPLY_CHARS:
+        reply = reply[: TURN_REPLY_CHARS - 1].rstrip() + "…"
+    return f"User: {user.strip()}\nJarvis: {reply}"
+
+
+class MemoryService:
+    """Long-term memory of one user: a ChromaDB collection plus an embedding model."""
+
+    def __init__(
+        self,
+        settings: MemorySettings,
+        *,
+        device: str = "cpu",
+        session: str = "",
+        store: MemoryStore | None = None,
+        embedder: Embedder | None = None,
+    ) -> None:
+        self.settings = settings
+        self.session = session
+        self.embedder = embedder or Embedder(settings.embedder, device)
+        self._store = store
+        self._lock = threading.RLock()
+        self._broken: MemoryStoreError | None = None
+        self._retry_at = 0.0
+        self._reported: set[str] = set()
+
+    # ------------------------------------------------------------------ plumbing
+    @property
+    def location(self) -> str:
+        """Where memories live: the folder or the server URL."""
+        return self.settings.server or str(self.settings.path)
+
+    def store(self) -> MemoryStore:
+        """The open store (opens it on first use). Raises MemoryStoreError."""
+        with self._lock:
+            if self._store is None:
+                from jarvis.memory.chroma_store import ChromaStore
+
+                dim = self.embedder.dim  # loads the model: the store checks it matches
+                self._store = ChromaStore(
+                    path=None if self.settings.server else self.settings.path,
+                    server=self.settings.server,
+                    collection=self.settings.collection,
+                    embedder_name=self.embedder.name,
+                    dim=dim,
+                )
+            return self._store
+
+    def warm_up(self) -> None:
+        """Load the embedding model and open the store now (e.g. in a background thread)."""
+        with self._lock:
+            self.store()
+            self.embedder.encode(["warm up"])
+
+    def close(self) -> None:
+        """Close the store and release its lock. Safe to call twice; the model stays cached."""
+        with self._lock:
+            store, self._store = self._store, None
+            if store is not None:
+                store.close()
+
+    def _embed(self, texts: list[str]) -> Any:
+        return self.embedder.encode(texts)
+
+    # ------------------------------------------------------------------ public API
+    def add(
+        self,
+        text: str,
+        source: str = "explicit",
+        *,
+        kind: str | None = None,
+        language: str | None = None,
+        extra: Metadata | None = None,
+    ) -> str | None:
+        """Remember ``text`` (secrets redacted first).
+
+        Returns:
+            The new memory's id, or None when a near-duplicate is already stored.
+        Raises:
+            EmptyInput: ``text`` is blank. MemoryStoreError: the store cannot be used.
+        """
+        text = text.strip()
+        if not text:
+            raise EmptyInput("nothing to remember: the text is empty", "give the fact to remember")
+        clean, redacted = redact(text)
+        with self._lock:
+            store = self.store()
+            vec = self._embed([clean])
+            nearest = store.query(vec[0], 1)
+            if nearest and nearest[0].score >= self.settings.dedup_similarity:
+                log.debug("memory not stored: near-duplicate of %s", nearest[0].id)
+                return None
+            meta: Metadata = {
+                "time": time.time(),
+                "source": source,
+                "kind": kind or ("fact" if source == "explicit" else "turn"),
+            }
+            if self.session:
+                meta["session"] = self.session
+            if language:
+                meta["language"] = language
+            if redacted:
+                meta["redacted"] = redacted
+            meta.update(extra or {})
+            new_id = uuid.uuid4().hex[:12]
+            store.add([new_id], [clean], vec, [meta])
+            return new_id
+
+    def search(self, query: str, k: int | None = None, min_similarity: float | None = None) -> list[MemoryHit]:
+        """Memories most similar to ``query``, best first (``score`` = cosine similarity)."""
+        query = query.strip()
+        if not query:
+            return []
+        k = k or self.settings.top_k
+        with self._lock:
+            store = self.store()
+            recs = store.query(self._embed([query])[0], k)
+        hits = [_hit(r) for r in recs]
+        if min_similarity is not None:
+            hits = [h for h in hits if h.score >= min_similarity]
+        return hits
+
+    def recall_hits(self, query: str) -> list[MemoryHit]:
+        """The memories for a turn: top_k above min_similarity within token_budget, newest on ties."""
+        m = self.settings
+        candidates = self.search(query, k=max(m.top_k * 3, m.top_k + 4))
+        return select_hits(candidates, m.top_k, m.min_similarity, m.token_budget, self.embedder.count_tokens)
+
+    def list(self, limit: int = 20) -> list[MemoryHit]:
+        """The newest ``limit`` memories, newest first (``score`` 0)."""
+        with self._lock:
+            store = self.store()
+            rows = store.all_metadata()
+            rows.sort(key=lambda r: float(r[1].get("time", 0.0) or 0.0), reverse=True)
+            ids = [rid for rid, _ in rows[: max(0, limit)]]
+            return [_hit(r) for r in store.get(ids)]
+
+    def count(self) -> int:
+        """How many memories are stored."""
+        with self._lock:
+            return self.store().count()
+
+    def get(self, memory_id: str) -> MemoryHit | None:
+        """The memory with this id, or None."""
+        with self._lock:
+            recs = self.store().get([memory_id.strip()])
+        return _hit(recs[0]) if recs else None
+
+    def forget_candidates(self, query_or_id: str, k: int = 5) -> list[MemoryHit]:
+        """What ``/forget`` would delete: the memory with that id, else the best matches of the query.
+
+        Matches must reach ``min_similarity``; nothing is deleted here (see :meth:`delete`).
+        """
+        key = query_or_id.strip()
+        if not key:
+            return []
+        exact = self.get(key) if len(key) <= 128 and " " not in key else None
+        if exact is not None:
+            return [exact]
+        return self.search(key, k=k, min_similarity=self.settings.min_similarity)
+
+    def delete(self, ids: list[str]) -> int:
+        """Delete memories by id; returns how many were deleted."""
+        with self._lock:
+            return self.store().delete([i for i in ids if i])
+
+    def export(self, path: str | Path) -> int:
+        """Write every memory to a JSON-lines file (oldest first); returns how many."""
+        with self._lock:
+            store = self.store()
+            rows = store.all_metadata()
+            rows.sort(key=lambda r: float(r[1].get("time", 0.0) or 0.0))
+            records = store.get([rid for rid, _ in rows])
+        return write_jsonl(Path(path), records)
+
+    def import_(self, path: str | Path) -> int:
+        """Add the memories of an exported JSON-lines file; returns how many were new.
+
+        The whole file is checked before anything is stored (a malformed file stores nothing).
+        Ids already present are skipped; texts are redacted; nothing is dropped as a near-duplicate,
+        so export -> import gives back exactly what was exported.
+        """
+        records = read_jsonl(Path(path))
+        with self._lock:
+            store = self.store()
+            present = {r.id for r in store.get([r.id for r in records if r.id])}
+            todo: list[Record] = []
+            seen: set[str] = set()
+            for r in records:
+                rid = r.id or uuid.uuid4().hex[:12]
+                if rid in present or rid in seen:
+                    continue
+                seen.add(rid)
+                text, n = redact(r.text)
+                meta = dict(r.metadata)
+                meta.setdefault("time", time.time())
+                meta.setdefault("source", "import")
+                if n:
+                    meta["redacted"] = int(meta.get("redacted", 0) or 0) + n
+                todo.append(Record(rid, text, meta))
+            step = 256
+            for i in range(0, len(todo), step):
+                chunk = todo[i : i + step]
+                vecs = self._embed([r.text for r in chunk])
+                store.add([r.id for r in chunk], [r.text for r in chunk], vecs, [r.metadata for r in chunk])
+            return len(todo)
+
+    # ------------------------------------------------------------------ seams for the assistant
+    def _failed(self, exc: MemoryStoreError) -> MemoryStoreError | None:
+        """Record a failure; returns the error the first time it is seen, else None."""
+        self._broken = exc
+        self._retry_at = time.monotonic() + RETRY_AFTER_S
+        try:
+            self.close()
+        except Exception:  # pragma: no cover - best effort
+            log.debug("closing a failed store", exc_info=True)
+        log.warning("long-term memory off: %s", exc.one_line())
+        if exc.message in self._reported:
+            return None
+        self._reported.add(exc.message)
+        return exc
+
+    def _off(self) -> str | None:
+        if self._broken is not None and time.monotonic() < self._retry_at:
+            return f"long-term memory is off: {self._broken.message}"
+        return None
+
+    def recall_for_turn(self, text: str, turn_id: int = 0, withheld: bool = False) -> MemoryHits:
+        """Memories for one turn. Raises MemoryStoreError the first time a failure is seen;
+        after that returns empty hits whose ``error`` says memory is off (retrying every 30 s)."""
+        off = self._off()
+        if off:
+            return MemoryHits(error=off, turn_id=turn_id)
+        try:
+            hits = self.recall_hits(text)
+        except MemoryStoreError as exc:
+            first = self._failed(exc)
+            if first is not None:
+                raise first from None
+            return MemoryHits(error=f"long-term memory is off: {exc.message}", turn_id=turn_id)
+        self._broken = None
+        return MemoryHits(tuple(hits), withheld=withheld, turn_id=turn_id)
+
+    def remember_turn(
+        self, user_text: str, reply: str, source: str = "keyboard", language: str | None = None,
+        model: str | None = None,
+    ) -> str | None:
+        """Store a completed turn. Raises MemoryStoreError only the first time a failure is seen."""
+        if self._off():
+            return None
+        extra: Metadata = {"model": model} if model else {}
+        try:
+            return self.add(turn_text(user_text, reply), source, kind="turn", language=language, extra=extra)
+        except MemoryStoreError as exc:
+            first = self._failed(exc)
+            if first is not None:
+                raise first from None
+            return None
