@@ -149,7 +149,8 @@ def cmd_forget(args: argparse.Namespace) -> int:
             print("nothing matches; nothing deleted")
             return 1
         _print_hits(hits, scores=len(hits) > 1 or hits[0].score > 0)
-        if not args.yes and not _confirm(f"delete {len(hits)} memor{'y' if len(hits) == 1 else 'ies'}? [y/N] "):
+        what = f"{len(hits)} memor{'y' if len(hits) == 1 else 'ies'}"
+        if not args.yes and not _confirm(f"delete {what}? [y/N] "):
             print("nothing deleted")
             return 1
         n = service.delete([h.id for h in hits])

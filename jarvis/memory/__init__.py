@@ -4,7 +4,6 @@ Entry points: :func:`attach_memory` (wires an Assistant), :class:`MemoryService`
 forget, export, import). Importing this package loads nothing heavy.
 """
 
-from jarvis.memory.seams import attach_memory, memory_service
-from jarvis.memory.service import MemoryService
+from jarvis.memory.service import MemoryService, attach_memory, memory_service
 
 __all__ = ["MemoryService", "attach_memory", "memory_service"]

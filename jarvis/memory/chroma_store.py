@@ -180,7 +180,8 @@ class ChromaStore(MemoryStore):
         text = f"{type(exc).__name__}: {exc}".replace("\n", " ")
         short = text if len(text) <= 200 else text[:197] + "..."
         low = text.lower()
-        if (isinstance(exc, OSError) and exc.errno == errno.ENOSPC) or "no space" in low or "disk full" in low:
+        full = isinstance(exc, OSError) and exc.errno == errno.ENOSPC
+        if full or "no space" in low or "disk full" in low:
             return MemoryStoreError(
                 f"cannot {action} in {self.location}: the disk is full", "free some disk space and retry"
             )

@@ -14,14 +14,14 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-from jarvis.config import MemorySettings
+from jarvis.config import MemorySettings, Settings
 from jarvis.errors import EmptyInput, MemoryStoreError
 from jarvis.memory.base import MemoryStore, Metadata, Record
 from jarvis.memory.embedder import Embedder
 from jarvis.memory.ranking import select_hits
 from jarvis.memory.redact import redact
 from jarvis.memory.transfer import read_jsonl, write_jsonl
-from jarvis.messages import MemoryHit, MemoryHits
+from jarvis.messages import MemoryHit, MemoryHits, ReplyDone, Transcript
 
 log = logging.getLogger(__name__)
 
@@ -144,7 +144,9 @@ class MemoryService:
             store.add([new_id], [clean], vec, [meta])
             return new_id
 
-    def search(self, query: str, k: int | None = None, min_similarity: float | None = None) -> list[MemoryHit]:
+    def search(
+        self, query: str, k: int | None = None, min_similarity: float | None = None
+    ) -> list[MemoryHit]:
         """Memories most similar to ``query``, best first (``score`` = cosine similarity)."""
         query = query.strip()
         if not query:
@@ -294,3 +296,70 @@ class MemoryService:
             if first is not None:
                 raise first from None
             return None
+
+
+# ---------------------------------------------------------------------- wiring an Assistant
+
+
+def embedder_device(settings: Settings, plan: Any = None) -> str:
+    """``memory.embedder_device`` unless it is "auto"; then the placement plan's choice (else cpu)."""
+    wanted = settings.memory.embedder_device
+    if wanted != "auto":
+        return wanted
+    if plan is None:
+        from jarvis.hardware import plan_placement, probe
+
+        default = settings.default_model.name if settings.models else None
+        plan = plan_placement(probe(), settings.models, default, settings.router.memory_margin_mb)
+    placement = plan.get("embeddings")
+    return placement.device if placement is not None else "cpu"
+
+
+def memory_service(settings: Settings, plan: Any = None, session: str = "") -> MemoryService:
+    """A MemoryService for these settings (nothing is loaded until first use)."""
+    return MemoryService(settings.memory, device=embedder_device(settings, plan), session=session)
+
+
+def _leaves_machine(assistant: Any, text: str) -> bool:
+    """True when the model routed for ``text`` runs off this computer (also when unsure)."""
+    try:
+        spec = assistant.settings.model(assistant.decide(text).model)
+    except Exception:
+        log.debug("cannot tell which model answers; treating it as remote", exc_info=True)
+        return True
+    try:
+        from jarvis.llm.router import leaves_machine
+    except ImportError:  # pragma: no cover - router not installed
+        return not spec.is_local
+    return leaves_machine(spec)
+
+
+def attach_memory(assistant: Any) -> MemoryService | None:
+    """Give ``assistant`` long-term memory: sets ``assistant.recall`` and ``assistant.remember``.
+
+    Returns the MemoryService (the TUI uses it for /remember, /forget, /memories; call its
+    ``close()`` after ``assistant.shutdown()``), or None when ``memory.enabled`` is false.
+    Recall marks hits ``withheld`` when the routed model runs off this computer and
+    ``memory.share_with_api`` is false. A store failure is raised once (the runner shows it);
+    later turns go on without memory and their MemoryHits.error says so.
+    """
+    settings: Settings = assistant.settings
+    if not settings.memory.enabled:
+        return None
+    conversation = getattr(assistant, "conversation", None)
+    session = conversation.path.stem if conversation is not None else ""
+    service = memory_service(settings, getattr(assistant, "plan", None), session)
+
+    def recall(text: str, item: Transcript) -> MemoryHits:
+        withheld = not settings.memory.share_with_api and _leaves_machine(assistant, text)
+        conv = getattr(assistant, "conversation", None)
+        if conv is not None:
+            service.session = conv.path.stem
+        return service.recall_for_turn(text, item.turn_id, withheld)
+
+    def remember(item: Transcript, done: ReplyDone) -> None:
+        service.remember_turn(item.text, done.text, item.source, item.language, done.model)
+
+    assistant.recall = recall
+    assistant.remember = remember if settings.memory.store_turns else None
+    return service
