@@ -140,6 +140,7 @@ class MemorySettings(_Section):
     server: str = ""
     embedder: Path = Path("models/all-MiniLM-L6-v2")
     embedder_device: str = "auto"
+    embedder_threads: int = Field(1, ge=0, le=256)
     collection: str = "memories"
     top_k: int = Field(4, ge=1, le=50)
     min_similarity: float = Field(0.35, ge=-1.0, le=1.0)
