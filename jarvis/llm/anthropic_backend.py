@@ -70,9 +70,8 @@ class AnthropicChat(ChatModel):
             model=self.spec.id,
             max_tokens=request.max_tokens,
             messages=messages,
-            temperature=min(1.0, request.temperature),
             stream=True,
-        )
+        )  # no sampling parameters: current Claude models and SDK (2.x) take none
         if system:
             kwargs["system"] = system
         t0 = time.monotonic()

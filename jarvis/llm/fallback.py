@@ -76,8 +76,8 @@ class Outcome:
         return [f"{a.model}: {a.error}" for a in self.attempts if a.error]
 
 
-def _why(err: JarvisError) -> str:
-    text = err.message
+def _why(err: JarvisError, name: str = "") -> str:
+    text = err.message.removeprefix(f"{name}: ") if name else err.message
     return text if len(text) <= 90 else text[:87] + "..."
 
 
@@ -148,14 +148,14 @@ class FallbackChain:
             done = self._attempt(spec, prepare, on_delta, is_stale, out, last)
             if done:
                 return out
-        errors = out.fallbacks
-        if len(out.attempts) == 1 and out.error is not None:
-            return out
         hint = out.error.hint if out.error is not None else ""
         if not self.settings.router.allow_api and any(leaves_machine(m) for m in self.settings.models):
             hint = "cloud models are off (router.allow_api = false); " + hint
+        if len(out.attempts) == 1 and out.error is not None:  # keep the error's own type
+            out.error = type(out.error)(out.error.message, hint)
+            return out
         out.error = BackendUnavailable(
-            "no model could answer: " + "; ".join(errors), hint or "see the log file"
+            "no model could answer: " + "; ".join(out.fallbacks), hint or "see the log file"
         )
         return out
 
@@ -225,6 +225,7 @@ class FallbackChain:
                 Attempt(spec.name, f"no answer within max_local_latency_s={limit:g}s (waited {waited:.1f}s)")
             )
             return False
+        out.error = None  # earlier candidates' failures stay in out.attempts
         out.text = "".join(parts)
         out.interrupted = is_stale() or (out.stats is not None and out.stats.finish_reason == "interrupted")
         out.remote = leaves_machine(spec)
@@ -239,8 +240,8 @@ class FallbackChain:
             out.remote = leaves_machine(spec)
             out.stats = out.model.last_stats if out.model is not None else None
             out.cost = cost_of(spec, out.stats)
-            out.attempts.append(Attempt(spec.name, _why(err)))
+            out.attempts.append(Attempt(spec.name, _why(err, spec.name)))
             return True
         out.model, out.spec = None, None
-        out.attempts.append(Attempt(spec.name, _why(err)))
+        out.attempts.append(Attempt(spec.name, _why(err, spec.name)))
         return False

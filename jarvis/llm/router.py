@@ -326,8 +326,8 @@ class Router:
     __call__ = decide
 
     def chain(self, decision: RouteDecision) -> list[ModelSpec]:
-        """Fallback order for a decision: its model, then other usable local models (best fit
-        first), then allowed off-machine models with keys. A forced decision has no fallback."""
+        """Fallback order for a decision: its model, then the other local models (best fit first),
+        servers on this machine, then allowed off-machine models with keys. Forced: no fallback."""
         first = self.settings.model(decision.model)
         if decision.forced:
             return [first]
@@ -335,7 +335,8 @@ class Router:
 
         def fit(m: ModelSpec) -> tuple:
             skilled = decision.specialty in m.specialties
-            return (leaves_machine(m), not skilled, _distance(m, decision.difficulty), *self._order(m))
+            return (leaves_machine(m), not m.is_local, not skilled, _distance(m, decision.difficulty),
+                    *self._order(m))
 
         return [first, *sorted(rest, key=fit)]
 
