@@ -12,6 +12,7 @@ import errno
 import logging
 import urllib.error
 import urllib.request
+import warnings
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -160,7 +161,9 @@ class ChromaStore(MemoryStore):
                 "collection %s was built with %s, now using %s (same size)",
                 self.collection_name, stored_name, self.embedder_name,
             )
-        config = getattr(self._col, "configuration", None) or {}
+        with warnings.catch_warnings():  # "legacy embedding function config": we embed ourselves
+            warnings.simplefilter("ignore", DeprecationWarning)
+            config = getattr(self._col, "configuration", None) or {}
         hnsw = config.get("hnsw") if isinstance(config, dict) else None
         if isinstance(hnsw, dict) and hnsw.get("space"):
             self._space = str(hnsw["space"])

@@ -37,6 +37,21 @@ def resolve_device(device: str) -> str:
     return "cpu"
 
 
+def _set_threads(n: int) -> None:
+    """Limit torch's CPU threads (process wide: the embedder is torch's only user in Jarvis).
+
+    Fewer threads than cores keeps embedding fast when the LLM, speech or other programs share
+    the CPU; torch spinning on busy cores was 25x slower for one sentence on a loaded 2-core box.
+    """
+    try:
+        import torch
+
+        if torch.get_num_threads() != n:
+            torch.set_num_threads(n)
+    except Exception:  # pragma: no cover - torch missing: _load reports it
+        pass
+
+
 def _load(path: Path, device: str) -> Any:
     if not path.is_dir() or not (path / "config.json").is_file():
         raise MemoryStoreError(
@@ -66,10 +81,11 @@ def _load(path: Path, device: str) -> Any:
 class Embedder:
     """Turns texts into L2-normalised float32 vectors with a local sentence-transformers model."""
 
-    def __init__(self, path: Path | str, device: str = "cpu", batch_size: int = 64) -> None:
+    def __init__(self, path: Path | str, device: str = "cpu", batch_size: int = 64, threads: int = 1) -> None:
         self.path = Path(path)
         self.device_request = device
         self.batch_size = batch_size
+        self.threads = threads  # torch CPU threads; 0 = leave torch's default (all cores)
         self._model: Any = None
         self._lock = threading.Lock()
 
@@ -89,6 +105,8 @@ class Embedder:
             with self._lock:
                 if self._model is None:
                     device = resolve_device(self.device_request)
+                    if device == "cpu" and self.threads > 0:
+                        _set_threads(self.threads)
                     key = (str(self.path.resolve()), device)
                     with _CACHE_LOCK:
                         if key not in _CACHE:

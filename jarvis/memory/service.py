@@ -55,7 +55,7 @@ class MemoryService:
     ) -> None:
         self.settings = settings
         self.session = session
-        self.embedder = embedder or Embedder(settings.embedder, device)
+        self.embedder = embedder or Embedder(settings.embedder, device, threads=settings.embedder_threads)
         self._store = store
         self._lock = threading.RLock()
         self._broken: MemoryStoreError | None = None
