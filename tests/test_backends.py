@@ -108,7 +108,8 @@ def test_network_down_is_backend_unavailable(tmp_path):
      ("m-401", r"rejected \(401\)"), ("m-hang", r"timeout")],
 )
 def test_openai_wire_errors(tmp_path, stub, model_id, match):
-    s = make(tmp_path, [dict(name="oa", backend="openai", id=model_id, base_url=stub.url + "/v1")], timeout=1.0)
+    spec = dict(name="oa", backend="openai", id=model_id, base_url=stub.url + "/v1")
+    s = make(tmp_path, [spec], timeout=1.0)
     model = OpenAIChat(s.model("oa"), s, env={"OPENAI_API_KEY": "sk-test-0123456789"})
     with pytest.raises((BackendUnavailable, NeedsKey), match=match):
         model.complete(request())
@@ -119,7 +120,8 @@ def test_anthropic_streams_messages_protocol(tmp_path, stub):
     s = make(tmp_path, [dict(name="cl", backend="anthropic", id="claude-ok", base_url=stub.url)])
     model = AnthropicChat(s.model("cl"), s, env={"ANTHROPIC_API_KEY": ANTHROPIC_KEY})
     req = GenerationRequest(
-        [ChatMessage("system", "Be brief."), ChatMessage("assistant", "stale"), ChatMessage("user", "ping pong")],
+        [ChatMessage("system", "Be brief."), ChatMessage("assistant", "stale"),
+         ChatMessage("user", "ping pong")],
         max_tokens=10, temperature=0.5,
     )
     pieces = list(model.stream(req))
@@ -129,7 +131,8 @@ def test_anthropic_streams_messages_protocol(tmp_path, stub):
     assert st.completion_tokens == 3 and st.prompt_tokens == 4 and st.finish_reason == "stop"
     sent = stub.requests[-1]
     headers = {k.lower(): v for k, v in sent["headers"].items()}
-    assert ANTHROPIC_KEY in (headers.get("x-api-key"), headers.get("authorization", "").removeprefix("Bearer "))
+    bearer = headers.get("authorization", "").removeprefix("Bearer ")
+    assert ANTHROPIC_KEY in (headers.get("x-api-key"), bearer)
     assert "anthropic-version" in headers
     assert sent["body"]["system"] == "Be brief."
     assert sent["body"]["messages"] == [{"role": "user", "content": "ping pong"}]

@@ -59,7 +59,8 @@ def llama_server() -> str:
             if proc.poll() is not None:
                 raise RuntimeError(f"llama_cpp.server exited with {proc.returncode}; see {log.name}")
             try:
-                req = urllib.request.Request(f"{url}/models", headers={"Authorization": f"Bearer {SERVER_KEY}"})
+                auth = {"Authorization": f"Bearer {SERVER_KEY}"}
+                req = urllib.request.Request(f"{url}/models", headers=auth)
                 with urllib.request.urlopen(req, timeout=2) as r:
                     if r.status == 200:
                         _server["url"] = url
@@ -112,7 +113,8 @@ class _Handler(BaseHTTPRequestHandler):
                 return self._json(code, {"type": "error", "error": {"type": kind.get(code, "api_error"),
                                                                      "message": f"stub status {code}"}})
         if anthropic:
-            sent = self.headers.get("x-api-key") or self.headers.get("authorization", "").removeprefix("Bearer ")
+            bearer = self.headers.get("authorization", "").removeprefix("Bearer ")
+            sent = self.headers.get("x-api-key") or bearer
             if sent != self.server.anthropic_key:
                 return self._json(401, {"type": "error", "error": {"type": "authentication_error",
                                                                     "message": "invalid x-api-key"}})

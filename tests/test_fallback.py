@@ -149,9 +149,11 @@ FAILURES = {
     "overloaded 529": ({"backend": "anthropic", "id": "claude-529"}, "server error"),
     "rate limit 429": ({"backend": "openai", "id": "m-429", "key_env": "GOOD_KEY"}, "rate limited"),
     "timeout": ({"backend": "anthropic", "id": "claude-hang"}, "timeout"),  # answered by the stub (below)
-    "network down": ({"backend": "openai", "id": "x", "key_env": "GOOD_KEY", "base_url": "DOWN"}, "cannot reach"),
+    "network down": ({"backend": "openai", "id": "x", "key_env": "GOOD_KEY", "base_url": "DOWN"},
+                     "cannot reach"),
     "invalid key 401": ({"backend": "anthropic", "id": "claude-ok", "key_env": "WRONG_KEY"}, "rejected"),
-    "missing key": ({"backend": "anthropic", "id": "claude-ok", "key_env": "UNSET_KEY"}, "UNSET_KEY is not set"),
+    "missing key": ({"backend": "anthropic", "id": "claude-ok", "key_env": "UNSET_KEY"},
+                    "UNSET_KEY is not set"),
 }
 
 

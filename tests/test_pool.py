@@ -32,7 +32,8 @@ def settings_for(tmp: Path, margin: int = 100, keep_alive: float = 0.0):
 
 
 def cpu_plan(*names: str, device: str = "cpu") -> PlacementPlan:
-    return PlacementPlan({n: Placement(n, device, "test", 1, 512, -1 if device != "cpu" else 0) for n in names})
+    layers = -1 if device != "cpu" else 0
+    return PlacementPlan({n: Placement(n, device, "test", 1, 512, layers) for n in names})
 
 
 def budget(total_mb: int, gpu: tuple[int, int] | None = None):
@@ -87,7 +88,8 @@ def test_both_stay_when_they_fit(tmp_path):
 def test_least_recently_used_goes_first(tmp_path):
     s = parse_settings(
         {"router": {"memory_margin_mb": 0, "keep_alive_s": 0},
-         "models": [{"name": n, "file": str(SMOL), "memory_mb": 300, "context": 512} for n in ("a", "b", "c")]},
+         "models": [{"name": n, "file": str(SMOL), "memory_mb": 300, "context": 512}
+                    for n in ("a", "b", "c")]},
         tmp_path / "config.toml",
     )
     clock = Clock()

@@ -32,7 +32,8 @@ def accuracy(rows: list[dict]) -> tuple[float, float, list[str]]:
         ok_band += est.band == r["band"]
         ok_spec += est.specialty == r["specialty"]
         if est.band != r["band"] or est.specialty != r["specialty"]:
-            misses.append(f"{est.difficulty} {est.band}/{r['band']} {est.specialty}/{r['specialty']}: {r['text'][:60]}")
+            got = f"{est.difficulty} {est.band}/{r['band']} {est.specialty}/{r['specialty']}"
+            misses.append(f"{got}: {r['text'][:60]}")
     return ok_band / len(rows), ok_spec / len(rows), misses
 
 

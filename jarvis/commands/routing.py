@@ -100,7 +100,8 @@ def cmd_stats(args: argparse.Namespace) -> int:
     for key, label in (("first_token", "first token"), ("reply_done", "reply done")):
         d = summary["latency_s"][key]
         if d["n"]:
-            print(f"{label:12s} p50 {_fmt(d['p50'])}  p90 {_fmt(d['p90'])}  p99 {_fmt(d['p99'])}  (n={d['n']})")
+            pcts = "  ".join(f"{p} {_fmt(d[p])}" for p in ("p50", "p90", "p99"))
+            print(f"{label:12s} {pcts}  (n={d['n']})")
     print("models:")
     for name, m in summary["models"].items():
         where = "remote" if m["remote"] else "local"
