@@ -248,7 +248,8 @@ def cmd_models_list(args: argparse.Namespace) -> int:
         lo, hi = r["difficulty"]
         where = r["file"] or r["id"]
         present = "" if r["present"] is None else ("" if r["present"] else "  (missing)")
-        print(f"{star} {r['name']:<16} {r['backend']:<18} {lo:>3}-{hi:<3} {','.join(r['specialties']):<32} {where}{present}")
+        specialties = ",".join(r["specialties"])
+        print(f"{star} {r['name']:<16} {r['backend']:<18} {lo:>3}-{hi:<3} {specialties:<32} {where}{present}")
     return 0
 
 

@@ -134,7 +134,7 @@ class JarvisApp(App):
             self.query_one(VoicePanel).show_unavailable("voice not installed")
         except JarvisError as exc:
             self.voice_loop = None
-            self.query_one(VoicePanel).show_unavailable("keyboard only")
+            self.query_one(VoicePanel).show_unavailable(f"keyboard only: {exc.message}")
             self.notify(exc.one_line(), title="No microphone: keyboard mode", severity="warning", timeout=8)
 
     # ------------------------------------------------------------------ resources
@@ -252,7 +252,7 @@ class JarvisApp(App):
     def on_unmount(self) -> None:
         if self.voice_loop is not None:
             try:
-                self.voice_loop.stop()
+                self.voice_loop.close()
             except Exception:  # pragma: no cover
                 log.exception("voice loop stop failed")
         if self.assistant is not None:

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import TYPE_CHECKING
-
-from textual import work
 
 from jarvis.errors import JarvisError
 from jarvis.ui.chat_log import ChatLog
@@ -36,6 +35,10 @@ class CommandHandler:
     @property
     def chat(self) -> ChatLog:
         return self.app.query_one(ChatLog)
+
+    def _bg(self, fn, *args) -> None:
+        """Run slow work (embedding, store I/O) in a thread worker; it posts results back."""
+        self.app.run_worker(partial(fn, *args), thread=True, group="commands")
 
     def run(self, line: str) -> None:
         """Run ``line`` (starting with ``/``); unknown commands say so."""
@@ -88,9 +91,8 @@ class CommandHandler:
     def cmd_remember(self, arg: str) -> None:
         if not arg:
             raise JarvisError("nothing to remember", "type /remember followed by the fact")
-        self._remember(self._memory(), arg)
+        self._bg(self._remember, self._memory(), arg)
 
-    @work(thread=True)
     def _remember(self, mem, text: str) -> None:
         try:
             mid = mem.add(text, source="explicit")
@@ -101,9 +103,8 @@ class CommandHandler:
         self.app.call_from_thread(self.chat.add_note, f"🧠 {msg}", "memory")
 
     def cmd_memories(self, arg: str) -> None:
-        self._list(self._memory(), arg)
+        self._bg(self._list, self._memory(), arg)
 
-    @work(thread=True)
     def _list(self, mem, query: str) -> None:
         try:
             hits = mem.search(query, 10) if query else mem.list(20)
@@ -121,9 +122,8 @@ class CommandHandler:
     def cmd_forget(self, arg: str) -> None:
         if not arg:
             raise JarvisError("what should I forget?", "type /forget followed by words or a memory id")
-        self._forget(self._memory(), arg)
+        self._bg(self._forget, self._memory(), arg)
 
-    @work(thread=True)
     def _forget(self, mem, query: str) -> None:
         try:
             found = mem.forget_candidates(query)
@@ -137,13 +137,12 @@ class CommandHandler:
 
         def done(yes: bool | None) -> None:
             if yes:
-                self._delete(mem, [h.id for h in found])
+                self._bg(self._delete, mem, [h.id for h in found])
 
         self.app.call_from_thread(
             self.app.push_screen, ConfirmScreen(f"Forget {len(found)} memories?\n{listing}"), done
         )
 
-    @work(thread=True)
     def _delete(self, mem, ids: list[str]) -> None:
         try:
             n = mem.delete(ids)
