@@ -22,7 +22,7 @@ step() { printf '\n==> %s\n' "$*"; }
 elapsed() { echo "$(( $(date +%s) - T0 ))s"; }
 
 # ---------------------------------------------------------------- system packages
-APT_PKGS=(libportaudio2 libsndfile1 pulseaudio pulseaudio-utils)
+APT_PKGS=(libportaudio2 libsndfile1 pulseaudio pulseaudio-utils libasound2-plugins)
 [ "$DEV" = 1 ] && APT_PKGS+=(tmux)
 missing=()
 for p in "${APT_PKGS[@]}"; do
