@@ -240,7 +240,7 @@ class JarvisApp(App):
     def _set_status(self, state: str, detail: str = "") -> None:
         self.state = state
         model = self.assistant.forced_model if self.assistant and self.assistant.forced_model else "auto"
-        voice = self.query_one(VoicePanel).mode_text
+        voice = self.query_one(VoicePanel).mode_text.split(":")[0]
         text = f" [b]{state}[/b] {detail}  │  model: {model}  │  voice: {voice}"
         self.query_one("#status", Static).update(text)
 
