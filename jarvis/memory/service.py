@@ -30,7 +30,7 @@ TURN_REPLY_CHARS = 600
 
 
 def _hit(rec: Record) -> MemoryHit:
-    return MemoryHit(rec.id, rec.text, rec.score, dict(rec.metadata))
+    return MemoryHit(rec.id, rec.text, rec.score, dict(sorted(rec.metadata.items())))
 
 
 def turn_text(user: str, reply: str) -> str:
