@@ -233,14 +233,11 @@ class ChromaStore(MemoryStore):
 
     def query(self, embedding: Any, k: int) -> list[Record]:
         """Nearest records, most similar first."""
+        if k <= 0:
+            return []
         with self._guard("search"):
-            n = self._col.count()
-            if n == 0 or k <= 0:
-                return []
             res = self._col.query(
-                query_embeddings=[embedding],
-                n_results=min(k, n),
-                include=["documents", "metadatas", "distances"],
+                query_embeddings=[embedding], n_results=k, include=["documents", "metadatas", "distances"]
             )
         out = []
         for rid, doc, meta, dist in zip(
@@ -251,14 +248,13 @@ class ChromaStore(MemoryStore):
 
     def get(self, ids: Sequence[str]) -> list[Record]:
         """Records by id, in the order asked."""
-        if not ids:
-            return []
-        with self._guard("read"):
-            res = self._col.get(ids=list(ids), include=["documents", "metadatas"])
-        found = {
-            rid: Record(rid, doc or "", dict(meta or {}))
-            for rid, doc, meta in zip(res["ids"], res["documents"], res["metadatas"], strict=False)
-        }
+        found: dict[str, Record] = {}
+        wanted = list(dict.fromkeys(ids))
+        for i in range(0, len(wanted), self._batch):
+            with self._guard("read"):
+                res = self._col.get(ids=wanted[i : i + self._batch], include=["documents", "metadatas"])
+            for rid, doc, meta in zip(res["ids"], res["documents"], res["metadatas"], strict=False):
+                found[rid] = Record(rid, doc or "", dict(meta or {}))
         return [found[i] for i in ids if i in found]
 
     def all_metadata(self) -> list[tuple[str, Metadata]]:
