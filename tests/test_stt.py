@@ -93,6 +93,33 @@ def test_silence_gives_empty_text(stt) -> None:
         assert result.audio_s == pytest.approx(len(audio) / SAMPLE_RATE)
 
 
+def test_noise_only_gives_empty_text(stt) -> None:
+    rng = np.random.default_rng(7)
+    hiss = np.clip(rng.normal(0.0, 0.1, 2 * SAMPLE_RATE), -1, 1).astype(np.float32)
+    hum = (0.2 * np.sin(2 * np.pi * 50 * np.arange(2 * SAMPLE_RATE) / SAMPLE_RATE)).astype(np.float32)
+    for audio in (hiss, hum):
+        assert stt.transcribe(audio).text == ""
+
+
+@pytest.mark.parametrize(
+    ("text", "no_speech", "logprob", "ratio", "kept"),
+    [
+        (" He was not an ill-disposed young man.", 0.06, -0.34, 0.82, True),
+        (" He was not an ill-disposed young man.", 0.21, -0.40, 0.82, True),  # quiet speech
+        (" 1.0.0.0.0.0.0.0.0.", 0.80, -0.74, 1.83, False),  # made up from hiss
+        (" you you you you you you you you", 0.10, -0.20, 3.50, False),  # repetition loop
+        ("  ", 0.0, -0.1, 1.0, False),
+    ],
+)
+def test_hallucination_filter(text: str, no_speech: float, logprob: float, ratio: float, kept: bool) -> None:
+    from types import SimpleNamespace
+
+    from jarvis.stt.faster_whisper_backend import is_heard
+
+    segment = SimpleNamespace(text=text, no_speech_prob=no_speech, avg_logprob=logprob, compression_ratio=ratio)
+    assert is_heard(segment) is kept
+
+
 def test_stereo_array_is_refused(stt) -> None:
     with pytest.raises(AudioFormatError, match="mono"):
         stt.transcribe(np.zeros((SAMPLE_RATE, 2), dtype=np.float32))

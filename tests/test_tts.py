@@ -89,7 +89,8 @@ def test_language_without_a_voice_falls_back_and_says_so(voices, stt) -> None:
     spoken = voices.speak("Hello from a fallback voice.", "fr")
     assert spoken.fell_back and spoken.voice == "piper" and spoken.language == "en"
     assert "no voice for language 'fr'" in spoken.note
-    assert "fallback voice" in heard(stt, spoken.audio, spoken.sample_rate).text.lower()
+    text = heard(stt, spoken.audio, spoken.sample_rate).text.lower()
+    assert "hello" in text and "fallback" in text, text  # Piper varies its delivery run to run
 
 
 def test_missing_kokoro_falls_back_to_the_default_voice(tmp_path: Path) -> None:

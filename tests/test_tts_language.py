@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import pytest
 
 from jarvis.tts.language import guess_language
@@ -35,3 +38,14 @@ def test_unknown_text_gives_the_default(text: str) -> None:
 )
 def test_normalise_language(code: str | None, expected: str) -> None:
     assert normalise_language(code, "en") == expected
+
+
+def test_speech_packages_import_no_heavy_library() -> None:
+    code = (
+        "import sys, jarvis.stt, jarvis.tts, jarvis.commands.voice\n"
+        "heavy = ('faster_whisper', 'ctranslate2', 'onnxruntime', 'piper', 'kokoro_onnx',"
+        " 'textual', 'torch')\n"
+        "print(','.join(m for m in heavy if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == ""

@@ -19,6 +19,24 @@ log = logging.getLogger(__name__)
 # Below this many samples (0.1 s) or this peak level there is nothing to recognise.
 _MIN_SAMPLES = SAMPLE_RATE // 10
 _SILENCE_PEAK = 1e-4
+# A short temperature ladder: one greedy pass, two retries when the text is repetitive or unlikely.
+_TEMPERATURES = (0.0, 0.4, 0.8)
+# Decoding budget per 30 s window: people say at most ~4 tokens a second; noise makes whisper loop.
+_TOKENS_PER_S = 10
+_MIN_TOKENS = 24
+_MAX_TOKENS = 220
+# Text that compresses this well is a repetition loop (a hallucination), never speech.
+_MAX_COMPRESSION = 2.4
+# Whisper's own "no speech" probability, with an unsure decode, marks text made up from noise.
+_NO_SPEECH = 0.6
+_UNSURE_LOGPROB = -0.5
+
+
+def is_heard(segment: Any) -> bool:
+    """False for a segment whisper made up from noise: a repetition loop, or unsure text on non-speech."""
+    if not segment.text.strip() or segment.compression_ratio > _MAX_COMPRESSION:
+        return False
+    return not (segment.no_speech_prob > _NO_SPEECH and segment.avg_logprob < _UNSURE_LOGPROB)
 
 
 def split_device(device: str) -> tuple[str, int]:
@@ -123,16 +141,21 @@ class FasterWhisperSTT(SpeechToText):
         t0 = time.monotonic()
         if len(samples) < _MIN_SAMPLES or float(np.max(np.abs(samples))) < _SILENCE_PEAK:
             return SttResult("", lang, 0.0, audio_s, time.monotonic() - t0)
+        budget = min(_MAX_TOKENS, int(_MIN_TOKENS + _TOKENS_PER_S * min(audio_s, 30.0)))
         try:
             segments, info = self._model.transcribe(
                 samples,
                 language=lang,
                 beam_size=self.beam_size,
+                temperature=list(_TEMPERATURES),
+                compression_ratio_threshold=_MAX_COMPRESSION,
                 condition_on_previous_text=False,
+                max_new_tokens=budget,
                 vad_filter=False,
             )
             # The generator does the work: consume it here, in this thread.
-            text = " ".join(s.text.strip() for s in segments if s.text.strip())
+            kept = [s for s in segments if is_heard(s)]
+            text = " ".join(s.text.strip() for s in kept)
         except (RuntimeError, ValueError) as exc:
             raise ModelLoadError(f"speech recognition failed: {exc}", "see the log file") from None
         seconds = time.monotonic() - t0
