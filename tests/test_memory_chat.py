@@ -159,3 +159,19 @@ def test_broken_memory_never_stops_the_chat(tmp_path: Path) -> None:
     finally:
         assistant.shutdown()
         memory.close()
+
+
+def test_store_turns_off_keeps_recall_only(tmp_path: Path) -> None:
+    from jarvis.memory.service import attach_memory
+
+    settings = load_settings(make_config(tmp_path, tmp_path / "vs", "store_turns = false"))
+    assistant = Assistant(settings)
+    try:
+        memory = attach_memory(assistant)
+        assert memory is not None and assistant.recall is not None and assistant.remember is None
+        off = settings.model_copy(update={"memory": settings.memory.model_copy(update={"enabled": False})})
+        other = Assistant(off)
+        assert attach_memory(other) is None and other.recall is None
+        other.shutdown()
+    finally:
+        assistant.shutdown()

@@ -276,3 +276,14 @@ def test_lock_released_when_open_fails(tmp_path: Path) -> None:
     with pytest.raises(MemoryStoreError, match="looks corrupt"):
         ChromaStore(path=path, embedder_name="m", dim=384)
     StoreLock(path).acquire().release()  # not left held by the failed open
+
+
+def test_unusable_gpu_falls_back_to_cpu() -> None:
+    import torch
+
+    from jarvis.memory.embedder import resolve_device
+
+    assert resolve_device("cpu") == "cpu"
+    expected = "cuda:0" if torch.cuda.is_available() else "cpu"
+    assert resolve_device("cuda:0") == expected
+    assert resolve_device("cuda:99") == "cpu"  # no machine has that GPU

@@ -155,3 +155,16 @@ def test_importing_memory_loads_nothing_heavy() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+# ---------------------------------------------------------------------------------- device choice
+def test_embedder_device_comes_from_the_plan_unless_set() -> None:
+    from jarvis.config import MemorySettings, Settings
+    from jarvis.hardware import Placement, PlacementPlan
+    from jarvis.memory.service import embedder_device
+
+    plan = PlacementPlan({"embeddings": Placement("embeddings", "cuda:1", "second GPU")})
+    assert embedder_device(Settings(), plan) == "cuda:1"
+    assert embedder_device(Settings(), PlacementPlan({})) == "cpu"
+    fixed = Settings(memory=MemorySettings(embedder_device="cpu"))
+    assert embedder_device(fixed, plan) == "cpu"
