@@ -131,3 +131,23 @@ def test_reset_forgets_pending_text() -> None:
 )
 def test_speakable(markdown: str, spoken: str) -> None:
     assert speakable(markdown) == spoken
+
+
+def test_first_piece_of_a_reply_is_cut_early_at_a_clause() -> None:
+    chunker = SentenceChunker(clause_words=18, first_clause_words=6)
+    assert chunker.feed("Sure, the capital of France is Paris, a city") == ["Sure, the capital of France is Paris,"]
+    assert chunker.feed(" of lights, art, and food. It has a river, the Seine. ") == [
+        "a city of lights, art, and food."
+    ]
+    assert chunker.flush() == ["It has a river, the Seine."]
+    # A new reply (after flush) gets an early first piece again.
+    assert chunker.feed("Well, the second answer is longer than six words, ok") == [
+        "Well, the second answer is longer than six words,"
+    ]
+
+
+def test_first_clause_cut_can_be_turned_off() -> None:
+    text = "The capital of France is Paris, a city of lights. Yes."
+    assert stream(text, 3, clause_words=18) == ["The capital of France is Paris,", "a city of lights.", "Yes."]
+    chunker = SentenceChunker(clause_words=18, first_clause_words=0)
+    assert chunker.feed(text) == ["The capital of France is Paris, a city of lights."]

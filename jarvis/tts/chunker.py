@@ -94,12 +94,16 @@ class SentenceChunker:
     Args:
         clause_words: a sentence longer than this many words is cut at its last clause mark
             (comma, semicolon, colon, dash); past twice as many, at the last space.
+        first_clause_words: the reply's first piece is cut at its first clause mark once it has
+            this many words, so the voice can start early (0: treat it like the others).
     """
 
-    def __init__(self, clause_words: int = 18) -> None:
+    def __init__(self, clause_words: int = 18, first_clause_words: int = 6) -> None:
         self.clause_words = max(4, clause_words)
+        self.first_clause_words = max(0, first_clause_words)
         self._buf = ""
         self._in_code = False
+        self._emitted = 0
 
     def feed(self, delta: str) -> list[str]:
         """Add a piece of the reply; return the pieces now complete (possibly none)."""
@@ -109,12 +113,12 @@ class SentenceChunker:
     def flush(self) -> list[str]:
         """The reply is over: return whatever is left (an unclosed code block is dropped)."""
         out = self._drain(final=True)
-        self._buf, self._in_code = "", False
+        self.reset()
         return out
 
     def reset(self) -> None:
-        """Forget everything (after a barge-in)."""
-        self._buf, self._in_code = "", False
+        """Forget everything (after a barge-in, or at the end of a reply)."""
+        self._buf, self._in_code, self._emitted = "", False, 0
 
     def _drain(self, final: bool) -> list[str]:
         out: list[str] = []
@@ -145,13 +149,19 @@ class SentenceChunker:
             cut = self._next_cut(text, pos)
             if cut is None:
                 break
-            pieces.append(text[pos:cut])
+            self._add(pieces, text[pos:cut])
             pos = cut
         rest = text[pos:]
         if final:
-            pieces.append(rest)
+            self._add(pieces, rest)
             rest = ""
-        return [s for s in (speakable(p) for p in pieces) if s], rest
+        return pieces, rest
+
+    def _add(self, pieces: list[str], raw: str) -> None:
+        spoken = speakable(raw)
+        if spoken:
+            pieces.append(spoken)
+            self._emitted += 1
 
     def _next_cut(self, text: str, pos: int) -> int | None:
         """Index where the piece starting at ``pos`` ends, or None when it is not complete yet."""
@@ -166,6 +176,10 @@ class SentenceChunker:
                 return m.end()
         if best is not None:
             return best
+        if self._emitted == 0 and self.first_clause_words:
+            for m in _CLAUSE.finditer(text, pos):
+                if len(_WORD.findall(text, pos, m.end())) >= self.first_clause_words:
+                    return m.end()
         words = _WORD.findall(text, pos)
         if len(words) < self.clause_words:
             return None
