@@ -172,9 +172,10 @@ def test_ask_input_errors(tmp_path, jarvis_env):
     env = {**jarvis_env, "JARVIS_CONFIG": str(cfg)}
     silence = write_wav(tmp_path / "silence.wav", np.zeros(16000, np.float32), 16000)
     proc = ask(env, "--input", silence, "--output", tmp_path / "a.wav")
-    assert proc.returncode == 2 and "no speech found in silence.wav" in proc.stderr and "hint:" in proc.stderr
+    assert proc.returncode == 2, proc.stderr
+    assert "no speech found in silence.wav" in proc.stderr and "hint:" in proc.stderr, proc.stderr
     bad = tmp_path / "bad.wav"
     bad.write_text("RIFF? no")
     proc = ask(env, "--input", bad)
-    assert proc.returncode == 2 and "cannot read bad.wav" in proc.stderr
+    assert proc.returncode == 2 and "cannot read bad.wav" in proc.stderr, proc.stderr
     assert "Traceback" not in proc.stderr
