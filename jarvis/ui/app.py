@@ -87,6 +87,11 @@ class JarvisApp(App):
 
     # ------------------------------------------------------------------ start-up
     def on_mount(self) -> None:
+        # Widgets of the main screen, kept so events still land while a dialog is on top.
+        self.chat = self.query_one(ChatLog)
+        self.voice_panel = self.query_one(VoicePanel)
+        self.resource_panel = self.query_one(ResourcePanel)
+        self.status_line = self.query_one("#status", Static)
         self.theme = self.settings.ui.theme if self.settings.ui.theme in self.available_themes else "textual-dark"
         self.query_one("#prompt", Input).focus()
         try:
@@ -98,7 +103,7 @@ class JarvisApp(App):
             self.fatal = exc
             self.exit(return_code=2)
             return
-        chat = self.query_one(ChatLog)
+        chat = self.chat
         for turn in self.assistant.conversation.turns[-20:]:
             if turn.role == "user":
                 chat.add_user(turn.content, turn.source)
@@ -124,17 +129,17 @@ class JarvisApp(App):
 
     def _start_voice(self) -> None:
         if not self._want_voice:
-            self.query_one(VoicePanel).show_unavailable("voice off")
+            self.voice_panel.show_unavailable("voice off")
             return
         try:
             module = importlib.import_module("jarvis.pipeline.voice")
             self.voice_loop = module.VoiceLoop(self.assistant)
             self.voice_loop.start()
         except (ModuleNotFoundError, AttributeError):
-            self.query_one(VoicePanel).show_unavailable("voice not installed")
+            self.voice_panel.show_unavailable("voice not installed")
         except JarvisError as exc:
             self.voice_loop = None
-            self.query_one(VoicePanel).show_unavailable(f"keyboard only: {exc.message}")
+            self.voice_panel.show_unavailable(f"keyboard only: {exc.message}")
             self.notify(exc.one_line(), title="No microphone: keyboard mode", severity="warning", timeout=8)
 
     # ------------------------------------------------------------------ resources
@@ -147,7 +152,7 @@ class JarvisApp(App):
         self.post_message(ResourceSample((self._sampler or sample)(resident)))
 
     def on_resource_sample(self, message: ResourceSample) -> None:
-        self.query_one(ResourcePanel).show(message.sample)
+        self.resource_panel.show(message.sample)
 
     # ------------------------------------------------------------------ input
     @on(Input.Submitted, "#prompt")
@@ -166,7 +171,7 @@ class JarvisApp(App):
             event.input.value = text  # nothing typed is lost
             self.notify(exc.one_line(), severity="error")
             return
-        self.query_one(ChatLog).add_user(text)
+        self.chat.add_user(text)
 
     # ------------------------------------------------------------------ actions
     def action_interrupt(self) -> None:
@@ -201,7 +206,9 @@ class JarvisApp(App):
     # ------------------------------------------------------------------ pipeline events
     async def on_pipeline_event(self, message: PipelineEvent) -> None:
         ev = message.event
-        chat = self.query_one(ChatLog)
+        if self._exit or not self.is_running:
+            return
+        chat = self.chat
         if isinstance(ev, TokenDelta):
             await chat.append(ev.turn_id, ev.text)
         elif isinstance(ev, Transcript):
@@ -232,7 +239,7 @@ class JarvisApp(App):
                 log.info("model %s loaded on %s in %.1fs", ev.model, ev.device, ev.seconds)
                 self.sample_resources()
         else:
-            self.query_one(VoicePanel).on_voice_event(ev, self)
+            self.voice_panel.on_voice_event(ev, self)
 
     async def on_coalesced_event(self, message: CoalescedEvent) -> None:
         await self.on_pipeline_event(message)
@@ -240,9 +247,9 @@ class JarvisApp(App):
     def _set_status(self, state: str, detail: str = "") -> None:
         self.state = state
         model = self.assistant.forced_model if self.assistant and self.assistant.forced_model else "auto"
-        voice = self.query_one(VoicePanel).mode_text.split(":")[0]
-        text = f" [b]{state}[/b] {detail}  │  model: {model}  │  voice: {voice}"
-        self.query_one("#status", Static).update(text)
+        voice = self.voice_panel.mode_text.split(":")[0]
+        text = f" [b]{state}[/b]  {detail}  │  model: {model}  │  voice: {voice}"
+        self.status_line.update(text)
 
     # ------------------------------------------------------------------ shutdown
     async def action_quit(self) -> None:

@@ -15,10 +15,10 @@ if TYPE_CHECKING:
 HELP = """[b]Commands[/b]
   /help               this list
   /clear              start a fresh conversation (the old one stays on disk)
-  /model [NAME|auto]  show models, force one, or go back to automatic routing
+  /model \\[NAME|auto]  show models, force one, or go back to automatic routing
   /remember TEXT      store a fact in long-term memory
   /forget QUERY|ID    forget matching memories (asks first)
-  /memories [QUERY]   list memories, or search them
+  /memories \\[QUERY]   list memories, or search them
 [b]Keys[/b]
   {ptt:<19} push-to-talk (press, speak, press again)
   ctrl+f              hands-free listening on/off
@@ -34,7 +34,7 @@ class CommandHandler:
 
     @property
     def chat(self) -> ChatLog:
-        return self.app.query_one(ChatLog)
+        return self.app.chat
 
     def _bg(self, fn, *args) -> None:
         """Run slow work (embedding, store I/O) in a thread worker; it posts results back."""
