@@ -4,10 +4,12 @@ Grows one store through the requested sizes (default 1k, 10k, 100k synthetic mem
 size it reports the bulk ingest rate (embed in batches + add, the import path), the cost of one
 ``add`` as a turn is remembered (embed + near-duplicate check + write), and query latency p50/p95
 split into embedding the query and searching the store. Modes: the local ChromaDB folder and/or a
-real ``chroma run`` server on localhost, side by side in one run. Prints one JSON document.
+real ``chroma run`` server on localhost, side by side in one run. ``--fast-fill N`` grows the store
+past N records with near copies of real embeddings (labelled ``added_records_embedded: false``), so
+search latency at 100k can be measured on a small CPU. Prints one JSON document.
 
     .venv/bin/python bench/memory.py [--sizes 1000,10000,100000] [--modes local,server]
-                                     [--queries 200] [--threads 1] [--max-seconds 600]
+                                     [--queries 200] [--threads 1] [--max-seconds 600] [--fast-fill 10000]
 """
 
 from __future__ import annotations
@@ -25,6 +27,8 @@ import tempfile
 import time
 import urllib.request
 from pathlib import Path
+
+import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -54,6 +58,14 @@ def synthetic(n: int, start: int, rng: random.Random) -> list[str]:
         f"{rng.choice(SUBJECTS)} {rng.choice(VERBS)} {rng.choice(THINGS)} {rng.choice(WHEN)} (note {start + i})."
         for i in range(n)
     ]
+
+
+def perturbed(pool: list, n: int, rng: np.random.Generator) -> np.ndarray:
+    """``n`` unit vectors near randomly chosen real embeddings (cosine ~0.9 to their source)."""
+    base = np.asarray(pool, dtype=np.float32)[rng.integers(0, len(pool), n)]
+    noise = rng.standard_normal(base.shape).astype(np.float32) * (0.45 / np.sqrt(base.shape[1]))
+    out = base + noise
+    return out / np.linalg.norm(out, axis=1, keepdims=True)
 
 
 def pct(values: list[float], q: float) -> float:
@@ -106,6 +118,8 @@ def run_mode(mode: str, sizes: list[int], args: argparse.Namespace, embedder: Em
     service = MemoryService(settings, embedder=embedder)
     store = service.store()
     rng = random.Random(7)
+    nrng = np.random.default_rng(7)
+    pool: list = []
     rows: list[dict] = []
     have = 0
     began = time.perf_counter()
@@ -113,17 +127,22 @@ def run_mode(mode: str, sizes: list[int], args: argparse.Namespace, embedder: Em
         for size in sizes:
             todo = size - have
             elapsed = time.perf_counter() - began
-            if rows and args.max_seconds:
-                rate = rows[-1]["ingest_per_s"]
+            if rows and args.max_seconds and not (args.fast_fill and size > args.fast_fill):
+                rate = rows[-1]["ingest_per_s"] or rows[-1]["ingest_store_per_s"]
                 projected = elapsed + todo / rate + 30
                 if projected > args.max_seconds:
                     rows.append({"size": size, "skipped": f"projected {projected:.0f}s > --max-seconds"})
                     break
             t_embed = t_add = 0.0
+            embedded = not (args.fast_fill and size > args.fast_fill)
             for i in range(0, todo, args.batch):
                 texts = synthetic(min(args.batch, todo - i), have + i, rng)
                 t0 = time.perf_counter()
-                vecs = embedder.encode(texts)
+                if embedded:
+                    vecs = embedder.encode(texts)
+                    pool.extend(vecs[: max(0, 5000 - len(pool))])
+                else:  # near copies of real embeddings: the store's cost without the embedder's
+                    vecs = perturbed(pool, len(texts), nrng)
                 t1 = time.perf_counter()
                 ids = [f"b{have + i + j}" for j in range(len(texts))]
                 store.add(ids, texts, vecs, [{"time": float(have + i + j), "source": "bench", "kind": "fact"}
@@ -152,9 +171,10 @@ def run_mode(mode: str, sizes: list[int], args: argparse.Namespace, embedder: Em
             have += args.adds
             rows.append({
                 "size": size,
+                "added_records_embedded": embedded,
                 "ingest_s": round(t_embed + t_add, 2),
-                "ingest_per_s": round(todo / max(1e-9, t_embed + t_add), 1),
-                "ingest_embed_per_s": round(todo / max(1e-9, t_embed), 1),
+                "ingest_per_s": round(todo / max(1e-9, t_embed + t_add), 1) if embedded else None,
+                "ingest_embed_per_s": round(todo / max(1e-9, t_embed), 1) if embedded else None,
                 "ingest_store_per_s": round(todo / max(1e-9, t_add), 1),
                 "add_one_ms": ms(adds),
                 "query_ms": ms(total_t),
@@ -183,6 +203,11 @@ def main() -> int:
     ap.add_argument("--device", default="cpu", help="embedder device: cpu or cuda:N")
     ap.add_argument("--embedder", type=Path, default=ROOT / "models" / "all-MiniLM-L6-v2")
     ap.add_argument("--max-seconds", type=float, default=0, help="skip sizes projected to exceed this")
+    ap.add_argument(
+        "--fast-fill", type=int, default=0, metavar="N",
+        help="past N records, fill with near copies of real embeddings instead of embedding new "
+        "texts (measures search at large sizes when embedding them all would take too long)",
+    )
     args = ap.parse_args()
     sizes = sorted({int(s) for s in args.sizes.split(",") if s.strip()})
 
