@@ -238,6 +238,8 @@ class JarvisApp(App):
                 self._set_status("idle", f"{ev.model} ready on {ev.device}")
                 log.info("model %s loaded on %s in %.1fs", ev.model, ev.device, ev.seconds)
                 self.sample_resources()
+        elif type(ev).__name__ == "HeardText":
+            chat.heard(ev.turn_id, ev.text, ev.interrupted)
         else:
             self.voice_panel.on_voice_event(ev, self)
 

@@ -44,6 +44,7 @@ class ChatLog(VerticalScroll):
     def on_mount(self) -> None:
         self.anchor()
         self._turns: dict[int, AssistantTurn] = {}
+        self._details: dict[int, tuple[Static, ReplyDone, RouteDecision | None]] = {}
 
     def add_user(self, text: str, source: str = "keyboard") -> None:
         """Show a user turn."""
@@ -80,13 +81,26 @@ class ChatLog(VerticalScroll):
             turn.stream = None
         if not done.text and not done.interrupted:
             await turn.remove()
-        self.mount(Static(_details(done, decision), classes="turn-details"))
+        details = Static(_details(done, decision), classes="turn-details")
+        self._details[done.turn_id] = (details, done, decision)
+        self.mount(details)
         if hits is not None and (hits.hits or hits.withheld or hits.error):
             self.mount(_memory_view(hits))
+
+    def heard(self, turn_id: int, text: str, interrupted: bool) -> None:
+        """The turn's audio finished or was cut: refresh its timeline, show what was heard."""
+        entry = self._details.get(turn_id)
+        if entry is not None:
+            widget, done, decision = entry
+            widget.update(_details(done, decision))  # first_audio_out may have arrived after ReplyDone
+        if interrupted:
+            shown = text if len(text) < 160 else text[:157] + "…"
+            self.add_note(f"✂ cut off; the conversation keeps what you heard: “{_escape(shown)}”", "info")
 
     def clear_all(self) -> None:
         """Remove every message."""
         self._turns.clear()
+        self._details.clear()
         self.remove_children()
 
 
