@@ -103,7 +103,8 @@ _CUES: dict[str, tuple[tuple[re.Pattern[str], float], ...]] = {
         (_rx(r"\b(?:solve|resuelve|calculate|calcula|compute|how much is|cuanto es|cuanto son|integral|"
              r"derivative|derivada|equation|ecuacion|eigen\w*|matrix|matriz|probability|probabilidad|"
              r"prime numbers?|numeros primos|sqrt|square root|raiz cuadrada|logarithm|logaritmo|"
-             r"interest|interes|average|promedio|fraction|fraccion)\b"), 3.0),
+             r"interest|interes|average|promedio|fraction|fraccion|to the power|power of|potencia|squared|"
+             r"cubed|al cuadrado|al cubo)\b"), 3.0),
         (_rx(r"\b(?:prove that|demuestra que)\b[^.?!]*\b(?:numbers?|numeros?|primes?|primos?|integer|"
              r"entero|sum|suma|even|odd|par|impar|sqrt|irrational|irracional)\b"), 3.0),
         (_rx(r"\b\d+(?:[.,]\d+)?\b"), 0.5),
@@ -117,7 +118,8 @@ _CUES: dict[str, tuple[tuple[re.Pattern[str], float], ...]] = {
         (_rx(r"\b(?:should i|deberia|is it better|es mejor|pros and cons|ventajas y desventajas|"
              r"trade-?offs?|what would happen|que pasaria|reason(?:ing)? (?:it|step|through)|"
              r"your reasoning|razona|puzzle|riddle|acertijo|if all\b|si todos|logic puzzle|"
-             r"compare|compara|weigh)\b"), 3.0),
+             r"compare|compara|weigh)\b", r"\b\w+er than\b[^?]*\b(?:who|which)\b",
+             r"\bmas \w+ que\b[^?]*\b(?:quien|cual)\b"), 3.0),
         (_rx(r"\b(?:analy[sz]e|analiza|evaluate|evalua|implications|implicaciones|consequences|"
              r"consecuencias|second-order|strategy|estrategia|alternatives|alternativas|risks?|riesgos?)\b"),
          1.5),
