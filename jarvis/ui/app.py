@@ -53,6 +53,7 @@ class JarvisApp(App):
         assistant: Any = None,
         voice: bool = True,
         sampler: Any = None,
+        voice_factory: Any = None,
     ) -> None:
         super().__init__()
         self.settings = settings
@@ -62,6 +63,7 @@ class JarvisApp(App):
         self.voice_loop: Any = None
         self._want_voice = voice
         self._sampler = sampler
+        self._voice_factory = voice_factory
         self.fatal: JarvisError | None = None
         self.state = "starting"
         self._decision: RouteDecision | None = None
@@ -132,8 +134,8 @@ class JarvisApp(App):
             self.voice_panel.show_unavailable("voice off")
             return
         try:
-            module = importlib.import_module("jarvis.pipeline.voice")
-            self.voice_loop = module.VoiceLoop(self.assistant)
+            factory = self._voice_factory or importlib.import_module("jarvis.pipeline.voice").VoiceLoop
+            self.voice_loop = factory(self.assistant)
             self.voice_loop.start()
         except (ModuleNotFoundError, AttributeError):
             self.voice_panel.show_unavailable("voice not installed")
