@@ -354,6 +354,8 @@ def attach_router(assistant: Assistant, metrics_file: Any = None) -> Router:
     router = Router(assistant.settings)
     assistant.route = router.decide
     assistant.router = router  # type: ignore[attr-defined]
+    if any(isinstance(fn, MetricsObserver) for fn in assistant.turn_observers):
+        return router  # attached before: one metrics line per turn, not two
     path = metrics_file or assistant.settings.general.metrics_file
     session = assistant.conversation.path.stem
     assistant.turn_observers.append(MetricsObserver(path, session=session, pool=assistant.pool))
