@@ -115,6 +115,9 @@ class JarvisApp(App):
             f"Jarvis is ready: type below, or press {self.settings.ui.ptt_key} to talk. /help lists commands.",
         )
         self._start_voice()
+        memory = getattr(self.assistant, "memory", None)
+        if memory is not None:  # the embedder takes seconds to load: not on the first question's time
+            self.run_worker(self._warm_up_memory, thread=True, group="warm-up")
         self.set_interval(self.settings.ui.resource_interval_s, self.sample_resources)
         self.sample_resources()
         self._set_status("loading model")
@@ -143,6 +146,14 @@ class JarvisApp(App):
             self.voice_loop = None
             self.voice_panel.show_unavailable(f"keyboard only: {exc.message}")
             self.notify(exc.one_line(), title="No microphone: keyboard mode", severity="warning", timeout=8)
+
+    def _warm_up_memory(self) -> None:
+        try:
+            self.assistant.memory.warm_up()
+        except JarvisError as exc:
+            self.call_from_thread(
+                self.notify, exc.one_line(), title="Memory unavailable: chat goes on", severity="warning"
+            )
 
     # ------------------------------------------------------------------ resources
     @work(thread=True, exclusive=True, group="resources")
