@@ -123,6 +123,7 @@ async def test_help_lists_commands(settings):
 def test_main_screen_snapshot(snap_compare, settings):
     async def run_before(pilot) -> None:
         app = pilot.app
+        app.query_one("#prompt").cursor_blink = False  # a blinking cursor makes the picture random
         await wait_for(pilot, lambda: "qwen-0.5b" in app.assistant.pool.resident(), timeout=120)
         app.sample_resources()
         await pilot.pause(0.5)

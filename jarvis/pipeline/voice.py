@@ -209,6 +209,7 @@ class VoiceLoop:
         self._use_input = use_input
         self._use_output = self.settings.tts.enabled if use_output is None else use_output
         self._stt, self._voices = stt, voices
+        self._owned: list[Any] = []  # models this loop loaded itself (close() frees only these)
         self._models_ready = threading.Event()
         self._model_error: JarvisError | None = None
         self.segmenter: Any = None
@@ -239,11 +240,13 @@ class VoiceLoop:
                 from jarvis.stt import load_stt
 
                 self._stt = load_stt(self.settings, getattr(self.assistant, "plan", None))
+                self._owned.append(self._stt)
             if self._voices is None and self.player is not None:
                 from jarvis.tts.voices import VoiceSet
 
                 placement = self.assistant.plan.get("tts") if hasattr(self.assistant, "plan") else None
                 self._voices = VoiceSet(self.settings.tts, getattr(placement, "n_threads", 0) or 0)
+                self._owned.append(self._voices)
                 hint = "check the voice files (jarvis doctor)"
                 for note in self._voices.preload((self._voices.default_language,)):
                     self.assistant.bus.publish(StageError("tts", note, hint))
@@ -329,6 +332,8 @@ class VoiceLoop:
         if not self._started:
             return
         self._started = False
+        # Native model loading must not be cut off by interpreter exit (it can crash the process).
+        self._models_ready.wait(120)
         self.assistant.bus.unsubscribe(self._on_event)
         if self.segmenter is not None:
             self.segmenter.stop()
@@ -339,9 +344,9 @@ class VoiceLoop:
         self.assistant.bus.publish(ListeningChanged("off", False))
 
     def close(self) -> None:
-        """Stop, and release the STT/TTS models."""
+        """Stop, and release the STT/TTS models this loop loaded (models passed in stay open)."""
         self.stop()
-        for model in (self._stt, self._voices):
+        for model in self._owned:
             if model is not None:
                 try:
                     model.close()

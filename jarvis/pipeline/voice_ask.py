@@ -69,7 +69,7 @@ def run_voice_ask(args: Any, settings: Any) -> int:
         _wait_reply(done, errors, 600.0)
         heard = loop.wait_heard(turn_id, 600.0) if loop.player is not None else None
     finally:
-        loop.stop()
+        loop.close()
         preload.join(300)
         assistant.bus.unsubscribe(observe)
         memory = getattr(assistant, "memory", None)
