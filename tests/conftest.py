@@ -74,3 +74,22 @@ def jarvis_env(config_file: Path) -> dict[str, str]:
 
 
 JARVIS = [sys.executable, "-m", "jarvis"]
+
+
+def pytest_sessionstart(session) -> None:
+    """The suite runs against the real models and virtual audio devices: refuse to start without them.
+
+    (Some modules skip when a part is missing so they can be run alone on a partial set-up; a full
+    run must not turn a broken install into silent skips.)
+    """
+    import shutil
+
+    from jarvis.assets import check_assets
+
+    missing = [a["name"] for a in check_assets(MODELS) if a["state"] != "ok"]
+    tools = [t for t in ("pulseaudio", "paplay", "parec", "pacat") if shutil.which(t) is None]
+    if missing or tools or not FIXTURES.is_dir():
+        raise pytest.UsageError(
+            f"incomplete test set-up: models {missing or 'ok'}, audio tools missing {tools or 'none'}, "
+            f"fixtures {'ok' if FIXTURES.is_dir() else 'missing at ' + str(FIXTURES)}; run ./install.sh --dev"
+        )
