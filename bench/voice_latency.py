@@ -76,6 +76,7 @@ def main() -> int:
     ap.add_argument("--config", help="config file (default: the repository's)")
     ap.add_argument("--model", default="smollm2-135m", help="LLM to answer with")
     ap.add_argument("--max-tokens", type=int, default=64)
+    ap.add_argument("--system", default="", help="system prompt override (e.g. ask for long replies)")
     ap.add_argument("--stt-model", default="", help="STT model folder (default: the config's)")
     ap.add_argument("--realtime", action="store_true", help="replay the files at real time")
     ap.add_argument("--files", nargs="*", help="WAV files (default: every fixture utterance, en and es)")
@@ -85,7 +86,10 @@ def main() -> int:
     tmp = Path(tempfile.mkdtemp(prefix="jarvis-bench-voice-"))
     updates = {
         "general": base.general.model_copy(update={"data_dir": tmp / "data"}),
-        "llm": base.llm.model_copy(update={"max_tokens": args.max_tokens, "temperature": 0.0, "seed": 7}),
+        "llm": base.llm.model_copy(
+            update={"max_tokens": args.max_tokens, "temperature": 0.0, "seed": 7}
+            | ({"system_prompt": args.system} if args.system else {})
+        ),
         "memory": base.memory.model_copy(update={"enabled": False}),
         "router": base.router.model_copy(update={"enabled": False}),
         "tts": base.tts.model_copy(update={"enabled": True}),
@@ -105,7 +109,8 @@ def main() -> int:
     assistant.set_model(args.model)
     assistant.pool.get(args.model)
     stt = load_stt(settings, assistant.plan)
-    voices = VoiceSet(settings.tts)
+    tts_place = assistant.plan.get("tts")
+    voices = VoiceSet(settings.tts, tts_place.n_threads if tts_place else 0)  # as the voice loop does
     voices.preload()
     load_s = time.monotonic() - t0
     rows = []

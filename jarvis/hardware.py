@@ -209,5 +209,8 @@ def plan_placement(
         reason = "CPU int8" + (" (one GPU: left to the LLM)" if main_gpu else " (no GPU)")
     out["stt"] = Placement("stt", dev, reason, speech_threads, 0, 0, ct)
     out["embeddings"] = Placement("embeddings", dev, reason.replace("speech", "embeddings"), speech_threads)
-    out["tts"] = Placement("tts", "cpu", "ONNX voice on CPU (faster than real time)", speech_threads)
+    # The voice speaks while the LLM is still generating: on a small CPU give it one thread so the
+    # two do not fight over the cores (Piper stays far faster than real time on one thread).
+    tts_threads = 1 if threads <= 4 else 2
+    out["tts"] = Placement("tts", "cpu", f"ONNX voice on CPU, {tts_threads} thread(s) beside the LLM", tts_threads)
     return PlacementPlan(out)
