@@ -60,6 +60,7 @@ class LLMSettings(_Section):
     top_p: float = Field(0.95, gt=0.0, le=1.0)
     history_tokens: int = Field(2048, ge=64)
     seed: int = -1
+    threads: int = Field(0, ge=0, le=512)
 
 
 class ModelSpec(_Section):

@@ -48,15 +48,20 @@ def _optional(module: str, attr: str):
         return None
 
 
-def build_assistant(args: argparse.Namespace, settings: Settings, memory: bool = True):
-    """An Assistant with the features this install has (router, metrics, memory) attached."""
+def build_assistant(
+    args: argparse.Namespace, settings: Settings, memory: bool = True, interactive: bool = True
+):
+    """An Assistant with the features this install has (router, metrics, memory) attached.
+
+    ``interactive`` is False for headless text turns: the model may then use every CPU core.
+    """
     from jarvis.pipeline.runner import Assistant
 
     if getattr(args, "max_tokens", None):
         settings = settings.model_copy(
             update={"llm": settings.llm.model_copy(update={"max_tokens": args.max_tokens})}
         )
-    assistant = Assistant(settings, resume=getattr(args, "resume", False))
+    assistant = Assistant(settings, resume=getattr(args, "resume", False), interactive=interactive)
     if getattr(args, "model", None):
         assistant.set_model(args.model)
     attach_router = _optional("jarvis.llm.router", "attach_router")
@@ -88,7 +93,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
         from jarvis.errors import EmptyInput
 
         raise EmptyInput("nothing to answer: the question is empty", 'pass a question: jarvis ask "..."')
-    assistant = build_assistant(args, settings, memory=not args.no_memory)
+    assistant = build_assistant(args, settings, memory=not args.no_memory, interactive=False)
     stop = threading.Event()
 
     def on_sigint(signum, frame):  # Ctrl-C stops generation; what was written is kept
@@ -141,16 +146,11 @@ def _key_state() -> dict[str, bool]:
 def doctor_report(settings: Settings) -> dict:
     """Everything ``jarvis doctor`` shows, as plain data (never key values)."""
     from jarvis.assets import check_assets
-    from jarvis.hardware import plan_placement, probe
+    from jarvis.hardware import plan_for, probe
     from jarvis.llm.llama_cpp_backend import verify_model_file
 
     machine = probe()
-    plan = plan_placement(
-        machine,
-        settings.models,
-        settings.default_model.name if settings.models else None,
-        settings.router.memory_margin_mb,
-    )
+    plan = plan_for(machine, settings)
     models = []
     for m in settings.models:
         state, detail = "remote", m.base_url or m.backend

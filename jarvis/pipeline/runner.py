@@ -16,7 +16,7 @@ from typing import Any
 
 from jarvis.config import Settings
 from jarvis.errors import EmptyInput, JarvisError
-from jarvis.hardware import Machine, PlacementPlan, plan_placement, probe
+from jarvis.hardware import Machine, PlacementPlan, plan_for, probe
 from jarvis.history import Conversation, Turn
 from jarvis.llm.base import GenerationRequest
 from jarvis.llm.fallback import FallbackChain
@@ -82,17 +82,13 @@ class Assistant:
         plan: PlacementPlan | None = None,
         bus: EventBus | None = None,
         conversation: Conversation | None = None,
+        interactive: bool = True,
     ) -> None:
         self.settings = settings
         self.bus = bus or EventBus()
         self.cancel = CancelScope()
         self.machine = machine or probe()
-        self.plan = plan or plan_placement(
-            self.machine,
-            settings.models,
-            settings.default_model.name if settings.models else None,
-            settings.router.memory_margin_mb,
-        )
+        self.plan = plan or plan_for(self.machine, settings, interactive)
         self.pool = ModelPool(settings, self.plan, self.bus.publish)
         folder = settings.general.history_dir
         self.conversation = conversation or (
