@@ -149,11 +149,13 @@ class PlacementPlan:
         ]
 
 
-def plan_for(machine: Machine, settings, interactive: bool = True) -> PlacementPlan:
+def plan_for(machine: Machine, settings, interactive: bool = False) -> PlacementPlan:
     """The placement plan for ``settings`` (a :class:`jarvis.config.Settings`) on ``machine``.
 
-    ``interactive`` (the TUI, voice turns): on a small CPU the model leaves a core to the UI and
-    the voice. Headless text (``jarvis ask``) has nothing beside the model and uses every core.
+    ``interactive`` (the TUI draws beside the model): on a small CPU the model leaves a core to the
+    UI. Measured on 2 cores: in the TUI one thread gives the same tok/s (13-14) and earlier first
+    audio; headless (``jarvis ask``, voice turns without the TUI) two threads win (28 vs 15 tok/s,
+    first audio 2.6 s vs 3.6 s in bench/voice_latency.py).
     """
     threads = settings.llm.threads or (0 if interactive else max(1, machine.cpu_cores))
     return plan_placement(

@@ -151,3 +151,15 @@ def test_first_clause_cut_can_be_turned_off() -> None:
     assert stream(text, 3, clause_words=18) == ["The capital of France is Paris,", "a city of lights.", "Yes."]
     chunker = SentenceChunker(clause_words=18, first_clause_words=0)
     assert chunker.feed(text) == ["The capital of France is Paris, a city of lights."]
+
+
+def test_long_first_sentence_without_a_clause_mark_starts_after_twelve_words() -> None:
+    text = (
+        'The statement "He was not an ill disposed young man" is a common way to express that '
+        "someone is kind. Then more."
+    )
+    pieces = stream(text, 3, clause_words=18)  # fed three characters at a time, like tokens
+    first = pieces[0].split()
+    assert 12 <= len(first) <= 14, pieces[0]
+    assert " ".join(pieces).replace('"', "") == text.replace('"', "")  # nothing lost or split mid-word
+    assert pieces[-1] == "Then more."

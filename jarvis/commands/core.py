@@ -49,11 +49,11 @@ def _optional(module: str, attr: str):
 
 
 def build_assistant(
-    args: argparse.Namespace, settings: Settings, memory: bool = True, interactive: bool = True
+    args: argparse.Namespace, settings: Settings, memory: bool = True, interactive: bool = False
 ):
     """An Assistant with the features this install has (router, metrics, memory) attached.
 
-    ``interactive`` is False for headless text turns: the model may then use every CPU core.
+    ``interactive`` is True for the TUI: on a small CPU the model then leaves a core to the UI.
     """
     from jarvis.pipeline.runner import Assistant
 
@@ -93,7 +93,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
         from jarvis.errors import EmptyInput
 
         raise EmptyInput("nothing to answer: the question is empty", 'pass a question: jarvis ask "..."')
-    assistant = build_assistant(args, settings, memory=not args.no_memory, interactive=False)
+    assistant = build_assistant(args, settings, memory=not args.no_memory)
     stop = threading.Event()
 
     def on_sigint(signum, frame):  # Ctrl-C stops generation; what was written is kept

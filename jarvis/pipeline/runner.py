@@ -82,7 +82,7 @@ class Assistant:
         plan: PlacementPlan | None = None,
         bus: EventBus | None = None,
         conversation: Conversation | None = None,
-        interactive: bool = True,
+        interactive: bool = False,
     ) -> None:
         self.settings = settings
         self.bus = bus or EventBus()

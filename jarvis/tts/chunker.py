@@ -95,7 +95,8 @@ class SentenceChunker:
         clause_words: a sentence longer than this many words is cut at its last clause mark
             (comma, semicolon, colon, dash); past twice as many, at the last space.
         first_clause_words: the reply's first piece is cut at its first clause mark once it has
-            this many words, so the voice can start early (0: treat it like the others).
+            this many words (or, with no clause mark, at a space past twice as many), so the voice can
+            start early (0: treat it like the others).
     """
 
     def __init__(self, clause_words: int = 18, first_clause_words: int = 6) -> None:
@@ -180,6 +181,12 @@ class SentenceChunker:
             for m in _CLAUSE.finditer(text, pos):
                 if len(_WORD.findall(text, pos, m.end())) >= self.first_clause_words:
                     return m.end()
+            # A long first sentence with no clause mark: start speaking after twice as many words
+            # (cut at the last space, so a word still arriving is never split).
+            if len(_WORD.findall(text, pos)) > 2 * self.first_clause_words:
+                space = text.rstrip().rfind(" ", pos)
+                if space > pos:
+                    return space + 1
         words = _WORD.findall(text, pos)
         if len(words) < self.clause_words:
             return None
