@@ -78,6 +78,26 @@ def build_assistant(
     return assistant
 
 
+def warm_up_memory(assistant) -> threading.Thread | None:
+    """Load the memory embedder in the background (it takes seconds) while the model loads.
+
+    Join the returned thread before exiting: native code must not be cut off mid-load.
+    """
+    memory = getattr(assistant, "memory", None)
+    if memory is None:
+        return None
+
+    def run() -> None:
+        try:
+            memory.warm_up()
+        except JarvisError:
+            pass  # the turn's recall reports it
+
+    thread = threading.Thread(target=run, name="jarvis-memory-warm-up", daemon=True)
+    thread.start()
+    return thread
+
+
 def cmd_ask(args: argparse.Namespace) -> int:
     """``jarvis ask "question"``: stream the answer (``--json``: one record at the end)."""
     settings = settings_from(args)
@@ -102,10 +122,13 @@ def cmd_ask(args: argparse.Namespace) -> int:
 
     old = signal.signal(signal.SIGINT, on_sigint)
     printer = None if args.json else (lambda t: (sys.stdout.write(t), sys.stdout.flush()))
+    warming = warm_up_memory(assistant)
     try:
         done = assistant.ask(question, on_delta=printer)
     finally:
         signal.signal(signal.SIGINT, old)
+        if warming is not None:
+            warming.join(120)
         if getattr(assistant, "memory", None) is not None:
             assistant.memory.close()
         assistant.pool.close()

@@ -25,10 +25,11 @@ def run_voice_ask(args: Any, settings: Any) -> int:
     is answered, the reply is spoken into ``--output`` (or the speaker) and the timeline printed.
     """
     from jarvis.audio.devices import WavFileInput
-    from jarvis.commands.core import build_assistant
+    from jarvis.commands.core import build_assistant, warm_up_memory
 
     source = WavFileInput(args.input, settings.audio.sample_rate, settings.audio.block_ms, realtime=True)
     assistant = build_assistant(args, settings, memory=not getattr(args, "no_memory", False))
+    warming = warm_up_memory(assistant)  # beside the speech and chat models, not after the transcript
     use_json = bool(getattr(args, "json", False))
     done: dict[str, Any] = {}
     errors: list[StageError] = []
@@ -71,6 +72,8 @@ def run_voice_ask(args: Any, settings: Any) -> int:
     finally:
         loop.close()
         preload.join(300)
+        if warming is not None:
+            warming.join(120)
         assistant.bus.unsubscribe(observe)
         memory = getattr(assistant, "memory", None)
         if memory is not None:
