@@ -149,21 +149,14 @@ class PlacementPlan:
         ]
 
 
-def plan_for(machine: Machine, settings, interactive: bool = False) -> PlacementPlan:
-    """The placement plan for ``settings`` (a :class:`jarvis.config.Settings`) on ``machine``.
-
-    ``interactive`` (the TUI draws beside the model): on a small CPU the model leaves a core to the
-    UI. Measured on 2 cores: in the TUI one thread gives the same tok/s (13-14) and earlier first
-    audio; headless (``jarvis ask``, voice turns without the TUI) two threads win (28 vs 15 tok/s,
-    first audio 2.6 s vs 3.6 s in bench/voice_latency.py).
-    """
-    threads = settings.llm.threads or (0 if interactive else max(1, machine.cpu_cores))
+def plan_for(machine: Machine, settings) -> PlacementPlan:
+    """The placement plan for ``settings`` (a :class:`jarvis.config.Settings`) on ``machine``."""
     return plan_placement(
         machine,
         settings.models,
         settings.default_model.name if settings.models else None,
         settings.router.memory_margin_mb,
-        threads,
+        settings.llm.threads,
     )
 
 
@@ -188,9 +181,9 @@ def plan_placement(
     explicit device keeps it. A model never goes to a GPU it would only partly fit.
     """
     threads = max(1, machine.cpu_cores)
-    # llama.cpp threads wait on each other every token: one busy core (the UI, the voice) slows all
-    # of them. On a small CPU leave one core free (2 cores: 15 vs 28 tok/s alone, but no stalls).
-    cpu_llm_threads = llm_threads or (max(1, threads - 1) if threads <= 4 else threads)
+    # Every core by default: prompt processing (time to first token) scales with threads. Measured
+    # on 2 cores: 1 thread gives 15 vs 28 tok/s and first audio 3.6 vs 2.6 s (bench/voice_latency.py).
+    cpu_llm_threads = llm_threads or threads
     by_size = sorted(machine.gpus, key=lambda g: g.total_mb, reverse=True)
     main_gpu = by_size[0] if by_size else None
     side_gpu = by_size[1] if len(by_size) > 1 else None

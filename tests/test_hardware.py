@@ -89,17 +89,18 @@ def test_probe_reports_this_machine_truthfully():
         assert m.gpu_note  # "no GPU" is a reported state, with the reason
 
 
-def test_small_cpu_leaves_a_core_for_the_ui_and_voice():
+def test_llm_threads_setting_overrides_every_core():
     m = Machine(cpu_cores=2, ram_total_mb=24000, ram_free_mb=20000)
     models = (ModelSpec(name="s", file="s"),)
-    assert plan_placement(m, models, "s")["s"].n_threads == 1
-    assert plan_placement(m, models, "s", llm_threads=2)["s"].n_threads == 2  # llm.threads overrides
-    assert plan_placement(m, models, "s")["tts"].n_threads == 1
+    assert plan_placement(m, models, "s")["s"].n_threads == 2
+    assert plan_placement(m, models, "s", llm_threads=1)["s"].n_threads == 1
+    assert plan_placement(m, models, "s")["tts"].n_threads == 1  # the voice takes one core beside it
 
 
-def test_headless_text_uses_every_core(settings):
+def test_plan_for_reads_llm_threads(settings):
     from jarvis.hardware import plan_for
 
-    m = Machine(cpu_cores=2, ram_total_mb=24000, ram_free_mb=20000)
-    assert plan_for(m, settings, interactive=True)["qwen-0.5b"].n_threads == 1
-    assert plan_for(m, settings, interactive=False)["qwen-0.5b"].n_threads == 2
+    m = Machine(cpu_cores=4, ram_total_mb=24000, ram_free_mb=20000)
+    assert plan_for(m, settings)["qwen-0.5b"].n_threads == 4
+    tuned = settings.model_copy(update={"llm": settings.llm.model_copy(update={"threads": 3})})
+    assert plan_for(m, tuned)["qwen-0.5b"].n_threads == 3

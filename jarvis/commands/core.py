@@ -48,20 +48,15 @@ def _optional(module: str, attr: str):
         return None
 
 
-def build_assistant(
-    args: argparse.Namespace, settings: Settings, memory: bool = True, interactive: bool = False
-):
-    """An Assistant with the features this install has (router, metrics, memory) attached.
-
-    ``interactive`` is True for the TUI: on a small CPU the model then leaves a core to the UI.
-    """
+def build_assistant(args: argparse.Namespace, settings: Settings, memory: bool = True):
+    """An Assistant with the features this install has (router, metrics, memory) attached."""
     from jarvis.pipeline.runner import Assistant
 
     if getattr(args, "max_tokens", None):
         settings = settings.model_copy(
             update={"llm": settings.llm.model_copy(update={"max_tokens": args.max_tokens})}
         )
-    assistant = Assistant(settings, resume=getattr(args, "resume", False), interactive=interactive)
+    assistant = Assistant(settings, resume=getattr(args, "resume", False))
     if getattr(args, "model", None):
         assistant.set_model(args.model)
     attach_router = _optional("jarvis.llm.router", "attach_router")

@@ -82,13 +82,12 @@ class Assistant:
         plan: PlacementPlan | None = None,
         bus: EventBus | None = None,
         conversation: Conversation | None = None,
-        interactive: bool = False,
     ) -> None:
         self.settings = settings
         self.bus = bus or EventBus()
         self.cancel = CancelScope()
         self.machine = machine or probe()
-        self.plan = plan or plan_for(self.machine, settings, interactive)
+        self.plan = plan or plan_for(self.machine, settings)
         self.pool = ModelPool(settings, self.plan, self.bus.publish)
         folder = settings.general.history_dir
         self.conversation = conversation or (

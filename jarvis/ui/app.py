@@ -130,7 +130,7 @@ class JarvisApp(App):
             model = self._model
             max_tokens = None
 
-        return build_assistant(_Args(), self.settings, interactive=True)
+        return build_assistant(_Args(), self.settings)
 
     def _start_voice(self) -> None:
         if not self._want_voice:

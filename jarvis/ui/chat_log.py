@@ -112,15 +112,16 @@ def _details(done: ReplyDone, decision: RouteDecision | None) -> str:
         parts.append(_escape(decision.reason))
     s = done.stats
     if s is not None:
-        if s.time_to_first_token_s is not None:
-            parts.append(f"first token {s.time_to_first_token_s:.2f}s")
         parts.append(f"{s.completion_tokens} tok, {s.tokens_per_s:.1f} tok/s")
     if done.timings is not None:
+        # One clock for the whole line: seconds from the end of speech (voice) or from the send.
         rel = {k: v for k, v in done.timings.relative().items() if v is not None}
-        if "first_audio_out" in rel:
-            parts.append(f"first audio {rel['first_audio_out']:.2f}s")
-        if "reply_done" in rel:
-            parts.append(f"done {rel['reply_done']:.2f}s")
+        origin = "after speech" if done.timings.speech_end is not None else "after send"
+        moments = [("transcript_ready", "heard"), ("first_token", "first token"),
+                   ("first_audio_out", "first audio"), ("reply_done", "done")]
+        shown = [f"{label} {rel[key]:.2f}s" for key, label in moments if key in rel and rel[key] > 0]
+        if shown:
+            parts.append(f"{origin}: " + ", ".join(shown))
     if done.interrupted:
         parts.append("[b red]interrupted[/]")
     return "  ·  ".join(parts)
