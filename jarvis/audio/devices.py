@@ -140,6 +140,17 @@ class AudioInput(ABC):
         """Stop capturing and free the device."""
 
 
+def _close_stream(stream: Any, what: str) -> None:
+    """Stop and close a PortAudio stream; a device that is already gone is not an error."""
+    if stream is None:
+        return
+    try:
+        stream.stop()
+        stream.close()
+    except Exception:
+        log.debug("closing %s stream failed", what, exc_info=True)
+
+
 class SoundDeviceInput(AudioInput):
     """A microphone through sounddevice; the callback only copies into a bounded queue."""
 
@@ -213,12 +224,7 @@ class SoundDeviceInput(AudioInput):
     def close(self) -> None:
         """Stop and close the stream."""
         stream, self._stream = self._stream, None
-        if stream is not None:
-            try:
-                stream.stop()
-                stream.close()
-            except Exception:  # already gone
-                log.debug("closing input stream failed", exc_info=True)
+        _close_stream(stream, "input")
 
 
 class WavFileInput(AudioInput):
@@ -336,12 +342,7 @@ class SoundDeviceOutput(AudioOutput):
     def close(self) -> None:
         """Stop and close the stream."""
         stream, self._stream = self._stream, None
-        if stream is not None:
-            try:
-                stream.stop()
-                stream.close()
-            except Exception:
-                log.debug("closing output stream failed", exc_info=True)
+        _close_stream(stream, "output")
 
 
 class WavFileOutput(AudioOutput):
