@@ -12,9 +12,9 @@ import time
 from collections.abc import Iterator, Mapping
 
 from jarvis.config import ModelSpec, Settings
-from jarvis.errors import JarvisError, MissingDependency
+from jarvis.errors import JarvisError
 from jarvis.llm.base import ChatMessage, ChatModel, GenerationRequest
-from jarvis.llm.openai_backend import _is_api_error, map_api_error, read_key
+from jarvis.llm.openai_backend import _is_api_error, map_api_error, read_key, sdk_client
 from jarvis.llm.router import key_env_var
 from jarvis.messages import GenerationStats
 
@@ -52,16 +52,7 @@ class AnthropicChat(ChatModel):
         self.key_env_var = key_env_var(spec)
         self.timeout_s = settings.router.api_timeout_s
         self.n_ctx = spec.context
-        key = read_key(spec, env)
-        try:
-            import anthropic
-        except ImportError as exc:  # pragma: no cover - install.sh installs it
-            raise MissingDependency(
-                f"the anthropic package is not importable ({exc})", "run ./install.sh"
-            ) from None
-        self.client = anthropic.Anthropic(
-            api_key=key, base_url=spec.base_url or None, timeout=self.timeout_s, max_retries=0
-        )
+        self.client = sdk_client("anthropic", "Anthropic", read_key(spec, env), spec, self.timeout_s)
 
     def stream(self, request: GenerationRequest) -> Iterator[str]:
         """Stream the reply; stops at the next event once ``request.stop_event`` is set."""

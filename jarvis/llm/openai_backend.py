@@ -8,10 +8,12 @@ when a backend is built. Keys are never logged or put in error messages.
 
 from __future__ import annotations
 
+import importlib
 import logging
 import os
 import time
 from collections.abc import Iterator, Mapping
+from typing import Any
 from urllib.parse import urlparse
 
 from jarvis.config import ModelSpec, Settings
@@ -93,6 +95,18 @@ def map_api_error(exc: BaseException, spec: ModelSpec, timeout_s: float) -> Jarv
     return BackendUnavailable(f"{name}: request failed ({status or cls}): {detail}", "see the log file")
 
 
+def sdk_client(module: str, cls: str, key: str, spec: ModelSpec, timeout_s: float) -> Any:
+    """The official SDK's client (``openai.OpenAI``, ``anthropic.Anthropic``) for ``spec``.
+
+    No retries inside the SDK: the fallback chain decides what happens after a failure.
+    """
+    try:
+        sdk = importlib.import_module(module)
+    except ImportError as exc:  # pragma: no cover - install.sh installs it
+        raise MissingDependency(f"the {module} package is not importable ({exc})", "run ./install.sh") from None
+    return getattr(sdk, cls)(api_key=key, base_url=spec.base_url or None, timeout=timeout_s, max_retries=0)
+
+
 def _is_api_error(exc: BaseException) -> bool:
     mod = type(exc).__module__ or ""
     return mod.startswith(("openai", "anthropic", "httpx", "httpcore"))
@@ -114,15 +128,7 @@ class OpenAIChat(ChatModel):
         self.timeout_s = settings.router.api_timeout_s
         self.n_ctx = spec.context
         key = read_key(spec, env, required=self.key_required) or "no-key"
-        try:
-            import openai
-        except ImportError as exc:  # pragma: no cover - install.sh installs it
-            raise MissingDependency(
-                f"the openai package is not importable ({exc})", "run ./install.sh"
-            ) from None
-        self.client = openai.OpenAI(
-            api_key=key, base_url=spec.base_url or None, timeout=self.timeout_s, max_retries=0
-        )
+        self.client = sdk_client("openai", "OpenAI", key, spec, self.timeout_s)
 
     def stream(self, request: GenerationRequest) -> Iterator[str]:
         """Stream the reply; stops at the next chunk once ``request.stop_event`` is set."""

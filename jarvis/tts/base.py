@@ -30,3 +30,13 @@ class TextToSpeech(ABC):
 
     def close(self) -> None:  # noqa: B027 - optional hook
         """Release the model; the instance must not be used afterwards."""
+
+
+def cpu_session(model_path: Any, threads: int = 0) -> Any:
+    """An onnxruntime session on the CPU with ``threads`` intra-op threads (0 = library default)."""
+    import onnxruntime
+
+    options = onnxruntime.SessionOptions()
+    if threads > 0:
+        options.intra_op_num_threads = threads
+    return onnxruntime.InferenceSession(str(model_path), sess_options=options, providers=["CPUExecutionProvider"])

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from jarvis.errors import ConfigError, ModelLoadError, ModelNotFound
-from jarvis.tts.base import TextToSpeech
+from jarvis.tts.base import TextToSpeech, cpu_session
 
 log = logging.getLogger(__name__)
 
@@ -57,16 +57,9 @@ class KokoroTTS(TextToSpeech):
                 )
         t0 = time.monotonic()
         try:
-            import onnxruntime
             from kokoro_onnx import Kokoro
 
-            options = onnxruntime.SessionOptions()
-            if threads > 0:
-                options.intra_op_num_threads = threads
-            session = onnxruntime.InferenceSession(
-                str(model_path), sess_options=options, providers=["CPUExecutionProvider"]
-            )
-            self._kokoro: Any = Kokoro.from_session(session, str(voices_path))
+            self._kokoro: Any = Kokoro.from_session(cpu_session(model_path, threads), str(voices_path))
         except ImportError as exc:  # pragma: no cover - dependencies of the package
             from jarvis.errors import MissingDependency
 

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from jarvis.errors import ModelLoadError, ModelNotFound
-from jarvis.tts.base import TextToSpeech
+from jarvis.tts.base import TextToSpeech, cpu_session
 
 log = logging.getLogger(__name__)
 
@@ -42,18 +42,11 @@ class PiperTTS(TextToSpeech):
                 )
         t0 = time.monotonic()
         try:
-            import onnxruntime
             from piper import PiperVoice
             from piper.config import PiperConfig, SynthesisConfig
 
-            options = onnxruntime.SessionOptions()
-            if threads > 0:
-                options.intra_op_num_threads = threads
             config = PiperConfig.from_dict(json.loads(config_path.read_text(encoding="utf-8")))
-            session = onnxruntime.InferenceSession(
-                str(model_path), sess_options=options, providers=["CPUExecutionProvider"]
-            )
-            self._voice: Any = PiperVoice(session=session, config=config)
+            self._voice: Any = PiperVoice(session=cpu_session(model_path, threads), config=config)
         except ImportError as exc:  # pragma: no cover - dependencies of the package
             from jarvis.errors import MissingDependency
 
