@@ -24,8 +24,9 @@ from jarvis.config import load_settings  # noqa: E402
 from jarvis.hardware import plan_placement, probe  # noqa: E402
 from jarvis.history import Turn  # noqa: E402
 from jarvis.llm.base import ChatMessage, GenerationRequest  # noqa: E402
+from jarvis.llm.difficulty import estimate  # noqa: E402
 from jarvis.llm.pool import ModelPool  # noqa: E402
-from jarvis.llm.router import Router, estimate  # noqa: E402
+from jarvis.llm.router import Router  # noqa: E402
 
 # (question, accepted answers: the reply is right when it contains any of them, case-insensitive)
 QUESTIONS: list[tuple[str, tuple[str, ...]]] = [

@@ -2,27 +2,20 @@
 
 Every expected failure is a :class:`JarvisError`: printed as ``error: ...`` / ``hint: ...`` on
 stderr, exit status 2, no traceback. Commands that print results take ``--json``.
-Feature packages add their own sub-commands through ``register(subparsers)`` in the modules
-listed in :data:`COMMAND_MODULES`; a handler is ``func(args) -> int``.
+Each module in :data:`COMMAND_MODULES` adds its sub-commands through ``register(subparsers)``; a
+handler is ``func(args) -> int``. Jarvis itself is built by :mod:`jarvis.assembly`.
 """
 
 from __future__ import annotations
 
 import argparse
-import importlib
-import json
 import signal
 import sys
-from typing import Any
 
+from jarvis.commands import core, memory, routing, voice
 from jarvis.errors import Interrupted, JarvisError
 
-COMMAND_MODULES = (
-    "jarvis.commands.core",
-    "jarvis.commands.memory",
-    "jarvis.commands.routing",
-    "jarvis.commands.voice",
-)
+COMMAND_MODULES = (core, memory, routing, voice)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -33,22 +26,9 @@ def build_parser() -> argparse.ArgumentParser:
     ap.add_argument("--resume", action="store_true", help="continue the last conversation")
     ap.add_argument("--model", help="force this model (skip routing)")
     sub = ap.add_subparsers(dest="command", metavar="COMMAND")
-    for name in COMMAND_MODULES:
-        try:
-            module = importlib.import_module(name)
-        except ModuleNotFoundError as exc:
-            if exc.name == name:  # that feature is not written yet
-                continue
-            raise
+    for module in COMMAND_MODULES:
         module.register(sub)
     return ap
-
-
-def print_json(data: Any) -> None:
-    """Print one JSON document on stdout."""
-    json.dump(data, sys.stdout, ensure_ascii=False, indent=2, default=str)
-    sys.stdout.write("\n")
-    sys.stdout.flush()
 
 
 def fail(exc: JarvisError) -> int:
@@ -68,9 +48,7 @@ def main(argv: list[str] | None = None) -> int:
 
     try:
         if args.command is None:
-            from jarvis.commands.core import run_tui
-
-            return run_tui(args)
+            return core.run_tui(args)
         setup_logging(args, console=args.verbose)
         return int(args.func(args) or 0)
     except JarvisError as exc:

@@ -149,6 +149,11 @@ class PlacementPlan:
         ]
 
 
+def plan_here(settings) -> PlacementPlan:
+    """The placement plan for ``settings`` on this machine, probed now."""
+    return plan_for(probe(), settings)
+
+
 def plan_for(machine: Machine, settings) -> PlacementPlan:
     """The placement plan for ``settings`` (a :class:`jarvis.config.Settings`) on ``machine``."""
     return plan_placement(

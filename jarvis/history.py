@@ -30,6 +30,15 @@ class Turn:
     model: str | None = None
     interrupted: bool = False
     meta: dict[str, Any] = field(default_factory=dict)
+    turn_id: int = 0  # the assistant's turn number in the session that wrote it (0: unknown)
+
+
+def _reply_of(turns: list[Turn], turn_id: int | None) -> Turn | None:
+    """The newest assistant turn with ``turn_id`` (None: the newest assistant turn, as old files say)."""
+    for turn in reversed(turns):
+        if turn.role == "assistant" and (turn_id is None or turn.turn_id == turn_id):
+            return turn
+    return None
 
 
 class Conversation:
@@ -61,10 +70,9 @@ class Conversation:
                 turns = []
                 continue
             if raw.get("type") == "amend":
-                for old in reversed(turns):
-                    if old.role == "assistant":
-                        old.content, old.interrupted = raw.get("content", ""), raw.get("interrupted", True)
-                        break
+                old = _reply_of(turns, raw.get("turn_id"))
+                if old is not None:
+                    old.content, old.interrupted = raw.get("content", ""), raw.get("interrupted", True)
                 continue
             raw.pop("type", None)
             turns.append(Turn(**{k: v for k, v in raw.items() if k in Turn.__dataclass_fields__}))
@@ -90,17 +98,21 @@ class Conversation:
             self._append_line({"type": "turn", **asdict(turn)})
         return turn
 
-    def amend_last_assistant(self, content: str, interrupted: bool = True) -> Turn | None:
-        """Replace the text of the newest assistant turn (barge-in keeps only what was heard)."""
+    def amend_assistant(self, turn_id: int, content: str, interrupted: bool = True) -> Turn | None:
+        """Replace the text of turn ``turn_id``'s reply (barge-in keeps only what was heard).
+
+        Returns the amended turn, or None when that reply is not in the conversation (yet).
+        """
         with self._lock:
-            for turn in reversed(self.turns):
-                if turn.role == "assistant":
-                    turn.content, turn.interrupted = content, interrupted
-                    self._append_line(
-                        {"type": "amend", "content": content, "interrupted": interrupted, "time": time.time()}
-                    )
-                    return turn
-        return None
+            turn = _reply_of(self.turns, turn_id)
+            if turn is None:
+                return None
+            turn.content, turn.interrupted = content, interrupted
+            self._append_line(
+                {"type": "amend", "turn_id": turn_id, "content": content, "interrupted": interrupted,
+                 "time": time.time()}
+            )
+            return turn
 
     def clear(self) -> None:
         """Start over (the file keeps a marker; earlier lines stay on disk)."""

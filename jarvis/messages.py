@@ -1,7 +1,11 @@
 """Typed messages that flow between pipeline stages and out to observers (the TUI, the CLI).
 
 Every message that belongs to a turn carries ``turn_id`` and the cancel ``generation`` it was made
-in, so stages can drop stale items after a barge-in. Stdlib only.
+in, so stages can drop stale items after a barge-in. A turn's facts ride on its messages: the
+:class:`Transcript` carries the language, the recogniser's details and the turn's one
+:class:`TurnTimings` record (which every stage marks); :class:`ReplyDone` carries the route, the
+memories used and the same timings; :class:`TurnRecord` is the finished turn for observers
+(metrics). Stdlib only.
 """
 
 from __future__ import annotations
@@ -25,13 +29,19 @@ class Utterance:
 
 @dataclass(frozen=True)
 class Transcript:
-    """Text of an utterance (or a typed line) ready to be answered."""
+    """Text of an utterance (or a typed line) ready to be answered: the start of a turn.
+
+    ``timings`` is the turn's one timeline (stages mark moments on it as they happen);
+    ``recognition`` is the speech recogniser's result for a voice turn (None when typed).
+    """
 
     text: str
     language: str | None = None
     source: Source = "keyboard"
     turn_id: int = 0
     generation: int = 0
+    timings: TurnTimings = field(default_factory=lambda: TurnTimings(), compare=False)
+    recognition: Any = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -94,7 +104,11 @@ class GenerationStats:
 
 @dataclass
 class TurnTimings:
-    """Monotonic timestamps of the moments of a turn; missing ones stay ``None``."""
+    """Monotonic timestamps of the moments of a turn; missing ones stay ``None``.
+
+    ``first_sentence``: the chunker cut the first sentence to speak; ``first_speech_ready``: its
+    audio was synthesised; ``first_audio_out``: it started playing.
+    """
 
     started: float = field(default_factory=time.monotonic)
     speech_end: float | None = None
@@ -102,6 +116,8 @@ class TurnTimings:
     memory_ready: float | None = None
     route_chosen: float | None = None
     first_token: float | None = None
+    first_sentence: float | None = None
+    first_speech_ready: float | None = None
     first_audio_out: float | None = None
     reply_done: float | None = None
 
@@ -123,7 +139,11 @@ class TurnTimings:
 
 @dataclass(frozen=True)
 class ReplyDone:
-    """The end of an assistant reply: the full text (or the heard part), stats and timings."""
+    """The end of an assistant reply: the full text, stats, timings, route and memories used.
+
+    ``decision`` is the route that answered (after any fallback); ``memory`` the memories
+    recalled for the turn; ``language`` the language the user spoke (None when typed).
+    """
 
     text: str
     model: str
@@ -134,27 +154,47 @@ class ReplyDone:
     generation: int = 0
     remote: bool = False
     cost: float = 0.0
+    language: str | None = None
+    decision: RouteDecision | None = None
+    memory: MemoryHits | None = None
+
+
+@dataclass(frozen=True)
+class TurnRecord:
+    """A finished turn as turn observers (metrics) receive it.
+
+    ``route`` is the router's first choice (``reply.decision`` is the one that answered);
+    ``fallbacks`` one line per model given up; ``error`` a one-line error, if any.
+    """
+
+    reply: ReplyDone
+    route: RouteDecision
+    device: str = ""
+    fallbacks: tuple[str, ...] = ()
+    error: str | None = None
 
 
 @dataclass(frozen=True)
 class SpeechChunk:
-    """Synthesised audio for one sentence of the reply."""
+    """Synthesised audio for one sentence of the reply (``timings``: the turn's, marked by the player)."""
 
     audio: Any  # numpy.ndarray, float32 mono
     sample_rate: int
     text: str
     turn_id: int = 0
     generation: int = 0
+    timings: TurnTimings | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True)
 class StageError:
-    """A stage failed on one item; it keeps running."""
+    """A stage failed on one item; it keeps running. ``cause`` is the JarvisError, when there was one."""
 
     stage: str
     message: str
     hint: str = ""
     turn_id: int = 0
+    cause: Exception | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True)

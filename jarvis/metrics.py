@@ -2,8 +2,8 @@
 
 One record per turn: route, model, device, difficulty, tokens in/out, timings, cost, fallbacks and
 RAM/VRAM at that moment. No text of the conversation and no secrets are ever written (reasons are
-scrubbed). :class:`MetricsObserver` is an ``Assistant.turn_observers`` entry; :func:`summarize`
-backs ``jarvis stats``.
+scrubbed). :class:`MetricsObserver` is an ``Assistant.turn_observers`` entry (it receives a
+:class:`~jarvis.messages.TurnRecord`); :func:`summarize` backs ``jarvis stats``.
 """
 
 from __future__ import annotations
@@ -17,7 +17,9 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+from jarvis.llm.difficulty import band
 from jarvis.logs import scrub
+from jarvis.messages import RouteDecision, TurnRecord
 
 log = logging.getLogger(__name__)
 
@@ -25,63 +27,57 @@ SCHEMA = 1
 
 
 def _memory_snapshot() -> dict[str, Any]:
+    """RAM and per-GPU VRAM in use now (the resource panel's reading)."""
     try:
-        import psutil
+        from jarvis.resources import sample
 
-        from jarvis.hardware import MiB, probe_gpus
-
-        vm = psutil.virtual_memory()
-        gpus, _ = probe_gpus()
-        return {
-            "ram_used_mb": int((vm.total - vm.available) // MiB),
-            "ram_total_mb": int(vm.total // MiB),
-            "gpus": [{"index": g.index, "used_mb": g.used_mb, "total_mb": g.total_mb} for g in gpus],
-        }
+        now = sample()
     except Exception:  # pragma: no cover - metrics never break a turn
         return {}
+    return {
+        "ram_used_mb": now["ram_used_mb"],
+        "ram_total_mb": now["ram_total_mb"],
+        "gpus": [{k: g[k] for k in ("index", "used_mb", "total_mb")} for g in now["gpus"]],
+    }
 
 
-def build_record(record: dict[str, Any], session: str, pool: Any = None) -> dict[str, Any]:
-    """The JSON-able metrics line for one turn observer ``record`` (turn_id, decision, done, hits...)."""
-    decision = record.get("decision")
-    done = record.get("done")
-    hits = record.get("hits")
-    outcome = record.get("outcome")
-    stats = getattr(done, "stats", None)
-    timings = getattr(done, "timings", None)
-    device = getattr(outcome, "device", "") or ""
-    if not device and pool is not None and done is not None:
-        device = pool.resident().get(done.model, "")
-    final = getattr(outcome, "decision", None) or decision
+def _route(decision: RouteDecision) -> dict[str, Any]:
+    return {
+        "model": decision.model,
+        "difficulty": decision.difficulty,
+        "specialty": decision.specialty,
+        "forced": decision.forced,
+        "reason": scrub(decision.reason),
+    }
+
+
+def build_record(turn: TurnRecord, session: str) -> dict[str, Any]:
+    """The JSON-able metrics line for one finished turn (no conversation text, no secrets)."""
+    done = turn.reply
+    stats = done.stats
+    final = done.decision or turn.route
+    hits = done.memory
     out: dict[str, Any] = {
         "v": SCHEMA,
         "ts": round(time.time(), 3),
         "session": session,
-        "turn_id": record.get("turn_id"),
-        "route": None
-        if decision is None
-        else {
-            "model": decision.model,
-            "difficulty": decision.difficulty,
-            "specialty": decision.specialty,
-            "forced": decision.forced,
-            "reason": scrub(decision.reason),
-        },
-        "model": getattr(done, "model", None),
-        "device": device or ("remote" if getattr(done, "remote", False) else ""),
-        "remote": bool(getattr(done, "remote", False)),
-        "cost": float(getattr(done, "cost", 0.0) or 0.0),
-        "fallbacks": [scrub(f) for f in getattr(outcome, "fallbacks", [])],
-        "final_reason": scrub(final.reason) if final is not None and final is not decision else None,
-        "tokens_in": getattr(stats, "prompt_tokens", 0),
-        "tokens_out": getattr(stats, "completion_tokens", 0),
+        "turn_id": done.turn_id,
+        "route": _route(turn.route),
+        "model": done.model,
+        "device": turn.device or ("remote" if done.remote else ""),
+        "remote": done.remote,
+        "cost": float(done.cost or 0.0),
+        "fallbacks": [scrub(f) for f in turn.fallbacks],
+        "final_reason": scrub(final.reason) if final is not turn.route else None,
+        "tokens_in": stats.prompt_tokens if stats is not None else 0,
+        "tokens_out": stats.completion_tokens if stats is not None else 0,
         "tokens_per_s": round(stats.tokens_per_s, 2) if stats is not None else None,
-        "finish": getattr(stats, "finish_reason", None),
-        "interrupted": bool(getattr(done, "interrupted", False)),
-        "error": scrub(record["error"]) if record.get("error") else None,
-        "timings": timings.relative() if timings is not None else {},
-        "memory_hits": len(getattr(hits, "hits", ()) or ()),
-        "memory_withheld": bool(getattr(hits, "withheld", False)),
+        "finish": stats.finish_reason if stats is not None else None,
+        "interrupted": done.interrupted,
+        "error": scrub(turn.error) if turn.error else None,
+        "timings": done.timings.relative() if done.timings is not None else {},
+        "memory_hits": len(hits.hits) if hits is not None else 0,
+        "memory_withheld": bool(hits is not None and hits.withheld),
     }
     out.update(_memory_snapshot())
     return out
@@ -90,17 +86,16 @@ def build_record(record: dict[str, Any], session: str, pool: Any = None) -> dict
 class MetricsObserver:
     """Appends one JSON line per turn to ``path``; a write failure is logged once, never raised."""
 
-    def __init__(self, path: Path | str, session: str = "", pool: Any = None) -> None:
+    def __init__(self, path: Path | str, session: str = "") -> None:
         self.path = Path(path).expanduser()
         self.session = session or time.strftime("%Y%m%d-%H%M%S")
-        self.pool = pool
         self._lock = threading.Lock()
         self._warned = False
 
-    def __call__(self, record: dict[str, Any]) -> None:
+    def __call__(self, turn: TurnRecord) -> None:
         """Write the metrics line for one turn."""
         try:
-            line = json.dumps(build_record(record, self.session, self.pool), ensure_ascii=False, default=str)
+            line = json.dumps(build_record(turn, self.session), ensure_ascii=False, default=str)
             with self._lock:
                 self.path.parent.mkdir(parents=True, exist_ok=True)
                 with self.path.open("a", encoding="utf-8") as f:
@@ -182,8 +177,6 @@ def summarize(records: list[dict[str, Any]], session: str | None = None) -> dict
     for r in records:
         route = r.get("route") or {}
         if route.get("difficulty"):
-            from jarvis.llm.router import band
-
             b = band(int(route["difficulty"]))
             bands[b] = bands.get(b, 0) + 1
         if route.get("specialty"):

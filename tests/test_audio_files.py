@@ -12,7 +12,7 @@ from jarvis.audio.devices import WavFileInput, WavFileOutput
 from jarvis.audio.playback import PlaybackBuffer, Player, heard_part
 from jarvis.audio.wavio import read_wav, write_wav
 from jarvis.errors import AudioFormatError
-from jarvis.messages import SpeechChunk
+from jarvis.messages import SpeechChunk, TurnTimings
 
 EN = "/work/shared/fixtures/speech/en/librivox-0880.wav"
 
@@ -112,10 +112,10 @@ def test_buffer_pull_clear_and_report():
 def test_player_records_to_wav_and_reports_heard_text(tmp_path):
     events = []
     out = WavFileOutput(tmp_path / "reply.wav", realtime=False)
-    firsts = {}
-    player = Player(out, events.append, on_first_audio=lambda tid, t: firsts.setdefault(tid, t)).start()
-    player.put(SpeechChunk(tone(22050, 0.5), 22050, "Hello there.", turn_id=3))
-    player.put(SpeechChunk(tone(22050, 0.5, 660), 22050, "How are you?", turn_id=3))
+    timings = TurnTimings()
+    player = Player(out, events.append).start()
+    player.put(SpeechChunk(tone(22050, 0.5), 22050, "Hello there.", turn_id=3, timings=timings))
+    player.put(SpeechChunk(tone(22050, 0.5, 660), 22050, "How are you?", turn_id=3, timings=timings))
     player.end_turn(3)
     deadline = time.monotonic() + 10
     while not any(type(e).__name__ == "HeardText" for e in events) and time.monotonic() < deadline:
@@ -123,7 +123,7 @@ def test_player_records_to_wav_and_reports_heard_text(tmp_path):
     player.close()
     heard = [e for e in events if type(e).__name__ == "HeardText"]
     assert len(heard) == 1 and heard[0].text == "Hello there. How are you?" and not heard[0].interrupted
-    assert 3 in firsts
+    assert timings.first_audio_out is not None and timings.first_audio_out >= timings.started
     audio, rate = sf.read(tmp_path / "reply.wav", dtype="float32")
     assert rate == 24000 and abs(len(audio) / rate - 1.0) < 0.05
 

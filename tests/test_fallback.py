@@ -13,13 +13,13 @@ from pathlib import Path
 
 import pytest
 
+from jarvis.assembly import build
 from jarvis.config import parse_settings
 from jarvis.errors import JarvisError, ModelNotFound
 from jarvis.hardware import Placement, PlacementPlan
 from jarvis.llm.base import GenerationRequest
 from jarvis.llm.fallback import FallbackChain, cost_of
 from jarvis.llm.pool import ModelPool
-from jarvis.llm.router import attach_router
 from jarvis.messages import GenerationStats, MemoryHit, MemoryHits, RouteDecision, StageError
 from jarvis.pipeline.runner import Assistant
 from tests.test_backends_support import ANTHROPIC_KEY, ROOT, SERVER_KEY, StubAPI, free_port, llama_server
@@ -190,31 +190,37 @@ def test_api_not_allowed_gives_a_clear_error_and_keeps_the_question(tmp_path, st
     monkeypatch.setenv("GOOD_KEY", SERVER_KEY)
     s = make(tmp_path, api_models(tmp_path, stub, server_url, {"backend": "openai", "id": "m-500",
                                                                "key_env": "GOOD_KEY", "base_url": stub.url}))
-    a = Assistant(s)
-    attach_router(a)
-    try:
+    with build(s) as jarvis:
+        a = jarvis.assistant
         with pytest.raises(JarvisError) as err:
             a.ask("What is the capital of France?")
         assert "no model could answer" in err.value.message or "model file not found" in err.value.message
         assert "ghost" in err.value.message and "allow_api" in err.value.hint
         assert [t.content for t in a.conversation.turns] == ["What is the capital of France?"]
-    finally:
-        a.shutdown()
 
 
 # ------------------------------------------------------------------ through the Assistant
+class DogMemory:
+    """Long-term memory that always recalls one fact: what is tested here is where it may go."""
+
+    def recall_for_turn(self, text: str, turn_id: int = 0) -> MemoryHits:
+        return MemoryHits((MemoryHit("m1", "The user's dog is called Rex.", 0.9),), turn_id=turn_id)
+
+    def remember_turn(self, *args: object, **kwargs: object) -> None:
+        return None
+
+
 def test_turn_that_leaves_the_machine_is_marked_and_memory_withheld(tmp_path, stub, monkeypatch):
     monkeypatch.setenv("ANTHROPIC_API_KEY", ANTHROPIC_KEY)
     models = [local("ghost", tmp_path / "ghost.gguf"),
               {"name": "claude", "backend": "anthropic", "id": "claude-ok", "base_url": stub.url,
                "cost_per_1k_in": 3.0, "cost_per_1k_out": 15.0}]
     s = make(tmp_path, models, allow_api=True)
-    a = Assistant(s)
-    attach_router(a)
-    a.recall = lambda text, item: MemoryHits((MemoryHit("m1", "The user's dog is called Rex.", 0.9),))
-    seen: list = []
-    a.bus.subscribe(seen.append)
-    try:
+    with build(s) as jarvis:
+        a = jarvis.assistant
+        a.memory = DogMemory()
+        seen: list = []
+        a.bus.subscribe(seen.append)
         done = a.ask("hello there friend")
         assert done.text == "Echo: hello there friend" and done.model == "claude"
         assert done.remote and done.cost == pytest.approx((done.stats.prompt_tokens * 3 + 4 * 15) / 1000)
@@ -228,8 +234,6 @@ def test_turn_that_leaves_the_machine_is_marked_and_memory_withheld(tmp_path, st
         assert rec["model"] == "claude" and rec["fallbacks"] and rec["route"]["model"] == "ghost"
         assert ANTHROPIC_KEY not in s.general.metrics_file.read_text()
         assert ANTHROPIC_KEY not in a.conversation.path.read_text()
-    finally:
-        a.shutdown()
 
 
 def test_memory_goes_to_the_cloud_only_when_allowed(tmp_path, stub, monkeypatch):
@@ -238,7 +242,7 @@ def test_memory_goes_to_the_cloud_only_when_allowed(tmp_path, stub, monkeypatch)
              allow_api=True)
     s = s.model_copy(update={"memory": s.memory.model_copy(update={"share_with_api": True})})
     a = Assistant(s)
-    a.recall = lambda text, item: MemoryHits((MemoryHit("m1", "The user's dog is called Rex.", 0.9),))
+    a.memory = DogMemory()
     try:
         a.ask("hi")
         assert "Rex" in stub.requests[-1]["body"]["system"]

@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 
+from jarvis.assembly import build
 from jarvis.config import load_settings
 from jarvis.errors import MemoryStoreError
 from jarvis.messages import MemoryHits, Transcript
@@ -65,23 +66,17 @@ def store(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def test_remembered_fact_changes_the_answer(store: Path, tmp_path: Path) -> None:
-    from jarvis.memory.service import attach_memory
-
     settings = load_settings(make_config(tmp_path, store))
     question = "What is my dog's name?"
 
-    plain = Assistant(settings)
-    try:
-        before = plain.ask(question).text
-    finally:
-        plain.shutdown()
+    with build(settings, memory=False) as plain:
+        before = plain.assistant.ask(question).text
     assert "biscuit" not in before.lower()
 
-    assistant = Assistant(settings)
-    memory = attach_memory(assistant)
-    assert memory is not None and assistant.recall is not None and assistant.remember is not None
-    seen = events(assistant)
-    try:
+    with build(settings) as jarvis:
+        assistant, memory = jarvis.assistant, jarvis.memory
+        assert memory is not None and assistant.memory is memory and assistant.store_turns
+        seen = events(assistant)
         fact = memory.add("My dog is called Biscuit")
         after = assistant.ask(question).text
         assert "Biscuit" in after
@@ -91,9 +86,6 @@ def test_remembered_fact_changes_the_answer(store: Path, tmp_path: Path) -> None
         assert len(turns) == 1 and turns[0].text.startswith(f"User: {question}\nJarvis: ")
         assert turns[0].metadata["source"] == "cli" and turns[0].metadata["model"] == "qwen-0.5b"
         assert turns[0].metadata["session"] == assistant.conversation.path.stem
-    finally:
-        assistant.shutdown()
-        memory.close()
 
 
 def test_jarvis_ask_recalls_across_restart(store: Path, tmp_path: Path, jarvis_env: dict) -> None:
@@ -111,67 +103,50 @@ def test_jarvis_ask_recalls_across_restart(store: Path, tmp_path: Path, jarvis_e
 
 def test_memories_are_withheld_from_models_that_leave_the_machine(tmp_path: Path) -> None:
     """Only recall runs here (no reply is generated, so no cloud API is contacted)."""
-    from jarvis.memory.service import attach_memory
-
     for share in (False, True):
         settings = load_settings(
             make_config(tmp_path / f"share-{share}", tmp_path / f"vs-{share}",
                         f"share_with_api = {str(share).lower()}", CLOUD)
         )
-        assistant = Assistant(settings)
-        memory = attach_memory(assistant)
-        assert memory is not None
-        try:
+        with build(settings) as jarvis:
+            assistant, memory = jarvis.assistant, jarvis.memory
+            assert memory is not None
             memory.add("My dog is called Biscuit")
             item = Transcript("What is my dog's name?", turn_id=7)
             assistant.set_model("cloud")
-            hits = assistant.recall(item.text, item)
+            hits = assistant.recall(item, assistant.decide(item.text))
             assert hits.hits and hits.hits[0].text == "My dog is called Biscuit"
             assert hits.withheld is (not share)
             assert ("Biscuit" in memory_block(hits)) is share
             for local in ("qwen-0.5b", "lan-server"):  # loopback servers keep data on this machine
                 assistant.set_model(local)
-                assert assistant.recall(item.text, item).withheld is False
-        finally:
-            assistant.shutdown()
-            memory.close()
+                assert assistant.recall(item, assistant.decide(item.text)).withheld is False
 
 
 def test_broken_memory_never_stops_the_chat(tmp_path: Path) -> None:
-    from jarvis.memory.service import attach_memory
-
     settings = load_settings(make_config(tmp_path, tmp_path / "vs"))
     broken = settings.memory.model_copy(update={"embedder": tmp_path / "missing-model"})
     settings = settings.model_copy(update={"memory": broken})
-    assistant = Assistant(settings)
-    memory = attach_memory(assistant)
-    seen = events(assistant)
-    try:
+    with build(settings) as jarvis:
+        assistant, memory = jarvis.assistant, jarvis.memory
+        assert memory is not None
+        seen = events(assistant)
         done = assistant.ask("Say hello.")
         assert done.text.strip()
         hits = [e for e in seen if isinstance(e, MemoryHits)]
         assert hits and hits[0].error and "embedding model not found" in hits[0].error
         item = Transcript("again", turn_id=99)
-        later = assistant.recall(item.text, item)  # reported once: now quiet, but says memory is off
+        later = assistant.recall(item, assistant.decide(item.text))  # reported once: now quiet, says it is off
         assert later.error and later.error.startswith("long-term memory is off")
         with pytest.raises(MemoryStoreError):
             memory.add("a fact typed with /remember still reports the problem")
-    finally:
-        assistant.shutdown()
-        memory.close()
 
 
 def test_store_turns_off_keeps_recall_only(tmp_path: Path) -> None:
-    from jarvis.memory.service import attach_memory
-
     settings = load_settings(make_config(tmp_path, tmp_path / "vs", "store_turns = false"))
-    assistant = Assistant(settings)
-    try:
-        memory = attach_memory(assistant)
-        assert memory is not None and assistant.recall is not None and assistant.remember is None
-        off = settings.model_copy(update={"memory": settings.memory.model_copy(update={"enabled": False})})
-        other = Assistant(off)
-        assert attach_memory(other) is None and other.recall is None
-        other.shutdown()
-    finally:
-        assistant.shutdown()
+    with build(settings) as jarvis:
+        assert jarvis.memory is not None and jarvis.assistant.memory is jarvis.memory
+        assert not jarvis.assistant.store_turns
+    off = settings.model_copy(update={"memory": settings.memory.model_copy(update={"enabled": False})})
+    with build(off) as other:
+        assert other.memory is None and other.assistant.memory is None

@@ -9,11 +9,11 @@ from pathlib import Path
 
 import pytest
 
+from jarvis.assembly import build
 from jarvis.config import parse_settings
 from jarvis.hardware import Placement, PlacementPlan
-from jarvis.llm.router import attach_router
+from jarvis.messages import MemoryHits, ReplyDone, RouteDecision, TurnRecord
 from jarvis.metrics import MetricsObserver, percentile, read_records, summarize
-from jarvis.pipeline.runner import Assistant
 from tests.test_backends_support import ROOT
 
 SMOL = ROOT / "models" / "smollm2-135m-instruct-q4_1.gguf"
@@ -36,12 +36,11 @@ def two_turns(tmp_path_factory):
     mp = pytest.MonkeyPatch()
     mp.setenv("OPENAI_API_KEY", SECRET)
     plan = PlacementPlan({"smol": Placement("smol", "cpu", "test", 1, 512, 0)})  # 1 thread: shared CI cores
-    a = Assistant(s, plan=plan)
-    attach_router(a)
     try:
-        dones = [a.ask("Hello!"), a.ask(f"My key is {SECRET}, what is 2 plus 2?")]
+        with build(s, plan=plan) as jarvis:
+            a = jarvis.assistant
+            dones = [a.ask("Hello!"), a.ask(f"My key is {SECRET}, what is 2 plus 2?")]
     finally:
-        a.shutdown()
         mp.undo()
     return s, a, dones
 
@@ -77,8 +76,9 @@ def test_write_failure_never_breaks_a_turn(tmp_path):
     blocker = tmp_path / "file"
     blocker.write_text("x")
     obs = MetricsObserver(blocker / "metrics.jsonl", session="s")  # parent is a file: cannot write
-    obs({"turn_id": 1})
-    obs({"turn_id": 2})
+    route = RouteDecision("smol", 3, "chat", "easy")
+    for turn_id in (1, 2):
+        obs(TurnRecord(ReplyDone("hi", "smol", turn_id=turn_id, decision=route, memory=MemoryHits()), route))
     assert not (blocker / "metrics.jsonl").exists()
 
 

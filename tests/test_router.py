@@ -12,7 +12,9 @@ import pytest
 
 from jarvis.config import SPECIALTIES, load_settings, parse_settings
 from jarvis.history import Turn
-from jarvis.llm.router import Router, band, estimate, has_key, leaves_machine
+from jarvis.llm.difficulty import band, estimate
+from jarvis.llm.locality import has_key, leaves_machine
+from jarvis.llm.router import Router
 from jarvis.messages import RouteDecision
 
 DATA = Path(__file__).parent / "data"

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import pytest
+from jarvis.pipeline.voice import VoiceLoop
 
 from jarvis.config import load_settings
 from jarvis.messages import ReplyDone, Transcript
-from jarvis.pipeline.voice import VoiceLoop
 from jarvis.ui.app import JarvisApp
 from jarvis.ui.chat_log import UserTurn
 from jarvis.ui.messages import PipelineEvent

@@ -11,12 +11,12 @@ import time
 
 import numpy as np
 import pytest
+from jarvis.pipeline.voice import VoiceLoop
 
 from jarvis.audio.wavio import read_wav, write_wav
 from jarvis.config import load_settings
 from jarvis.history import Conversation
 from jarvis.pipeline.runner import Assistant
-from jarvis.pipeline.voice import VoiceLoop
 from tests import pulse
 from tests.conftest import JARVIS
 from tests.voicekit import QUESTION, voice_config, voice_models

@@ -19,7 +19,7 @@ from typing import Any
 
 from jarvis.audio.devices import AudioOutput
 from jarvis.audio.events import HeardText, SpeakingChanged
-from jarvis.messages import SpeechChunk, StageError
+from jarvis.messages import SpeechChunk, StageError, TurnTimings
 
 log = logging.getLogger(__name__)
 
@@ -30,6 +30,7 @@ class _Item:
     text: str
     turn_id: int
     generation: int
+    timings: TurnTimings | None = None
     pos: int = 0
     started_at: float | None = None
     finished_at: float | None = None
@@ -71,10 +72,12 @@ class PlaybackBuffer:
         self._events: list[tuple[str, _Item]] = []
         self.frames_out = 0
 
-    def add(self, audio: Any, text: str = "", turn_id: int = 0, generation: int = 0) -> None:
-        """Queue float32 mono audio (already at the device rate)."""
+    def add(
+        self, audio: Any, text: str = "", turn_id: int = 0, generation: int = 0, timings: TurnTimings | None = None,
+    ) -> None:
+        """Queue float32 mono audio (already at the device rate); ``timings`` gets ``first_audio_out``."""
         with self._lock:
-            self._items.append(_Item(audio, text, turn_id, generation))
+            self._items.append(_Item(audio, text, turn_id, generation, timings))
 
     def busy(self) -> bool:
         """True while there is audio left to play."""
@@ -133,16 +136,12 @@ class Player:
         publish: Callable[[Any], None],
         *,
         is_stale: Callable[[int], bool] = lambda gen: False,
-        on_first_audio: Callable[[int, float], None] | None = None,
-        on_turn_heard: Callable[[HeardText], None] | None = None,
         tail_s: float = 0.3,
     ) -> None:
         self.output = output
         self.buffer = PlaybackBuffer()
         self.publish = publish
         self.is_stale = is_stale
-        self.on_first_audio = on_first_audio
-        self.on_turn_heard = on_turn_heard
         self.tail_s = tail_s
         self._turns: dict[int, _TurnPlayback] = {}
         self._cut: set[int] = set()
@@ -175,7 +174,7 @@ class Player:
         audio = resample(chunk.audio, chunk.sample_rate, self.output.sample_rate)
         with self._lock:
             self._turns.setdefault(chunk.turn_id, _TurnPlayback()).queued += 1
-        self.buffer.add(audio, chunk.text, chunk.turn_id, chunk.generation)
+        self.buffer.add(audio, chunk.text, chunk.turn_id, chunk.generation, chunk.timings)
         self._last_audio = time.monotonic()
 
     def end_turn(self, turn_id: int) -> None:
@@ -206,14 +205,9 @@ class Player:
                 if tp is not None:
                     heard[tid] = " ".join(tp.heard).strip()
         for tid, text in heard.items():
-            self._heard(HeardText(tid, text, True))
+            self.publish(HeardText(tid, text, True))
         self._set_speaking(False)
         return heard
-
-    def _heard(self, ev: HeardText) -> None:
-        self.publish(ev)
-        if self.on_turn_heard is not None:
-            self.on_turn_heard(ev)
 
     def _maybe_finish(self, turn_id: int) -> None:
         with self._lock:
@@ -221,7 +215,7 @@ class Player:
             if tp is None or not tp.closed or tp.done < tp.queued:
                 return
             del self._turns[turn_id]
-        self._heard(HeardText(turn_id, " ".join(tp.heard).strip(), False))
+        self.publish(HeardText(turn_id, " ".join(tp.heard).strip(), False))
 
     def _handle(self, events: list) -> None:
         for kind, item in events:
@@ -232,8 +226,8 @@ class Player:
             if kind == "start":
                 if tp.first_audio is None:
                     tp.first_audio = item.started_at
-                    if self.on_first_audio is not None:
-                        self.on_first_audio(item.turn_id, item.started_at)
+                    if item.timings is not None:
+                        item.timings.mark("first_audio_out", item.started_at)
                 self._set_speaking(True)
             else:
                 tp.heard.append(item.text)

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import json
+import sys
+from typing import Any
 
 from jarvis.config import Settings, load_settings
 
@@ -15,3 +18,10 @@ def settings_from(args: argparse.Namespace) -> Settings:
 def add_json_flag(p: argparse.ArgumentParser) -> None:
     """Add ``--json`` (one JSON document on stdout)."""
     p.add_argument("--json", action="store_true", help="print one JSON document")
+
+
+def print_json(data: Any) -> None:
+    """Print one JSON document on stdout."""
+    json.dump(data, sys.stdout, ensure_ascii=False, indent=2, default=str)
+    sys.stdout.write("\n")
+    sys.stdout.flush()

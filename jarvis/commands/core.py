@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 import argparse
-import importlib
 import os
 import signal
 import sys
 import threading
 from pathlib import Path
 
-from jarvis.commands.common import add_json_flag, settings_from
+from jarvis.assembly import build
+from jarvis.commands.common import add_json_flag, print_json, settings_from
 from jarvis.config import Settings
-from jarvis.errors import Interrupted, JarvisError
+from jarvis.errors import EmptyInput, Interrupted, JarvisError
 
 API_KEY_VARS = ("OPENAI_API_KEY", "ANTHROPIC_API_KEY")
 
@@ -40,96 +40,36 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=cmd_models_list, json=False)
 
 
-def _optional(module: str, attr: str):
-    """``module.attr`` when that feature exists, else None (features land in separate issues)."""
-    try:
-        return getattr(importlib.import_module(module), attr)
-    except (ModuleNotFoundError, AttributeError):
-        return None
-
-
-def build_assistant(args: argparse.Namespace, settings: Settings, memory: bool = True):
-    """An Assistant with the features this install has (router, metrics, memory) attached."""
-    from jarvis.pipeline.runner import Assistant
-
-    if getattr(args, "max_tokens", None):
-        settings = settings.model_copy(
-            update={"llm": settings.llm.model_copy(update={"max_tokens": args.max_tokens})}
-        )
-    assistant = Assistant(settings, resume=getattr(args, "resume", False))
-    if getattr(args, "model", None):
-        assistant.set_model(args.model)
-    attach_router = _optional("jarvis.llm.router", "attach_router")
-    if attach_router is not None:
-        attach_router(assistant)
-    assistant.memory = None
-    if memory and settings.memory.enabled:
-        attach_memory = _optional("jarvis.memory.service", "attach_memory")
-        if attach_memory is not None:
-            try:
-                assistant.memory = attach_memory(assistant)
-            except JarvisError as exc:
-                sys.stderr.write(f"note: memory is off for this turn: {exc.one_line()}\n")
-    return assistant
-
-
-def warm_up_memory(assistant) -> threading.Thread | None:
-    """Load the memory embedder in the background (it takes seconds) while the model loads.
-
-    Join the returned thread before exiting: native code must not be cut off mid-load.
-    """
-    memory = getattr(assistant, "memory", None)
-    if memory is None:
-        return None
-
-    def run() -> None:
-        try:
-            memory.warm_up()
-        except JarvisError:
-            pass  # the turn's recall reports it
-
-    thread = threading.Thread(target=run, name="jarvis-memory-warm-up", daemon=True)
-    thread.start()
-    return thread
-
-
 def cmd_ask(args: argparse.Namespace) -> int:
     """``jarvis ask "question"``: stream the answer (``--json``: one record at the end)."""
     settings = settings_from(args)
     if args.input:
-        run_voice_ask = _optional("jarvis.pipeline.voice", "run_voice_ask")
-        if run_voice_ask is None:
-            raise JarvisError("voice turns are not available in this build", "ask with text instead")
-        return int(run_voice_ask(args, settings) or 0)
+        from jarvis.commands.voice_ask import run_voice_ask
+
+        return run_voice_ask(args, settings)
     question = args.question
     if question is None and not sys.stdin.isatty():
         question = sys.stdin.read()
     if question is None or not question.strip():
-        from jarvis.errors import EmptyInput
-
         raise EmptyInput("nothing to answer: the question is empty", 'pass a question: jarvis ask "..."')
-    assistant = build_assistant(args, settings, memory=not args.no_memory)
+    jarvis = build(
+        settings, resume=args.resume, model=args.model, memory=not args.no_memory, max_tokens=args.max_tokens
+    )
     stop = threading.Event()
 
-    def on_sigint(signum, frame):  # Ctrl-C stops generation; what was written is kept
+    def on_sigint(signum: int, frame: object) -> None:  # Ctrl-C stops generation; what was written is kept
         stop.set()
-        assistant.interrupt()
+        jarvis.assistant.interrupt()
 
     old = signal.signal(signal.SIGINT, on_sigint)
     printer = None if args.json else (lambda t: (sys.stdout.write(t), sys.stdout.flush()))
-    warming = warm_up_memory(assistant)
     try:
-        done = assistant.ask(question, on_delta=printer)
+        with jarvis:
+            jarvis.start(preload=False)  # the turn loads its model; the memory embedder loads beside it
+            done = jarvis.assistant.ask(question, on_delta=printer)
     finally:
         signal.signal(signal.SIGINT, old)
-        if warming is not None:
-            warming.join(120)
-        if getattr(assistant, "memory", None) is not None:
-            assistant.memory.close()
-        assistant.pool.close()
     if args.json:
-        from jarvis.cli import print_json
-
         stats = done.stats
         print_json(
             {
@@ -207,8 +147,6 @@ def cmd_doctor(args: argparse.Namespace) -> int:
     settings = settings_from(args)
     rep = doctor_report(settings)
     if args.json:
-        from jarvis.cli import print_json
-
         print_json(rep)
         return 0
     hw = rep["hardware"]
@@ -257,8 +195,6 @@ def cmd_models_list(args: argparse.Namespace) -> int:
         for m in settings.models
     ]
     if getattr(args, "json", False):
-        from jarvis.cli import print_json
-
         print_json(rows)
         return 0
     for r in rows:
@@ -272,13 +208,14 @@ def cmd_models_list(args: argparse.Namespace) -> int:
 
 
 def run_tui(args: argparse.Namespace) -> int:
-    """Open the Textual app. Config errors are printed before the screen opens."""
+    """Open the Textual app on a Jarvis built here. Config errors are printed before the screen opens."""
     from jarvis.logs import setup_logging
 
     settings = settings_from(args)
     setup_logging(args, console=False, settings=settings)
     from jarvis.ui.app import JarvisApp
 
+    jarvis = build(settings, resume=args.resume, model=args.model)
     # Textual draws on sys.__stderr__; native libraries (llama.cpp, ONNX) may write to fd 2. Give
     # Textual a private copy of the terminal and send fd 2 to the log file, so nothing garbles the UI.
     log_fd = os.open(settings.general.log_file, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
@@ -288,17 +225,16 @@ def run_tui(args: argparse.Namespace) -> int:
     sys.__stderr__ = terminal  # type: ignore[misc]
     os.dup2(log_fd, 2)
     try:
-        app = JarvisApp(settings, resume=args.resume, model=args.model)
-        app.run()
+        with jarvis:
+            app = JarvisApp(jarvis)
+            app.run()
     finally:
         os.dup2(terminal_fd, 2)
         sys.__stderr__ = real_stderr  # type: ignore[misc]
         terminal.close()
         os.close(log_fd)
-    if app.return_code not in (0, None) and app.fatal is None:
+    if app.return_code not in (0, None):
         raise JarvisError(
             "Jarvis stopped after an unexpected error", f"the details are in {settings.general.log_file}"
         )
-    if app.fatal is not None:
-        raise app.fatal
     return 0

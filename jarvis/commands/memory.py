@@ -7,7 +7,7 @@ import sys
 import time
 from typing import Any
 
-from jarvis.commands.common import add_json_flag, settings_from
+from jarvis.commands.common import add_json_flag, print_json, settings_from
 from jarvis.errors import JarvisError, MemoryStoreError
 from jarvis.messages import MemoryHit
 
@@ -85,7 +85,6 @@ def _run(args: argparse.Namespace, fn: Any) -> int:
 
 def cmd_add(args: argparse.Namespace) -> int:
     """``jarvis memory add TEXT``: prints the new id (or says it was a duplicate)."""
-    from jarvis.cli import print_json
 
     def go(service: Any) -> int:
         new_id = service.add(" ".join(args.text), source="explicit")
@@ -102,7 +101,6 @@ def cmd_add(args: argparse.Namespace) -> int:
 
 def cmd_search(args: argparse.Namespace) -> int:
     """``jarvis memory search QUERY``: ranked results with scores."""
-    from jarvis.cli import print_json
 
     def go(service: Any) -> int:
         hits = service.search(" ".join(args.query), k=max(1, args.k))
@@ -117,7 +115,6 @@ def cmd_search(args: argparse.Namespace) -> int:
 
 def cmd_list(args: argparse.Namespace) -> int:
     """``jarvis memory list``: the newest memories first."""
-    from jarvis.cli import print_json
 
     def go(service: Any) -> int:
         hits = service.list(limit=max(0, args.limit))

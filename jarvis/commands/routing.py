@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import time
 
-from jarvis.commands.common import add_json_flag, settings_from
+from jarvis.commands.common import add_json_flag, print_json, settings_from
 from jarvis.errors import EmptyInput
 
 
@@ -27,8 +27,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def cmd_route(args: argparse.Namespace) -> int:
     """Print the routing decision for a message."""
-    from jarvis.cli import print_json
-    from jarvis.llm.router import Router, band, estimate
+    from jarvis.llm.difficulty import band, estimate
+    from jarvis.llm.router import Router
     from jarvis.messages import RouteDecision
 
     text = " ".join(args.text).strip()
@@ -75,7 +75,6 @@ def cmd_stats(args: argparse.Namespace) -> int:
     """Print a summary of the metrics file."""
     from pathlib import Path
 
-    from jarvis.cli import print_json
     from jarvis.metrics import read_records, summarize
 
     path = Path(args.file).expanduser() if args.file else settings_from(args).general.metrics_file

@@ -8,7 +8,7 @@ import sys
 import time
 from typing import Any
 
-from jarvis.commands.common import add_json_flag, settings_from
+from jarvis.commands.common import add_json_flag, print_json, settings_from
 from jarvis.config import Settings
 from jarvis.errors import EmptyInput
 
@@ -41,9 +41,9 @@ def register(sub: argparse._SubParsersAction) -> None:
 def _plan(settings: Settings) -> Any:
     """The placement plan for this machine, or None when the machine cannot be probed."""
     try:
-        from jarvis.hardware import plan_placement, probe
+        from jarvis.hardware import plan_here
 
-        return plan_placement(probe(), settings.models, settings.default_model.name)
+        return plan_here(settings)
     except Exception:  # a plan is an optimisation; CPU defaults work without one
         return None
 
@@ -65,8 +65,6 @@ def cmd_transcribe(args: argparse.Namespace) -> int:
     finally:
         stt.close()
     if args.json:
-        from jarvis.cli import print_json
-
         doc = result.to_dict()
         doc.update(
             file=str(args.file),
@@ -120,8 +118,6 @@ def cmd_say(args: argparse.Namespace) -> int:
         sys.stderr.write(f"note: {spoken.note}\n")
     duration = len(audio) / spoken.sample_rate
     if args.json:
-        from jarvis.cli import print_json
-
         print_json(
             {
                 "output": str(path),

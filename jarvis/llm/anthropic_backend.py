@@ -7,18 +7,13 @@ role are merged (the API wants user/assistant turns alternating, starting with t
 
 from __future__ import annotations
 
-import logging
 import time
 from collections.abc import Iterator, Mapping
+from typing import Any
 
-from jarvis.config import ModelSpec, Settings
-from jarvis.errors import JarvisError
-from jarvis.llm.base import ChatMessage, ChatModel, GenerationRequest
-from jarvis.llm.openai_backend import _is_api_error, map_api_error, read_key, sdk_client
-from jarvis.llm.router import key_env_var
+from jarvis.llm.api_chat import ApiChat, read_key, sdk_client
+from jarvis.llm.base import ChatMessage, GenerationRequest
 from jarvis.messages import GenerationStats
-
-log = logging.getLogger(__name__)
 
 _FINISH = {"end_turn": "stop", "stop_sequence": "stop", "max_tokens": "length"}
 
@@ -39,20 +34,12 @@ def to_messages_api(messages: list[ChatMessage]) -> tuple[str, list[dict[str, st
     return system, out
 
 
-class AnthropicChat(ChatModel):
+class AnthropicChat(ApiChat):
     """A Claude model through the official SDK; streams text deltas and reports token usage."""
 
-    is_local = False
-    needs_key = True
-    leaves_machine = True
-
-    def __init__(self, spec: ModelSpec, settings: Settings, env: Mapping[str, str] | None = None) -> None:
-        super().__init__(spec.name)
-        self.spec = spec
-        self.key_env_var = key_env_var(spec)
-        self.timeout_s = settings.router.api_timeout_s
-        self.n_ctx = spec.context
-        self.client = sdk_client("anthropic", "Anthropic", read_key(spec, env), spec, self.timeout_s)
+    def make_client(self, env: Mapping[str, str] | None) -> Any:
+        """An ``anthropic.Anthropic`` client; the key is required (:class:`NeedsKey` names its variable)."""
+        return sdk_client("anthropic", "Anthropic", read_key(self.spec, env), self.spec, self.timeout_s)
 
     def stream(self, request: GenerationRequest) -> Iterator[str]:
         """Stream the reply; stops at the next event once ``request.stop_event`` is set."""
@@ -93,10 +80,9 @@ class AnthropicChat(ChatModel):
                         finish = _FINISH.get(reason, reason)
         except Exception as exc:
             finish = "error"
-            if isinstance(exc, JarvisError) or not _is_api_error(exc):
+            err = self.mapped(exc)
+            if err is exc:
                 raise
-            err = map_api_error(exc, self.spec, self.timeout_s)
-            log.warning("%s: %s", self.name, err.message)
             raise err from None
         finally:
             close = getattr(events, "close", None)
@@ -113,12 +99,3 @@ class AnthropicChat(ChatModel):
                 total_s=time.monotonic() - t0,
                 finish_reason=finish,
             )
-
-    def close(self) -> None:
-        """Close the HTTP client."""
-        client = getattr(self, "client", None)
-        if client is not None:
-            try:
-                client.close()
-            except Exception:  # pragma: no cover
-                pass

@@ -21,8 +21,9 @@ from typing import Any
 from jarvis.config import ModelSpec, Settings
 from jarvis.errors import BackendUnavailable, JarvisError
 from jarvis.llm.base import ChatModel, GenerationRequest
+from jarvis.llm.locality import leaves_machine
 from jarvis.llm.pool import ModelPool
-from jarvis.llm.router import Router, leaves_machine
+from jarvis.llm.router import Router
 from jarvis.messages import GenerationStats, RouteDecision
 
 log = logging.getLogger(__name__)

@@ -1,9 +1,10 @@
 """Long-term memory: a ChromaDB store (folder or server) with a local sentence-transformers embedder.
 
-Entry points: :func:`attach_memory` (wires an Assistant), :class:`MemoryService` (add, search, list,
-forget, export, import). Importing this package loads nothing heavy.
+Entry points: :func:`memory_service` (builds one from the settings), :class:`MemoryService` (add,
+search, list, forget, export, import, and the per-turn recall/remember the assistant calls).
+Importing this package loads nothing heavy.
 """
 
-from jarvis.memory.service import MemoryService, attach_memory, memory_service
+from jarvis.memory.service import MemoryService, memory_service
 
-__all__ = ["MemoryService", "attach_memory", "memory_service"]
+__all__ = ["MemoryService", "memory_service"]

@@ -21,7 +21,7 @@ from jarvis.memory.embedder import Embedder
 from jarvis.memory.ranking import select_hits
 from jarvis.memory.redact import redact
 from jarvis.memory.transfer import read_jsonl, write_jsonl
-from jarvis.messages import MemoryHit, MemoryHits, ReplyDone, Transcript
+from jarvis.messages import MemoryHit, MemoryHits
 
 log = logging.getLogger(__name__)
 
@@ -265,7 +265,7 @@ class MemoryService:
             return f"long-term memory is off: {self._broken.message}"
         return None
 
-    def recall_for_turn(self, text: str, turn_id: int = 0, withheld: bool = False) -> MemoryHits:
+    def recall_for_turn(self, text: str, turn_id: int = 0) -> MemoryHits:
         """Memories for one turn. Raises MemoryStoreError the first time a failure is seen;
         after that returns empty hits whose ``error`` says memory is off (retrying every 30 s)."""
         off = self._off()
@@ -279,7 +279,7 @@ class MemoryService:
                 raise first from None
             return MemoryHits(error=f"long-term memory is off: {exc.message}", turn_id=turn_id)
         self._broken = None
-        return MemoryHits(tuple(hits), withheld=withheld, turn_id=turn_id)
+        return MemoryHits(tuple(hits), turn_id=turn_id)
 
     def remember_turn(
         self, user_text: str, reply: str, source: str = "keyboard", language: str | None = None,
@@ -298,19 +298,16 @@ class MemoryService:
             return None
 
 
-# ---------------------------------------------------------------------- wiring an Assistant
-
-
+# ---------------------------------------------------------------------- building one
 def embedder_device(settings: Settings, plan: Any = None) -> str:
     """``memory.embedder_device`` unless it is "auto"; then the placement plan's choice (else cpu)."""
     wanted = settings.memory.embedder_device
     if wanted != "auto":
         return wanted
     if plan is None:
-        from jarvis.hardware import plan_placement, probe
+        from jarvis.hardware import plan_here
 
-        default = settings.default_model.name if settings.models else None
-        plan = plan_placement(probe(), settings.models, default, settings.router.memory_margin_mb)
+        plan = plan_here(settings)
     placement = plan.get("embeddings")
     return placement.device if placement is not None else "cpu"
 
@@ -318,48 +315,3 @@ def embedder_device(settings: Settings, plan: Any = None) -> str:
 def memory_service(settings: Settings, plan: Any = None, session: str = "") -> MemoryService:
     """A MemoryService for these settings (nothing is loaded until first use)."""
     return MemoryService(settings.memory, device=embedder_device(settings, plan), session=session)
-
-
-def _leaves_machine(assistant: Any, text: str) -> bool:
-    """True when the model routed for ``text`` runs off this computer (also when unsure)."""
-    try:
-        spec = assistant.settings.model(assistant.decide(text).model)
-    except Exception:
-        log.debug("cannot tell which model answers; treating it as remote", exc_info=True)
-        return True
-    try:
-        from jarvis.llm.router import leaves_machine
-    except ImportError:  # pragma: no cover - router not installed
-        return not spec.is_local
-    return leaves_machine(spec)
-
-
-def attach_memory(assistant: Any) -> MemoryService | None:
-    """Give ``assistant`` long-term memory: sets ``assistant.recall`` and ``assistant.remember``.
-
-    Returns the MemoryService (the TUI uses it for /remember, /forget, /memories; call its
-    ``close()`` after ``assistant.shutdown()``), or None when ``memory.enabled`` is false.
-    Recall marks hits ``withheld`` when the routed model runs off this computer and
-    ``memory.share_with_api`` is false. A store failure is raised once (the runner shows it);
-    later turns go on without memory and their MemoryHits.error says so.
-    """
-    settings: Settings = assistant.settings
-    if not settings.memory.enabled:
-        return None
-    conversation = getattr(assistant, "conversation", None)
-    session = conversation.path.stem if conversation is not None else ""
-    service = memory_service(settings, getattr(assistant, "plan", None), session)
-
-    def recall(text: str, item: Transcript) -> MemoryHits:
-        withheld = not settings.memory.share_with_api and _leaves_machine(assistant, text)
-        conv = getattr(assistant, "conversation", None)
-        if conv is not None:
-            service.session = conv.path.stem
-        return service.recall_for_turn(text, item.turn_id, withheld)
-
-    def remember(item: Transcript, done: ReplyDone) -> None:
-        service.remember_turn(item.text, done.text, item.source, item.language, done.model)
-
-    assistant.recall = recall
-    assistant.remember = remember if settings.memory.store_turns else None
-    return service

@@ -15,7 +15,6 @@ class CancelScope:
     def __init__(self) -> None:
         self._gen = 0
         self._lock = threading.Lock()
-        self._listeners: list = []
 
     @property
     def generation(self) -> int:
@@ -23,20 +22,11 @@ class CancelScope:
         return self._gen
 
     def cancel(self) -> int:
-        """Make all earlier work stale; returns the new generation and tells listeners."""
+        """Make all earlier work stale; returns the new generation."""
         with self._lock:
             self._gen += 1
-            gen = self._gen
-            listeners = list(self._listeners)
-        for fn in listeners:
-            fn(gen)
-        return gen
+            return self._gen
 
     def is_stale(self, generation: int) -> bool:
         """True when ``generation`` was cancelled."""
         return generation < self._gen
-
-    def on_cancel(self, fn) -> None:
-        """Call ``fn(new_generation)`` on every cancel (must not block)."""
-        with self._lock:
-            self._listeners.append(fn)

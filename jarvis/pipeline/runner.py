@@ -1,8 +1,9 @@
-"""The Assistant: wires the stages and exposes thread-safe, non-blocking calls to the UI and CLI.
+"""The Assistant: answers turns and exposes thread-safe, non-blocking calls to the UI and CLI.
 
 ``submit_text`` (typed turns and transcripts join here), ``interrupt``, ``set_model``, ``clear``,
-``shutdown``. Everything that happens is published on ``bus`` as typed messages; the TUI and the
-CLI are observers. Features plug in through small seams (``recall``, ``route``, ``remember``).
+``keep_heard``, ``shutdown``. Everything that happens is published on ``bus`` as typed messages;
+the TUI and the CLI are observers. The router, long-term memory and turn observers (metrics) are
+plain attributes that :mod:`jarvis.assembly` fills in.
 """
 
 from __future__ import annotations
@@ -10,36 +11,58 @@ from __future__ import annotations
 import itertools
 import logging
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import replace
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol
 
-from jarvis.config import Settings
+from jarvis.config import ModelSpec, Settings
 from jarvis.errors import EmptyInput, JarvisError
 from jarvis.hardware import Machine, PlacementPlan, plan_for, probe
 from jarvis.history import Conversation, Turn
-from jarvis.llm.base import GenerationRequest
-from jarvis.llm.fallback import FallbackChain
+from jarvis.llm.base import ChatModel, GenerationRequest
+from jarvis.llm.fallback import FallbackChain, Outcome
+from jarvis.llm.locality import leaves_machine
 from jarvis.llm.pool import ModelPool
-from jarvis.llm.router import leaves_machine
 from jarvis.messages import (
     MemoryHits,
     ReplyDone,
     RouteDecision,
+    Source,
     StageError,
     StatusChange,
     TokenDelta,
     Transcript,
+    TurnRecord,
     TurnTimings,
 )
 from jarvis.pipeline.cancel import CancelScope
 from jarvis.pipeline.stage import EventBus, Stage
 
+if TYPE_CHECKING:
+    from jarvis.llm.router import Router
+
 log = logging.getLogger(__name__)
 
-RecallFn = Callable[[str, Transcript], MemoryHits]
-RouteFn = Callable[[str, Conversation], RouteDecision]
-RememberFn = Callable[[Transcript, ReplyDone], None]
+
+
+class TurnMemory(Protocol):
+    """What a turn needs of long-term memory (:class:`jarvis.memory.MemoryService` is one)."""
+
+    def recall_for_turn(self, text: str, turn_id: int = 0) -> MemoryHits:
+        """The memories for one turn (``error`` set when memory is off)."""
+        ...
+
+    def remember_turn(
+        self, user_text: str, reply: str, source: str = "keyboard", language: str | None = None,
+        model: str | None = None,
+    ) -> str | None:
+        """Store a completed turn."""
+        ...
+
+
+def withhold_memories(spec: ModelSpec, settings: Settings) -> bool:
+    """The one memory policy: memories stay on this machine unless ``memory.share_with_api``."""
+    return leaves_machine(spec) and not settings.memory.share_with_api
 
 
 def memory_block(hits: MemoryHits) -> str:
@@ -54,24 +77,30 @@ def memory_block(hits: MemoryHits) -> str:
 
 
 class TurnStage(Stage):
-    """The brain stage: recall, route, generate (streaming), save. One turn at a time."""
+    """The brain stage: route, recall, generate (streaming), save. One turn at a time."""
 
     name = "llm"
 
     def __init__(self, assistant: Assistant) -> None:
-        super().__init__(emit=assistant.bus.publish, bus=assistant.bus, maxsize=16)
-        self.a = assistant
+        super().__init__(assistant.bus, maxsize=16)
+        self.assistant = assistant
 
-    def process(self, item: Transcript) -> Iterable[Any]:
-        """Answer one transcript, publishing deltas as they come."""
-        timings = self.a.pending_timings.pop(item.turn_id, None)
-        if self.a.cancel.is_stale(item.generation):
-            return ()
-        return self.a.run_turn(item, timings)
+    def process(self, item: Transcript) -> None:
+        """Answer one transcript (dropped when it was cancelled while queued)."""
+        if not self.assistant.cancel.is_stale(item.generation):
+            self.assistant.run_turn(item)
 
 
 class Assistant:
-    """The core that the TUI and the headless commands drive."""
+    """The core that the TUI and the headless commands drive.
+
+    Args:
+        settings: the validated settings.
+        resume: continue the newest saved conversation instead of starting one.
+        machine / plan: the probed machine and its placement plan (probed and planned when None).
+        bus: where events are published (a new one when None).
+        conversation: the conversation to continue (tests); overrides ``resume``.
+    """
 
     def __init__(
         self,
@@ -94,28 +123,40 @@ class Assistant:
             Conversation.resume_last(folder) if resume else Conversation.new(folder)
         )
         self.forced_model: str | None = None
-        self.recall: RecallFn | None = None
-        self.route: RouteFn | None = None
-        self.remember: RememberFn | None = None
-        self.turn_observers: list[Callable[[dict], None]] = []
-        self._turn_ids = itertools.count(1)
+        self.router: Router | None = None
+        self.memory: TurnMemory | None = None
+        self.store_turns = False
+        self.turn_observers: list[Callable[[TurnRecord], None]] = []
+        # Turn ids go on from the resumed conversation's, so a barge-in amends the right reply.
+        self._turn_ids = itertools.count(max((t.turn_id for t in self.conversation.turns), default=0) + 1)
         self._active: GenerationRequest | None = None
         self._active_lock = threading.Lock()
-        self.pending_timings: dict[int, TurnTimings] = {}
+        self._heard_lock = threading.Lock()
+        self._heard_early: tuple[int, str] | None = None  # barge-in before the reply was saved
         self._stage = TurnStage(self)
+        self._preload: threading.Thread | None = None
         self._started = False
 
     # ------------------------------------------------------------------ control (thread safe)
     def start(self, preload: bool = True) -> Assistant:
-        """Start the stage thread and, optionally, load the default model in the background."""
+        """Start the stage thread and, optionally, load the first model in the background."""
         if not self._started:
             self._stage.start()
             self._started = True
-            if preload and self.settings.models:
-                threading.Thread(target=self._preload, name="jarvis-preload", daemon=True).start()
+            if preload:
+                self.preload()
         return self
 
-    def _preload(self) -> None:
+    def preload(self) -> None:
+        """Load the model the first turn will most likely use, in a background thread.
+
+        :meth:`shutdown` waits for it: freeing a model while native code loads it is not safe.
+        """
+        if self._preload is None and self.settings.models:
+            self._preload = threading.Thread(target=self._load_first_model, name="jarvis-preload", daemon=True)
+            self._preload.start()
+
+    def _load_first_model(self) -> None:
         name = self.forced_model or self.settings.default_model.name
         try:
             self.pool.get(name)
@@ -126,22 +167,23 @@ class Assistant:
             self.bus.publish(StageError("model", str(exc), "see the log file"))
 
     def submit_text(
-        self, text: str, source: str = "keyboard", language: str | None = None,
-        timings: TurnTimings | None = None,
+        self, text: str, source: Source = "keyboard", language: str | None = None,
+        timings: TurnTimings | None = None, recognition: Any = None,
     ) -> int:
         """Queue a turn; returns its id at once. Raises :class:`EmptyInput` for blank text.
 
-        ``timings`` (voice turns) carries moments marked before the turn was queued (speech end,
-        transcript ready); the turn goes on marking the same record.
+        Voice turns pass the ``timings`` record already marked (speech end, transcript ready) and
+        the recogniser's result; the turn goes on marking the same record.
         """
         text = text.strip()
         if not text:
             raise EmptyInput("nothing to answer: the message is empty", "type a question or press the talk key")
-        turn_id = next(self._turn_ids)
-        if timings is not None:
-            self.pending_timings[turn_id] = timings
-        self._stage.put(Transcript(text, language, source, turn_id, self.cancel.generation))  # type: ignore[arg-type]
-        return turn_id
+        item = Transcript(
+            text, language, source, next(self._turn_ids), self.cancel.generation,
+            timings=timings or TurnTimings(), recognition=recognition,
+        )
+        self._stage.put(item)
+        return item.turn_id
 
     def interrupt(self) -> int:
         """Stop the reply being generated (and anything queued after it); returns the new generation."""
@@ -150,6 +192,15 @@ class Assistant:
             if self._active is not None:
                 self._active.stop()
         return gen
+
+    def keep_heard(self, turn_id: int, text: str) -> None:
+        """After a barge-in the history keeps only what was heard of ``turn_id``'s reply.
+
+        Works whether or not the reply has been saved yet (the generator may still be stopping).
+        """
+        with self._heard_lock:
+            if self.conversation.amend_assistant(turn_id, text, interrupted=True) is None:
+                self._heard_early = (turn_id, text)
 
     def set_model(self, name: str | None) -> None:
         """Force a model for the next turns (``None`` returns to routing). Raises ModelNotFound."""
@@ -162,9 +213,11 @@ class Assistant:
         self.conversation.clear()
 
     def shutdown(self) -> None:
-        """Stop generating, stop the thread, free the models."""
+        """Stop generating, stop the thread, wait for a model load in progress, free the models."""
         self.interrupt()
         self._stage.stop(timeout=10)
+        if self._preload is not None:
+            self._preload.join(300)
         self.pool.close()
 
     # ------------------------------------------------------------------ one turn
@@ -172,43 +225,95 @@ class Assistant:
         """Which model answers ``text`` (forced model > router > default)."""
         if self.forced_model:
             return RouteDecision(self.forced_model, 0, "chat", f"forced with /model {self.forced_model}", True)
-        if self.route is not None and self.settings.router.enabled:
-            return self.route(text, self.conversation)
+        if self.router is not None and self.settings.router.enabled:
+            return self.router.decide(text, self.conversation)
         name = self.settings.default_model.name
         return RouteDecision(name, 0, "chat", "default model (routing off)")
 
-    def run_turn(self, item: Transcript, timings: TurnTimings | None = None) -> list[Any]:
-        """Answer one transcript in the calling thread, publishing events; returns nothing to emit."""
-        timings = timings or TurnTimings()
+    def recall(self, item: Transcript, decision: RouteDecision) -> MemoryHits:
+        """The memories for a turn, marked ``withheld`` when ``decision``'s model may not see them."""
+        if self.memory is None:
+            return MemoryHits(turn_id=item.turn_id)
+        try:
+            hits = self.memory.recall_for_turn(item.text, item.turn_id)
+        except JarvisError as exc:
+            return MemoryHits(error=exc.one_line(), turn_id=item.turn_id)
+        try:
+            withheld = withhold_memories(self.settings.model(decision.model), self.settings)
+        except JarvisError:  # an unknown model: the turn reports it; send nothing anywhere
+            withheld = True
+        return replace(hits, withheld=withheld) if hits.error is None else hits
+
+    def run_turn(self, item: Transcript) -> None:
+        """Answer one transcript in the calling thread, publishing every event of the turn."""
+        timings = item.timings
         timings.mark("transcript_ready")
         publish = self.bus.publish
-        self.conversation.add(Turn("user", item.text, source=item.source))
+        self.conversation.add(Turn("user", item.text, source=item.source, turn_id=item.turn_id))
         publish(item)
         publish(StatusChange("thinking"))
-
-        hits = MemoryHits(turn_id=item.turn_id)
-        if self.recall is not None:
-            try:
-                hits = self.recall(item.text, item)
-            except JarvisError as exc:
-                hits = MemoryHits(error=exc.one_line(), turn_id=item.turn_id)
-            publish(hits)
-        timings.mark("memory_ready")
-
         try:
             decision = self.decide(item.text)
         except JarvisError as exc:
             publish(StageError("llm", exc.message, exc.hint, item.turn_id))
             publish(StatusChange("idle"))
-            return []
-        publish(decision)
+            return
         timings.mark("route_chosen")
-        llm = self.settings.llm
+        hits = self.recall(item, decision)
+        if self.memory is not None:
+            publish(hits)
+        timings.mark("memory_ready")
+        publish(decision)
+        outcome = self._generate(item, decision, hits)
+        timings.mark("reply_done")
+        error = outcome.error
+        if outcome.spec is None and not outcome.text and not outcome.interrupted:
+            err = error or JarvisError("no model could answer", "see the log file")
+            publish(StageError("llm", err.message, err.hint, item.turn_id))
+            publish(StatusChange("idle"))
+            return
+        done = ReplyDone(
+            text=outcome.text,
+            model=outcome.model_name,
+            stats=outcome.stats,
+            timings=timings,
+            interrupted=outcome.interrupted,
+            turn_id=item.turn_id,
+            generation=item.generation,
+            remote=outcome.remote,
+            cost=outcome.cost,
+            language=item.language,
+            decision=outcome.decision,
+            memory=hits,
+        )
+        if done.text or done.interrupted:
+            self._save_reply(item, done, outcome.fallbacks)
+        publish(done)
+        if error is not None:
+            publish(StageError("llm", error.message, error.hint, item.turn_id))
+        if self.memory is not None and self.store_turns and done.text and not done.interrupted and error is None:
+            try:
+                self.memory.remember_turn(item.text, done.text, item.source, item.language, done.model)
+            except JarvisError as exc:
+                publish(StageError("memory", exc.message, exc.hint, item.turn_id))
+        record = TurnRecord(
+            reply=done,
+            route=decision,
+            device=outcome.device,
+            fallbacks=tuple(outcome.fallbacks),
+            error=error.one_line() if error is not None else None,
+        )
+        for observe in self.turn_observers:
+            observe(record)
+        publish(StatusChange("idle"))
 
-        def prepare(model: Any, spec: Any) -> GenerationRequest:
-            block = memory_block(hits)
-            if block and leaves_machine(spec) and not self.settings.memory.share_with_api:
-                block = ""  # memories stay on this machine unless memory.share_with_api
+    def _generate(self, item: Transcript, decision: RouteDecision, hits: MemoryHits) -> Outcome:
+        """Stream the reply through the fallback chain, publishing each piece."""
+        llm = self.settings.llm
+        publish = self.bus.publish
+
+        def prepare(model: ChatModel, spec: ModelSpec) -> GenerationRequest:
+            block = "" if withhold_memories(spec, self.settings) else memory_block(hits)
             messages = self.conversation.prompt_messages(
                 llm.system_prompt + block,
                 min(llm.history_tokens, getattr(model, "n_ctx", 10**9) - llm.max_tokens),
@@ -223,72 +328,38 @@ class Assistant:
             return req
 
         def on_delta(piece: str) -> None:
-            timings.mark("first_token")
+            item.timings.mark("first_token")
             publish(TokenDelta(piece, item.turn_id, item.generation))
 
-        chain = FallbackChain(self.settings, self.pool, getattr(self, "router", None), publish)
+        chain = FallbackChain(self.settings, self.pool, self.router, publish)
         try:
-            outcome = chain.run(decision, prepare, on_delta, lambda: self.cancel.is_stale(item.generation))
+            return chain.run(decision, prepare, on_delta, lambda: self.cancel.is_stale(item.generation))
         finally:
             with self._active_lock:
                 self._active = None
-        timings.mark("reply_done")
-        error = outcome.error
-        if outcome.spec is None and not outcome.text and not outcome.interrupted:
-            err = error or JarvisError("no model could answer", "see the log file")
-            publish(StageError("llm", err.message, err.hint, item.turn_id))
-            publish(StatusChange("idle"))
-            return []
-        text = outcome.text
-        stats = outcome.stats
-        interrupted = outcome.interrupted
-        model_name = outcome.model_name
-        done = ReplyDone(
-            text=text,
-            model=model_name,
-            stats=stats,
-            timings=timings,
-            interrupted=interrupted,
-            turn_id=item.turn_id,
-            generation=item.generation,
-            remote=outcome.remote,
-            cost=outcome.cost,
-        )
-        if text or interrupted:
-            meta: dict[str, Any] = {}
-            if outcome.remote:
-                meta.update(remote=True, cost=outcome.cost)
-            if outcome.fallbacks:
-                meta["fallbacks"] = outcome.fallbacks
+
+    def _save_reply(self, item: Transcript, done: ReplyDone, fallbacks: list[str]) -> None:
+        """Add the reply to the history (only the heard part when a barge-in came first)."""
+        meta: dict[str, Any] = {}
+        if done.remote:
+            meta.update(remote=True, cost=done.cost)
+        if fallbacks:
+            meta["fallbacks"] = fallbacks
+        with self._heard_lock:
+            text, interrupted = done.text, done.interrupted
+            if self._heard_early is not None and self._heard_early[0] == item.turn_id:
+                text, interrupted = self._heard_early[1], True
+            self._heard_early = None
             self.conversation.add(
-                Turn("assistant", text, model=model_name, interrupted=interrupted, source=item.source,
-                     meta=meta)
+                Turn("assistant", text, model=done.model, interrupted=interrupted, source=item.source,
+                     meta=meta, turn_id=item.turn_id)
             )
-        publish(done)
-        if error is not None:
-            publish(StageError("llm", error.message, error.hint, item.turn_id))
-        if self.remember is not None and text and not interrupted and error is None:
-            try:
-                self.remember(item, done)
-            except JarvisError as exc:
-                publish(StageError("memory", exc.message, exc.hint, item.turn_id))
-        record = {
-            "turn_id": item.turn_id,
-            "decision": decision,
-            "done": done,
-            "hits": hits,
-            "outcome": outcome,
-            "error": error.one_line() if error is not None else None,
-        }
-        for fn in self.turn_observers:
-            fn(record)
-        publish(StatusChange("idle"))
-        return []
 
     def ask(self, text: str, on_delta: Callable[[str], None] | None = None) -> ReplyDone:
         """Run one turn synchronously in this thread (headless use); returns the ReplyDone.
 
         Raises the turn's JarvisError (EmptyInput, ModelNotFound, ...) instead of publishing it.
+        Memory problems never stop an answer, so they are not raised here.
         """
         text = text.strip()
         if not text:
@@ -300,13 +371,12 @@ class Assistant:
                 on_delta(ev.text)
             elif isinstance(ev, ReplyDone):
                 result["done"] = ev
-            elif isinstance(ev, StageError) and "error" not in result:
+            elif isinstance(ev, StageError) and ev.stage != "memory" and "error" not in result:
                 result["error"] = ev
 
         self.bus.subscribe(observe)
         try:
-            item = Transcript(text, None, "cli", next(self._turn_ids), self.cancel.generation)
-            self.run_turn(item)
+            self.run_turn(Transcript(text, None, "cli", next(self._turn_ids), self.cancel.generation))
         finally:
             self.bus.unsubscribe(observe)
         if "done" not in result:
@@ -315,4 +385,4 @@ class Assistant:
         if "error" in result and not result["done"].text:
             err = result["error"]
             raise JarvisError(err.message, err.hint)
-        return replace(result["done"])
+        return result["done"]

@@ -1,4 +1,4 @@
-"""Stage: one thread, one bounded input queue, typed messages in and out.
+"""Stage: one thread, one bounded input queue, typed messages in; events out on the bus.
 
 A stage catches its own exceptions per item, publishes a :class:`StageError` and keeps running.
 """
@@ -8,7 +8,7 @@ from __future__ import annotations
 import logging
 import queue
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from typing import Any
 
 from jarvis.errors import JarvisError
@@ -50,16 +50,15 @@ class EventBus:
 
 
 class Stage:
-    """Base class: override :meth:`process` to turn one input item into zero or more outputs.
+    """Base class: override :meth:`process` to handle one input item in the stage's thread.
 
-    Outputs go to ``emit`` (the next stage's :meth:`put`, or the event bus).
+    A stage hands its results on itself (the next stage's :meth:`put`, or ``bus.publish``).
     """
 
     name = "stage"
 
-    def __init__(self, emit: Callable[[Any], None], bus: EventBus, maxsize: int = 64) -> None:
+    def __init__(self, bus: EventBus, maxsize: int = 64) -> None:
         self.inbox: queue.Queue = queue.Queue(maxsize=maxsize)
-        self.emit = emit
         self.bus = bus
         self._thread = threading.Thread(target=self._run, name=f"jarvis-{self.name}", daemon=True)
 
@@ -78,8 +77,8 @@ class Stage:
             self.inbox.put(_STOP)
             self._thread.join(timeout)
 
-    def process(self, item: Any) -> Iterable[Any]:
-        """Handle one item; yield (or return) outputs."""
+    def process(self, item: Any) -> None:
+        """Handle one item (raise JarvisError for an expected failure: it becomes a StageError)."""
         raise NotImplementedError
 
     def _run(self) -> None:
@@ -88,10 +87,10 @@ class Stage:
             if item is _STOP:
                 return
             try:
-                for out in self.process(item) or ():
-                    self.emit(out)
+                self.process(item)
             except JarvisError as exc:
-                self.bus.publish(StageError(self.name, exc.message, exc.hint, getattr(item, "turn_id", 0)))
+                turn_id = getattr(item, "turn_id", 0)
+                self.bus.publish(StageError(self.name, exc.message, exc.hint, turn_id, exc.with_traceback(None)))
             except Exception as exc:
                 log.exception("stage %s failed", self.name)
                 self.bus.publish(

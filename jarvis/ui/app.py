@@ -7,9 +7,8 @@ thread workers that only post messages back.
 
 from __future__ import annotations
 
-import importlib
 import logging
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from textual import on, work
 from textual.app import App, ComposeResult
@@ -17,7 +16,6 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Footer, Input, Static
 
-from jarvis.config import Settings
 from jarvis.errors import JarvisError
 from jarvis.messages import (
     MemoryHits,
@@ -36,6 +34,10 @@ from jarvis.ui.messages import CoalescedEvent, PipelineEvent, ResourceSample
 from jarvis.ui.resource_panel import ResourcePanel
 from jarvis.ui.voice_panel import VoicePanel
 
+if TYPE_CHECKING:
+    from jarvis.assembly import Jarvis
+    from jarvis.pipeline.voice_loop import VoiceLoop
+
 log = logging.getLogger(__name__)
 
 
@@ -45,31 +47,26 @@ class JarvisApp(App):
     CSS_PATH = "app.tcss"
     TITLE = "Jarvis"
 
-    def __init__(
-        self,
-        settings: Settings,
-        resume: bool = False,
-        model: str | None = None,
-        assistant: Any = None,
-        voice: bool = True,
-        sampler: Any = None,
-        voice_factory: Any = None,
-    ) -> None:
+    def __init__(self, jarvis: Jarvis, voice: bool = True, sampler: Any = None) -> None:
+        """Show ``jarvis`` (built by :func:`jarvis.assembly.build`; the caller closes it).
+
+        Args:
+            jarvis: the built Jarvis; the app starts it (and its voice loop when ``voice``).
+            voice: open the microphone and speaker (False: keyboard only).
+            sampler: reads CPU/RAM/GPU for the resource panel (default :func:`jarvis.resources.sample`).
+        """
         super().__init__()
-        self.settings = settings
-        self._resume = resume
-        self._model = model
-        self.assistant = assistant
-        self.voice_loop: Any = None
+        self.jarvis = jarvis
+        self.settings = jarvis.settings
+        self.assistant = jarvis.assistant
+        self.voice_loop: VoiceLoop | None = None
         self._want_voice = voice
         self._sampler = sampler
-        self._voice_factory = voice_factory
-        self.fatal: JarvisError | None = None
         self.state = "starting"
         self._decision: RouteDecision | None = None
         self._hits: MemoryHits | None = None
         self.commands = CommandHandler(self)
-        self.bind(settings.ui.ptt_key, "push_to_talk", description="Talk", show=True)
+        self.bind(self.settings.ui.ptt_key, "push_to_talk", description="Talk", show=True)
 
     BINDINGS = [
         Binding("ctrl+q", "quit", "Quit", priority=True),
@@ -96,15 +93,9 @@ class JarvisApp(App):
         self.status_line = self.query_one("#status", Static)
         self.theme = self.settings.ui.theme if self.settings.ui.theme in self.available_themes else "textual-dark"
         self.query_one("#prompt", Input).focus()
-        try:
-            if self.assistant is None:
-                self.assistant = self._build_assistant()
-            self.assistant.bus.subscribe(UIBridge(self))
-            self.assistant.start(preload=True)
-        except JarvisError as exc:
-            self.fatal = exc
-            self.exit(return_code=2)
-            return
+        self._bridge = UIBridge(self)
+        self.assistant.bus.subscribe(self._bridge)
+        self.jarvis.start()  # the first model and the memory embedder load in the background
         chat = self.chat
         for turn in self.assistant.conversation.turns[-20:]:
             if turn.role == "user":
@@ -115,45 +106,20 @@ class JarvisApp(App):
             f"Jarvis is ready: type below, or press {self.settings.ui.ptt_key} to talk. /help lists commands.",
         )
         self._start_voice()
-        memory = getattr(self.assistant, "memory", None)
-        if memory is not None:  # the embedder takes seconds to load: not on the first question's time
-            self.run_worker(self._warm_up_memory, thread=True, group="warm-up")
         self.set_interval(self.settings.ui.resource_interval_s, self.sample_resources)
         self.sample_resources()
         self._set_status("loading model")
-
-    def _build_assistant(self):
-        from jarvis.commands.core import build_assistant
-
-        class _Args:
-            resume = self._resume
-            model = self._model
-            max_tokens = None
-
-        return build_assistant(_Args(), self.settings)
 
     def _start_voice(self) -> None:
         if not self._want_voice:
             self.voice_panel.show_unavailable("voice off")
             return
         try:
-            factory = self._voice_factory or importlib.import_module("jarvis.pipeline.voice").VoiceLoop
-            self.voice_loop = factory(self.assistant)
-            self.voice_loop.start()
-        except (ModuleNotFoundError, AttributeError):
-            self.voice_panel.show_unavailable("voice not installed")
+            self.voice_loop = self.jarvis.start_voice()
         except JarvisError as exc:
             self.voice_loop = None
             self.voice_panel.show_unavailable(f"keyboard only: {exc.message}")
             self.notify(exc.one_line(), title="No microphone: keyboard mode", severity="warning", timeout=8)
-
-    def _warm_up_memory(self) -> None:
-        try:
-            self.assistant.memory.warm_up()
-        except JarvisError as exc:
-            self.call_from_thread(
-                self.notify, exc.one_line(), title="Memory unavailable: chat goes on", severity="warning"
-            )
 
     # ------------------------------------------------------------------ resources
     @work(thread=True, exclusive=True, group="resources")
@@ -161,7 +127,7 @@ class JarvisApp(App):
         """Read CPU/RAM/GPU in a worker thread and post the sample."""
         from jarvis.resources import sample
 
-        resident = self.assistant.pool.resident() if self.assistant is not None else {}
+        resident = self.assistant.pool.resident()
         self.post_message(ResourceSample((self._sampler or sample)(resident)))
 
     def on_resource_sample(self, message: ResourceSample) -> None:
@@ -189,9 +155,9 @@ class JarvisApp(App):
     # ------------------------------------------------------------------ actions
     def action_interrupt(self) -> None:
         """Esc: stop the reply (and speech) now."""
-        if self.voice_loop is not None and hasattr(self.voice_loop, "barge_in"):
+        if self.voice_loop is not None:
             self.voice_loop.barge_in()
-        elif self.assistant is not None:
+        else:
             self.assistant.interrupt()
 
     def action_push_to_talk(self) -> None:
@@ -272,13 +238,5 @@ class JarvisApp(App):
         self.exit()
 
     def on_unmount(self) -> None:
-        if self.voice_loop is not None:
-            try:
-                self.voice_loop.close()
-            except Exception:  # pragma: no cover
-                log.exception("voice loop stop failed")
-        if self.assistant is not None:
-            memory = getattr(self.assistant, "memory", None)
-            if memory is not None:
-                memory.close()
-            self.assistant.shutdown()
+        """Stop publishing into the app; whoever built Jarvis closes it."""
+        self.assistant.bus.unsubscribe(self._bridge)

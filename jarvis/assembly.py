@@ -1,0 +1,156 @@
+"""The composition root: the one place that builds a running Jarvis from settings.
+
+:func:`build` makes the :class:`~jarvis.pipeline.runner.Assistant` and attaches what the settings
+ask for: the router, long-term memory, the metrics observer. The returned :class:`Jarvis` starts
+the background work (first model, memory embedder), starts the voice loop on request, and closes
+everything in the right order, as a context manager. The CLI's commands and the TUI both use it;
+nothing else wires features into an assistant.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from typing import TYPE_CHECKING, Any
+
+from jarvis.config import Settings
+from jarvis.errors import JarvisError
+from jarvis.hardware import Machine, PlacementPlan
+from jarvis.llm.router import Router
+from jarvis.memory.service import MemoryService, memory_service
+from jarvis.messages import StageError
+from jarvis.metrics import MetricsObserver
+from jarvis.pipeline.runner import Assistant
+
+if TYPE_CHECKING:
+    from jarvis.pipeline.voice_loop import VoiceLoop
+
+log = logging.getLogger(__name__)
+
+MEMORY_HINT = "chat goes on without long-term memory; see `jarvis doctor` and the log file"
+
+
+class Jarvis:
+    """A built Jarvis: the assistant, its memory and (once started) the voice loop.
+
+    Use it as a context manager, or call :meth:`close`: it stops the voice loop, waits for
+    background loads (native code must not be cut off mid-load), closes the memory store and
+    frees the models.
+
+    Args:
+        assistant: the assistant with its router, memory and observers attached.
+        memory: the long-term memory service (None when memory is off).
+        voice_options: keyword arguments every :meth:`start_voice` passes to the VoiceLoop
+            (e.g. already loaded ``stt`` / ``voices`` models).
+    """
+
+    def __init__(
+        self, assistant: Assistant, memory: MemoryService | None = None, voice_options: dict[str, Any] | None = None,
+    ) -> None:
+        self.assistant = assistant
+        self.memory = memory
+        self.voice: VoiceLoop | None = None
+        self.voice_options = dict(voice_options or {})
+        self._warm_up: threading.Thread | None = None
+        self._closed = False
+
+    @property
+    def settings(self) -> Settings:
+        """The settings Jarvis was built from."""
+        return self.assistant.settings
+
+    def start(self, *, preload: bool = True, warm_up_memory: bool = True) -> Jarvis:
+        """Start the assistant's thread; load the first model and the memory embedder in the background.
+
+        A memory that cannot load is published as a :class:`StageError` ("memory"); chat goes on.
+        """
+        self.assistant.start(preload=preload)
+        if warm_up_memory and self.memory is not None and self._warm_up is None:
+            self._warm_up = threading.Thread(target=self._warm_up_memory, name="jarvis-memory-warm-up", daemon=True)
+            self._warm_up.start()
+        return self
+
+    def _warm_up_memory(self) -> None:
+        assert self.memory is not None
+        try:
+            self.memory.warm_up()
+        except JarvisError as exc:
+            self.assistant.bus.publish(StageError("memory", exc.message, exc.hint or MEMORY_HINT))
+        except Exception as exc:  # pragma: no cover - unexpected
+            log.exception("memory warm-up failed")
+            self.assistant.bus.publish(StageError("memory", f"{type(exc).__name__}: {exc}", MEMORY_HINT))
+
+    def start_voice(self, **options: Any) -> VoiceLoop:
+        """Open the microphone and speaker and start the voice loop (``options`` override the defaults).
+
+        Raises:
+            AudioDeviceError: neither a microphone nor a speaker can be used.
+        """
+        from jarvis.pipeline.voice_loop import VoiceLoop
+
+        if self.voice is not None:
+            self.voice.close()
+        loop = VoiceLoop(self.assistant, **{**self.voice_options, **options})
+        loop.start()
+        self.voice = loop
+        return loop
+
+    def close(self) -> None:
+        """Stop everything in order. Safe to call twice."""
+        if self._closed:
+            return
+        self._closed = True
+        if self.voice is not None:
+            self.voice.close()
+        if self._warm_up is not None:
+            self._warm_up.join(120)
+        self.assistant.shutdown()
+        if self.memory is not None:
+            self.memory.close()
+
+    def __enter__(self) -> Jarvis:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def build(
+    settings: Settings,
+    *,
+    resume: bool = False,
+    model: str | None = None,
+    memory: bool = True,
+    max_tokens: int | None = None,
+    metrics: bool = True,
+    machine: Machine | None = None,
+    plan: PlacementPlan | None = None,
+    voice_options: dict[str, Any] | None = None,
+) -> Jarvis:
+    """Build Jarvis from plain values; nothing starts until :meth:`Jarvis.start`.
+
+    Args:
+        settings: the validated settings.
+        resume: continue the newest conversation.
+        model: force this model for every turn (raises ModelNotFound for an unknown name).
+        memory: use long-term memory when ``memory.enabled`` (False: no recall, nothing stored).
+        max_tokens: the longest reply, overriding ``llm.max_tokens``.
+        metrics: write one metrics line per turn to ``general.metrics_file``.
+        machine / plan: an already probed machine and placement plan (probed when None).
+        voice_options: defaults for :meth:`Jarvis.start_voice`.
+    """
+    if max_tokens:
+        settings = settings.model_copy(update={"llm": settings.llm.model_copy(update={"max_tokens": max_tokens})})
+    assistant = Assistant(settings, resume=resume, machine=machine, plan=plan)
+    if model:
+        assistant.set_model(model)
+    assistant.router = Router(settings)
+    session = assistant.conversation.path.stem
+    if metrics:
+        assistant.turn_observers.append(MetricsObserver(settings.general.metrics_file, session=session))
+    service = None
+    if memory and settings.memory.enabled:
+        service = memory_service(settings, assistant.plan, session)
+        assistant.memory = service
+        assistant.store_turns = settings.memory.store_turns
+    return Jarvis(assistant, service, voice_options)

@@ -1,0 +1,117 @@
+"""The TTS stage: the streamed reply in (from the bus), sentences spoken through the player out."""
+
+from __future__ import annotations
+
+import logging
+import queue
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from jarvis.errors import JarvisError
+from jarvis.messages import ReplyDone, SpeechChunk, StageError, TokenDelta, Transcript, TurnTimings
+from jarvis.pipeline.cancel import CancelScope
+from jarvis.pipeline.stage import EventBus, Stage
+from jarvis.tts.chunker import SentenceChunker, speakable
+from jarvis.tts.language import guess_language
+
+if TYPE_CHECKING:
+    from jarvis.audio.playback import Player
+    from jarvis.config import TTSSettings
+    from jarvis.tts.voices import VoiceSet
+
+log = logging.getLogger(__name__)
+
+VOICE_HINT = "add a voice for that language in tts.voices (config.toml)"
+
+
+class TtsStage(Stage):
+    """Transcript / TokenDelta / ReplyDone -> sentences -> speech -> the player.
+
+    A turn starts with its :class:`Transcript` (its language and timeline); each sentence is
+    spoken as soon as the chunker completes it (or, with ``stream`` False, the whole reply at its
+    end). Marks ``first_sentence`` and ``first_speech_ready`` on the turn's timeline; the player
+    marks ``first_audio_out``.
+
+    Args:
+        bus: where errors and notes are published.
+        settings: the ``[tts]`` settings (clause length, default language).
+        cancel: the cancel scope (stale pieces are not spoken).
+        voices: returns the loaded voices (may wait for a background load).
+        player: plays the chunks.
+        stream: speak while the reply streams (False: after the whole reply).
+    """
+
+    name = "tts"
+
+    def __init__(
+        self, bus: EventBus, settings: TTSSettings, cancel: CancelScope, voices: Callable[[], VoiceSet],
+        player: Player, stream: bool = True,
+    ) -> None:
+        super().__init__(bus, maxsize=8192)
+        self.settings = settings
+        self.cancel = cancel
+        self.voices = voices
+        self.player = player
+        self.stream = stream
+        self._turn: int | None = None
+        self._chunker = SentenceChunker(settings.clause_words)
+        self._language: str | None = None
+        self._timings: TurnTimings | None = None
+        self._failed = False
+        self._notes: set[str] = set()
+
+    def _begin(self, turn_id: int, language: str | None, timings: TurnTimings | None) -> None:
+        self._turn = turn_id
+        self._chunker = SentenceChunker(self.settings.clause_words)
+        self._language, self._timings, self._failed = language, timings, False
+
+    def process(self, item: Transcript | TokenDelta | ReplyDone) -> None:
+        """Speak the sentences of the streamed reply as soon as each is complete."""
+        if isinstance(item, Transcript):
+            self._begin(item.turn_id, item.language, item.timings)
+            return
+        if item.turn_id != self._turn:  # the turn began before this stage listened
+            timings = item.timings if isinstance(item, ReplyDone) else None
+            self._begin(item.turn_id, getattr(item, "language", None), timings)
+        stale = self.cancel.is_stale(item.generation)
+        if isinstance(item, TokenDelta):
+            if not stale and self.stream:
+                for sentence in self._chunker.feed(item.text):
+                    self._speak(sentence, item)
+            return
+        if not stale:
+            pieces = self._chunker.flush() if self.stream else [speakable(item.text)]
+            for sentence in pieces:
+                self._speak(sentence, item)
+        self.player.end_turn(item.turn_id)
+        self._turn = None
+
+    def _speak(self, text: str, item: TokenDelta | ReplyDone) -> None:
+        if not text.strip() or self._failed:
+            return
+        if self._language is None:
+            self._language = guess_language(text, self.settings.default_language)
+        if self._timings is not None:
+            self._timings.mark("first_sentence")
+        try:
+            spoken = self.voices().speak(text, self._language)
+        except JarvisError as exc:
+            self._failed = True
+            self.bus.publish(StageError("tts", exc.message, exc.hint, item.turn_id, exc))
+            return
+        if self._timings is not None:
+            self._timings.mark("first_speech_ready")
+        if spoken.fell_back and spoken.note and spoken.note not in self._notes:
+            self._notes.add(spoken.note)
+            self.bus.publish(StageError("tts", spoken.note, VOICE_HINT, item.turn_id))
+        if self.cancel.is_stale(item.generation):
+            return
+        chunk = SpeechChunk(spoken.audio, spoken.sample_rate, text, item.turn_id, item.generation, self._timings)
+        self.player.put(chunk)
+
+    def offer(self, item: Any) -> None:
+        """Queue an item without blocking the publisher (a full queue drops it, logged)."""
+        try:
+            self.inbox.put_nowait(item)
+        except queue.Full:  # pragma: no cover - 8192 pieces queued: drop rather than block the model
+            log.warning("TTS queue full; a piece of the reply is not spoken")

@@ -1,0 +1,330 @@
+"""The voice loop: microphone -> VAD -> STT -> assistant -> sentence chunker -> TTS -> speaker.
+
+:class:`VoiceLoop` wires the audio stages around an :class:`~jarvis.pipeline.runner.Assistant`:
+
+- the VAD thread (:class:`~jarvis.audio.segmenter.Segmenter`) cuts utterances from the input;
+- the :class:`~jarvis.pipeline.stt_stage.SttStage` transcribes them and submits voice turns;
+- the :class:`~jarvis.pipeline.tts_stage.TtsStage` follows the turn on the bus and speaks each
+  sentence while the model writes the next;
+- the :class:`~jarvis.audio.playback.Player` plays them and publishes what was heard.
+
+Push-to-talk is a toggle (:meth:`VoiceLoop.ptt_toggle`), hands-free listens all the time
+(:meth:`VoiceLoop.set_hands_free`). Barge-in (:meth:`VoiceLoop.barge_in`) stops the model and the
+speaker at once and trims the history to the heard part. With open speakers (``audio.headset =
+false``) the microphone is ignored while Jarvis speaks; with a headset, speech interrupts Jarvis.
+Every fact of a turn rides on its messages (see :mod:`jarvis.messages`); the loop keeps none.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from jarvis.audio.events import HeardText, ListeningChanged
+from jarvis.errors import AudioDeviceError, JarvisError
+from jarvis.messages import ReplyDone, StageError, StatusChange, TokenDelta, Transcript
+from jarvis.pipeline.stt_stage import SttStage
+
+if TYPE_CHECKING:
+    from jarvis.audio.playback import Player
+    from jarvis.audio.segmenter import Segmenter
+    from jarvis.pipeline.runner import Assistant
+    from jarvis.pipeline.tts_stage import TtsStage
+    from jarvis.stt.base import SpeechToText
+    from jarvis.tts.voices import VoiceSet
+
+log = logging.getLogger(__name__)
+
+NO_MIC_HINT = "set audio.input_device (see `jarvis doctor`); keyboard chat still works"
+
+
+class VoiceLoop:
+    """Voice in and out around an assistant. Thread-safe, non-blocking control calls.
+
+    Args:
+        assistant: the running Assistant (its bus, cancel scope, conversation and settings are used).
+        input_path: replay this WAV file as the microphone (None: the configured microphone).
+        output_path: record the speech into this WAV file (None: the configured speaker).
+        realtime_input / realtime_output: replay / record WAV files at real time (False: as fast as possible).
+        hands_free: start listening continuously (default: ``audio.hands_free``).
+        headset: the microphone does not hear the speaker (default: ``audio.headset``); speech
+            then interrupts Jarvis (spoken barge-in).
+        stream_tts: speak sentence by sentence while the reply streams (False: after the whole reply).
+        merge_input: treat everything said until the input ends as one utterance (a question file).
+        stt / voices: already loaded models to use (else loaded in the background on start).
+        input / output: ready device objects (tests); override the paths and the config.
+        use_input / use_output: open the microphone / the speaker at all.
+    """
+
+    def __init__(
+        self,
+        assistant: Assistant,
+        *,
+        input_path: str | Path | None = None,
+        output_path: str | Path | None = None,
+        realtime_input: bool = True,
+        realtime_output: bool = True,
+        hands_free: bool | None = None,
+        headset: bool | None = None,
+        stream_tts: bool = True,
+        merge_input: bool = False,
+        stt: SpeechToText | None = None,
+        voices: VoiceSet | None = None,
+        input: Any = None,
+        output: Any = None,
+        use_input: bool = True,
+        use_output: bool | None = None,
+    ) -> None:
+        self.assistant = assistant
+        self.settings = assistant.settings
+        audio = self.settings.audio
+        self.hands_free = audio.hands_free if hands_free is None else hands_free
+        self.headset = audio.headset if headset is None else headset
+        self.stream_tts = stream_tts
+        self.merge_input = merge_input
+        self._input_path, self._output_path = input_path, output_path
+        self._realtime_input, self._realtime_output = realtime_input, realtime_output
+        self._input, self._output = input, output
+        self._use_input = use_input
+        self._use_output = self.settings.tts.enabled if use_output is None else use_output
+        self._stt, self._voices = stt, voices
+        self._owned: list[Any] = []  # models this loop loaded itself (close() frees only these)
+        self._models_ready = threading.Event()
+        self._model_error: JarvisError | None = None
+        self.segmenter: Segmenter | None = None
+        self.player: Player | None = None
+        self.stt_stage = SttStage(assistant, self.stt_model, self._turn_submitted)
+        self.tts_stage: TtsStage | None = None
+        self._busy = False
+        self._ptt_open = False
+        self._started = False
+
+    # ------------------------------------------------------------------ models
+    def _load_models(self) -> None:
+        try:
+            if self._stt is None and self.segmenter is not None:
+                from jarvis.stt import load_stt
+
+                self._stt = load_stt(self.settings, self.assistant.plan)
+                self._owned.append(self._stt)
+            if self._voices is None and self.player is not None:
+                from jarvis.tts.voices import VoiceSet
+
+                placement = self.assistant.plan.get("tts")
+                self._voices = VoiceSet(self.settings.tts, getattr(placement, "n_threads", 0) or 0)
+                self._owned.append(self._voices)
+                hint = "check the voice files (jarvis doctor)"
+                for note in self._voices.preload((self._voices.default_language,)):
+                    self.assistant.bus.publish(StageError("tts", note, hint))
+        except JarvisError as exc:
+            self._model_error = exc
+            self.assistant.bus.publish(StageError("voice", exc.message, exc.hint, cause=exc))
+        finally:
+            self._models_ready.set()
+
+    def stt_model(self) -> SpeechToText:
+        """The speech recogniser (waits for the background load)."""
+        self._models_ready.wait()
+        if self._stt is None:
+            raise self._model_error or JarvisError("speech recognition is not loaded", "see jarvis doctor")
+        return self._stt
+
+    def voice_set(self) -> VoiceSet:
+        """The voices (waits for the background load)."""
+        self._models_ready.wait()
+        if self._voices is None:
+            raise self._model_error or JarvisError("no voice is loaded", "see jarvis doctor")
+        return self._voices
+
+    # ------------------------------------------------------------------ start / stop
+    def start(self) -> VoiceLoop:
+        """Open the devices, start the threads, load STT/TTS in the background.
+
+        A missing microphone is reported (StageError) and the loop speaks replies without listening;
+        raises :class:`AudioDeviceError` only when neither a microphone nor a speaker can be used.
+        """
+        from jarvis.audio.capture import open_input, open_output
+        from jarvis.audio.playback import Player
+        from jarvis.audio.segmenter import Segmenter
+        from jarvis.pipeline.tts_stage import TtsStage
+
+        bus = self.assistant.bus
+        audio = self.settings.audio
+        input_error: JarvisError | None = None
+        if self._use_input:
+            try:
+                source = self._input or open_input(audio, self._input_path, self._realtime_input)
+                self.segmenter = Segmenter(
+                    source, audio.vad, bus.publish, self.stt_stage.put,
+                    generation=lambda: self.assistant.cancel.generation,
+                    muted=self._muted,
+                    on_speech_start=self._on_speech_start,
+                    on_utterance=self._on_utterance,
+                    merge=self.merge_input,
+                    listening=self.hands_free or self.merge_input,
+                )
+            except JarvisError as exc:
+                input_error = exc
+        if self._use_output:
+            try:
+                out = self._output or open_output(audio, self._output_path, self._realtime_output)
+                self.player = Player(out, bus.publish, is_stale=self.assistant.cancel.is_stale)
+                self.tts_stage = TtsStage(
+                    bus, self.settings.tts, self.assistant.cancel, self.voice_set, self.player, self.stream_tts
+                )
+            except JarvisError as exc:
+                if input_error is not None or not self._use_input:
+                    raise
+                bus.publish(StageError("audio", exc.message, exc.hint + "; replies are shown, not spoken"))
+        if input_error is not None:
+            if self.player is None:
+                raise input_error
+            bus.publish(StageError("audio", input_error.message, input_error.hint))
+        bus.subscribe(self._on_event)
+        self.stt_stage.start()
+        if self.player is not None and self.tts_stage is not None:
+            self.player.start()
+            self.tts_stage.start()
+        if self.segmenter is not None:
+            self.segmenter.start()
+        threading.Thread(target=self._load_models, name="jarvis-voice-load", daemon=True).start()
+        self._started = True
+        self._publish_mode()
+        return self
+
+    def stop(self) -> None:
+        """Stop listening and speaking, and free the devices (a WAV output is written now)."""
+        if not self._started:
+            return
+        self._started = False
+        # Native model loading must not be cut off by interpreter exit (it can crash the process).
+        self._models_ready.wait(120)
+        self.assistant.bus.unsubscribe(self._on_event)
+        if self.segmenter is not None:
+            self.segmenter.stop()
+        self.stt_stage.stop(timeout=5)
+        if self.player is not None:
+            if self.tts_stage is not None:
+                self.tts_stage.stop(timeout=5)
+            self.player.close()
+        self.assistant.bus.publish(ListeningChanged("off", False))
+
+    def close(self) -> None:
+        """Stop, and release the STT/TTS models this loop loaded (models passed in stay open)."""
+        self.stop()
+        for model in self._owned:
+            try:
+                model.close()
+            except Exception:  # pragma: no cover
+                log.debug("closing a voice model failed", exc_info=True)
+        self._owned.clear()
+
+    # ------------------------------------------------------------------ control
+    @property
+    def listening(self) -> bool:
+        """True while the microphone is open (push-to-talk pressed or hands-free)."""
+        return self.hands_free or self._ptt_open
+
+    @property
+    def speaking(self) -> bool:
+        """True while Jarvis's voice plays."""
+        return self.player is not None and self.player.speaking
+
+    @property
+    def busy(self) -> bool:
+        """True while a reply is being prepared, generated or spoken."""
+        return self._busy or self.speaking
+
+    def _mic(self) -> Segmenter:
+        if self.segmenter is None or self.segmenter.failed:
+            why = self.segmenter.failed if self.segmenter is not None else "no microphone"
+            raise AudioDeviceError(f"cannot listen: {why}", NO_MIC_HINT)
+        return self.segmenter
+
+    def ptt_toggle(self) -> bool:
+        """The push-to-talk key: interrupts Jarvis when it talks, else opens/closes the microphone.
+
+        Returns whether the microphone is open afterwards. Raises AudioDeviceError without a microphone.
+        """
+        mic = self._mic()
+        if self.busy:
+            self.barge_in()
+            if not self.hands_free:
+                self._set_ptt(True)
+            return True
+        if self.hands_free:
+            mic.flush()
+            return True
+        self._set_ptt(not self._ptt_open)
+        return self._ptt_open
+
+    def set_hands_free(self, on: bool) -> None:
+        """Listen continuously (True) or only while push-to-talk is open (False)."""
+        mic = self._mic()
+        self.hands_free = on
+        self._ptt_open = False
+        mic.set_listening(on, flush=True)
+        self._publish_mode()
+
+    def _set_ptt(self, on: bool) -> None:
+        self._ptt_open = on
+        self._mic().set_listening(on, flush=True)
+        self._publish_mode()
+
+    def _publish_mode(self) -> None:
+        if self.segmenter is None:
+            self.assistant.bus.publish(ListeningChanged("off", False))
+        elif self.hands_free:
+            self.assistant.bus.publish(ListeningChanged("hands_free", True))
+        else:
+            self.assistant.bus.publish(ListeningChanged("ptt", self._ptt_open))
+
+    def barge_in(self) -> dict[int, str]:
+        """Cut Jarvis off now: stop playback and generation; the history keeps the heard part.
+
+        Returns {turn_id: heard text} for the turns that were cut.
+        """
+        self.assistant.interrupt()
+        heard = self.player.clear() if self.player is not None else {}
+        self._busy = False
+        for turn_id, text in heard.items():
+            try:
+                self.assistant.keep_heard(turn_id, text)
+            except OSError:  # pragma: no cover - disk trouble must not break the loop
+                log.exception("could not trim the history after barge-in")
+        return heard
+
+    # ------------------------------------------------------------------ callbacks
+    def _muted(self) -> bool:
+        return not self.headset and self.speaking
+
+    def _on_speech_start(self) -> None:
+        if self.headset and self.speaking:
+            self.barge_in()
+
+    def _on_utterance(self, utt: Any) -> None:
+        if self._ptt_open and not self.hands_free and self.segmenter is not None:
+            self._ptt_open = False
+            self.segmenter.set_listening(False, flush=False)
+            self._publish_mode()
+
+    def _turn_submitted(self) -> None:
+        self._busy = True
+
+    def _on_event(self, ev: Any) -> None:
+        """Bus observer (called from other threads; returns at once)."""
+        if isinstance(ev, (Transcript, TokenDelta, ReplyDone)) and self.tts_stage is not None:
+            self.tts_stage.offer(ev)
+        if isinstance(ev, StatusChange):
+            if ev.state in ("thinking", "generating"):
+                self._busy = True
+            elif ev.state == "idle" and self.player is None:
+                self._busy = False
+        elif isinstance(ev, ReplyDone) and self.player is None:
+            self._busy = False
+        elif isinstance(ev, StageError) and ev.stage == "llm":
+            self._busy = False
+        elif isinstance(ev, HeardText) and not ev.interrupted:
+            self._busy = False
