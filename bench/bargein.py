@@ -33,7 +33,7 @@ sys.path.insert(0, str(ROOT))
 
 from jarvis.config import load_settings  # noqa: E402
 from jarvis.pipeline.runner import Assistant  # noqa: E402
-from jarvis.pipeline.voice import VoiceLoop  # noqa: E402
+from jarvis.pipeline.voice_loop import VoiceLoop  # noqa: E402
 from tests import pulse  # noqa: E402
 from tests.conftest import write_config  # noqa: E402
 

@@ -1,6 +1,6 @@
 """End of speech -> first audio out, streaming TTS vs speaking only after the whole reply.
 
-Every fixture utterance (``/work/shared/fixtures/speech/{en,es}``) is replayed as the microphone
+Every fixture utterance (``tests/fixtures/speech/{en,es}``) is replayed as the microphone
 through the real voice loop (VAD -> faster-whisper -> LLM -> chunker -> Piper/Kokoro -> a WAV
 "speaker"), once per mode, modes alternating, in the same run with the same loaded models.
 Prints one JSON document: per-turn stage times (seconds after the end of speech) and p50/p95 per mode.
@@ -25,11 +25,14 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from jarvis.audio.devices import WavFileInput  # noqa: E402
+from jarvis.audio.events import HeardText  # noqa: E402
 from jarvis.config import load_settings  # noqa: E402
+from jarvis.messages import Transcript  # noqa: E402
+from jarvis.pipeline.recorder import EventRecorder  # noqa: E402
 from jarvis.pipeline.runner import Assistant  # noqa: E402
-from jarvis.pipeline.voice import VoiceLoop  # noqa: E402
+from jarvis.pipeline.voice_loop import VoiceLoop  # noqa: E402
 
-FIXTURES = Path("/work/shared/fixtures/speech")
+FIXTURES = Path(__file__).resolve().parent.parent / "tests" / "fixtures" / "speech"
 STAGES = ("transcript_ready", "first_token", "first_audio_out", "reply_done")
 MODES = {"streaming": True, "after_reply": False}
 
@@ -49,24 +52,28 @@ def one_turn(assistant, stt, voices, wav: Path, stream: bool, realtime: bool, ou
     assistant.clear()
     source = WavFileInput(wav, realtime=realtime, pad_s=1.0 if realtime else 0.0)
     out = out_dir / f"{wav.stem}-{'stream' if stream else 'after'}.wav"
+    seen = EventRecorder(assistant.bus)
     loop = VoiceLoop(
         assistant, input=source, output_path=out, realtime_output=False, hands_free=True,
         merge_input=not realtime, stream_tts=stream, stt=stt, voices=voices,
     ).start()
     try:
-        if not loop.turn_submitted.wait(300):
+        said = seen.wait_for(Transcript, lambda t: t.source == "voice", 300)
+        if said is None:
             return {"file": wav.name, "error": "no transcript"}
-        turn = loop.last_turn_id
-        heard = loop.wait_heard(turn, 600)
-        timings = loop.timings[turn].relative()
+        heard = seen.wait_for(HeardText, lambda e: e.turn_id == said.turn_id, 600)
     finally:
         loop.stop()
+        seen.close()
+    timings = said.timings.relative()
     row = {"file": f"{wav.parent.name}/{wav.name}", "mode": "streaming" if stream else "after_reply"}
     row.update({k: timings[k] for k in STAGES})
-    row["language"] = loop.turn_language.get(turn)
-    row["transcript"] = loop.turn_text.get(turn)
-    row["stt_s"] = round(loop.last_stt.seconds, 4) if loop.last_stt else None
-    row["first_chunk_tts_s"] = round(loop.tts_stage.first_synth_s.get(turn, 0.0), 4)
+    row["language"] = said.language
+    row["transcript"] = said.text
+    row["stt_s"] = round(said.recognition.seconds, 4) if said.recognition else None
+    t = said.timings
+    synth = t.first_speech_ready - t.first_sentence if t.first_speech_ready and t.first_sentence else None
+    row["first_chunk_tts_s"] = round(synth, 4) if synth is not None else None
     row["heard_words"] = len(heard.text.split()) if heard else 0
     return row
 

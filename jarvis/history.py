@@ -1,4 +1,4 @@
-"""The conversation: turns kept on disk as they happen, and trimmed to a token budget for prompts.
+"""The conversation: turns kept on disk as they happen (prompts are built in :mod:`jarvis.llm.prompt`).
 
 Each conversation is a JSON-lines file in ``<data_dir>/conversations/``; every message is appended
 and flushed the moment it exists (the user's text before the model even starts), so a crash loses
@@ -11,12 +11,9 @@ import json
 import os
 import threading
 import time
-from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
-
-from jarvis.llm.base import ChatMessage
 
 
 @dataclass
@@ -119,34 +116,3 @@ class Conversation:
         with self._lock:
             self.turns = []
             self._append_line({"type": "clear", "time": time.time()})
-
-    def prompt_messages(
-        self,
-        system_prompt: str,
-        budget_tokens: int,
-        count_tokens: Callable[[str], int],
-        new_user_text: str | None = None,
-    ) -> list[ChatMessage]:
-        """System prompt + as many recent turns as fit in ``budget_tokens`` (+ the new question).
-
-        The oldest turns are dropped first; the system prompt and the new question always stay.
-        """
-        overhead = 4  # role markers per message, roughly
-        used = count_tokens(system_prompt) + overhead
-        tail: list[ChatMessage] = []
-        if new_user_text is not None:
-            used += count_tokens(new_user_text) + overhead
-        for turn in reversed(self.turns):
-            cost = count_tokens(turn.content) + overhead
-            if used + cost > budget_tokens:
-                break
-            used += cost
-            tail.append(ChatMessage(turn.role, turn.content))  # type: ignore[arg-type]
-        tail.reverse()
-        # A prompt should not start with an assistant message.
-        while tail and tail[0].role == "assistant":
-            tail.pop(0)
-        msgs = [ChatMessage("system", system_prompt), *tail]
-        if new_user_text is not None:
-            msgs.append(ChatMessage("user", new_user_text))
-        return msgs

@@ -10,9 +10,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 MODELS = ROOT / "models"
-FIXTURES = ROOT.parent / "shared" / "fixtures"
-if not FIXTURES.is_dir():  # CI and sessions keep shared/ next to the checkout
-    FIXTURES = Path("/work/shared/fixtures")
+FIXTURES = ROOT / "tests" / "fixtures"
 
 SMOLLM = MODELS / "smollm2-135m-instruct-q4_1.gguf"
 QWEN_05 = MODELS / "qwen2.5-coder-0.5b-instruct-q4_k_m.gguf"

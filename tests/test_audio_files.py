@@ -13,8 +13,9 @@ from jarvis.audio.playback import PlaybackBuffer, Player, heard_part
 from jarvis.audio.wavio import read_wav, write_wav
 from jarvis.errors import AudioFormatError
 from jarvis.messages import SpeechChunk, TurnTimings
+from tests.conftest import FIXTURES
 
-EN = "/work/shared/fixtures/speech/en/librivox-0880.wav"
+EN = FIXTURES / "speech" / "en" / "librivox-0880.wav"
 
 
 def tone(rate: int, seconds: float, freq: float = 440.0) -> np.ndarray:

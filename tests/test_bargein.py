@@ -6,11 +6,11 @@ import time
 
 import pytest
 import soundfile as sf
-from jarvis.pipeline.voice import VoiceLoop
 
 from jarvis.config import load_settings
 from jarvis.history import Conversation
 from jarvis.pipeline.runner import Assistant
+from jarvis.pipeline.voice_loop import VoiceLoop
 from jarvis.tts.chunker import speakable
 from tests import pulse
 from tests.voicekit import QUESTION, voice_config, voice_models

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from jarvis.history import Conversation, Turn
+from jarvis.llm.prompt import prompt_messages
 
 
 def count(text: str) -> int:
@@ -44,7 +45,7 @@ def test_budget_drops_oldest_keeps_system_and_question(tmp_path: Path):
     for i in range(10):
         conv.add(Turn("user", f"question {i} " + "word " * 10))
         conv.add(Turn("assistant", f"answer {i} " + "word " * 10))
-    msgs = conv.prompt_messages("system prompt here", 80, count, "new question")
+    msgs = prompt_messages(conv.turns, "system prompt here", 80, count, "new question")
     assert msgs[0].role == "system" and msgs[0].content == "system prompt here"
     assert msgs[-1].content == "new question"
     kept = [m.content.split()[1] for m in msgs[1:-1]]
@@ -58,5 +59,5 @@ def test_budget_drops_oldest_keeps_system_and_question(tmp_path: Path):
 def test_tiny_budget_still_has_system_and_question(tmp_path: Path):
     conv = Conversation.new(tmp_path)
     conv.add(Turn("user", "long " * 100))
-    msgs = conv.prompt_messages("sys", 5, count, "q")
+    msgs = prompt_messages(conv.turns, "sys", 5, count, "q")
     assert [m.role for m in msgs] == ["system", "user"] and msgs[-1].content == "q"

@@ -16,8 +16,9 @@ import pytest
 from jarvis.assembly import build
 from jarvis.config import load_settings
 from jarvis.errors import MemoryStoreError
+from jarvis.llm.prompt import memory_block
 from jarvis.messages import MemoryHits, Transcript
-from jarvis.pipeline.runner import Assistant, memory_block
+from jarvis.pipeline.runner import Assistant
 from tests.conftest import JARVIS, MODELS, QWEN_05, write_config
 
 EMBEDDER = MODELS / "all-MiniLM-L6-v2"

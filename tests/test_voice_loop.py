@@ -11,12 +11,15 @@ import time
 
 import numpy as np
 import pytest
-from jarvis.pipeline.voice import VoiceLoop
 
+from jarvis.audio.events import HeardText
 from jarvis.audio.wavio import read_wav, write_wav
 from jarvis.config import load_settings
 from jarvis.history import Conversation
+from jarvis.messages import Transcript
+from jarvis.pipeline.recorder import EventRecorder
 from jarvis.pipeline.runner import Assistant
+from jarvis.pipeline.voice_loop import VoiceLoop
 from tests import pulse
 from tests.conftest import JARVIS
 from tests.voicekit import QUESTION, voice_config, voice_models
@@ -35,19 +38,21 @@ class Run:
     def __init__(self, folder, audio: str, **loop_kw) -> None:
         self.settings = load_settings(voice_config(folder, audio=audio))
         self.assistant = Assistant(self.settings).start()
-        self.events: list = []
-        self.assistant.bus.subscribe(self.events.append)
+        self.seen = EventRecorder(self.assistant.bus)
+        self.events = self.seen.events
         stt, voices = voice_models()
         self.loop = VoiceLoop(self.assistant, stt=stt, voices=voices, **loop_kw).start()
 
     def of(self, name: str) -> list:
         return [e for e in self.events if type(e).__name__ == name]
 
-    def wait(self, cond, timeout: float = 120.0) -> None:
-        deadline = time.monotonic() + timeout
-        while not cond():
-            assert time.monotonic() < deadline, "timed out waiting"
-            time.sleep(0.02)
+    def voice_turn(self, timeout: float = 120.0) -> Transcript:
+        said = self.seen.wait_for(Transcript, lambda t: t.source == "voice", timeout)
+        assert said is not None, "timed out waiting for a voice turn"
+        return said
+
+    def heard(self, turn_id: int, timeout: float = 180.0) -> HeardText | None:
+        return self.seen.wait_for(HeardText, lambda e: e.turn_id == turn_id, timeout)
 
     def close(self) -> None:
         self.loop.stop()
@@ -74,9 +79,8 @@ def test_hands_free_voice_turn_through_the_virtual_devices(tmp_path, server):
     try:
         time.sleep(0.3)
         server.play(QUESTION)
-        run.wait(lambda: run.loop.last_turn_id is not None)
-        turn_id = run.loop.last_turn_id
-        heard = run.loop.wait_heard(turn_id, 180)
+        said = run.voice_turn()
+        heard = run.heard(said.turn_id)
         time.sleep(1.5)  # long enough for an echo to become a turn, if the guard failed
     finally:
         speaker = rec.stop()
@@ -89,8 +93,7 @@ def test_hands_free_voice_turn_through_the_virtual_devices(tmp_path, server):
     assert transcripts[0].language == "en"
     assert heard is not None and heard.text and not heard.interrupted
 
-    timings = run.loop.timings[turn_id]
-    rel = timings.relative()
+    rel = said.timings.relative()
     assert all(rel[k] is not None for k in (*ORDER, "reply_done")), rel
     assert [rel[k] for k in ORDER] == sorted(rel[k] for k in ORDER)
     assert any(e.vad_state == "muted" for e in run.of("MicLevel"))  # the mic was ignored while speaking
@@ -112,12 +115,11 @@ def test_push_to_talk_opens_and_closes_the_microphone(tmp_path, server):
     try:
         server.play(QUESTION)  # said while the microphone is closed: ignored
         time.sleep(0.3)
-        assert run.loop.last_turn_id is None
+        assert not run.seen.of(Transcript)
         assert run.loop.ptt_toggle() is True
         server.play(QUESTION)
         run.loop.ptt_toggle()  # press again: the utterance ends now (or the VAD already ended it)
-        run.wait(lambda: run.loop.last_turn_id is not None)
-        run.loop.wait_heard(run.loop.last_turn_id, 180)
+        run.heard(run.voice_turn().turn_id)
     finally:
         run.close()
     modes = [(e.mode, e.active) for e in run.of("ListeningChanged")]

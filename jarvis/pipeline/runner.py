@@ -23,6 +23,7 @@ from jarvis.llm.base import ChatModel, GenerationRequest
 from jarvis.llm.fallback import FallbackChain, Outcome
 from jarvis.llm.locality import leaves_machine
 from jarvis.llm.pool import ModelPool
+from jarvis.llm.prompt import memory_block, prompt_messages
 from jarvis.messages import (
     MemoryHits,
     ReplyDone,
@@ -63,17 +64,6 @@ class TurnMemory(Protocol):
 def withhold_memories(spec: ModelSpec, settings: Settings) -> bool:
     """The one memory policy: memories stay on this machine unless ``memory.share_with_api``."""
     return leaves_machine(spec) and not settings.memory.share_with_api
-
-
-def memory_block(hits: MemoryHits) -> str:
-    """The delimited memory section appended to the system prompt (empty when nothing is used)."""
-    if not hits.hits or hits.withheld:
-        return ""
-    lines = "\n".join(f"- {h.text}" for h in hits.hits)
-    return (
-        "\n\n<memories>\nThings you remember about the user from earlier conversations "
-        f"(use them only when they help):\n{lines}\n</memories>"
-    )
 
 
 class TurnStage(Stage):
@@ -314,7 +304,8 @@ class Assistant:
 
         def prepare(model: ChatModel, spec: ModelSpec) -> GenerationRequest:
             block = "" if withhold_memories(spec, self.settings) else memory_block(hits)
-            messages = self.conversation.prompt_messages(
+            messages = prompt_messages(
+                self.conversation.turns,
                 llm.system_prompt + block,
                 min(llm.history_tokens, getattr(model, "n_ctx", 10**9) - llm.max_tokens),
                 model.count_tokens,
