@@ -45,7 +45,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
-
 class TurnMemory(Protocol):
     """What a turn needs of long-term memory (:class:`jarvis.memory.MemoryService` is one)."""
 
