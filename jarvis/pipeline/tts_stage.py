@@ -71,8 +71,10 @@ class TtsStage(Stage):
             self._begin(item.turn_id, item.language, item.timings)
             return
         if item.turn_id != self._turn:  # the turn began before this stage listened
-            timings = item.timings if isinstance(item, ReplyDone) else None
-            self._begin(item.turn_id, getattr(item, "language", None), timings)
+            if isinstance(item, ReplyDone):
+                self._begin(item.turn_id, item.language, item.timings)
+            else:
+                self._begin(item.turn_id, None, None)
         stale = self.cancel.is_stale(item.generation)
         if isinstance(item, TokenDelta):
             if not stale and self.stream:
