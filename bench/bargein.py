@@ -34,8 +34,8 @@ sys.path.insert(0, str(ROOT))
 from jarvis.config import load_settings  # noqa: E402
 from jarvis.pipeline.runner import Assistant  # noqa: E402
 from jarvis.pipeline.voice_loop import VoiceLoop  # noqa: E402
-from tests import pulse  # noqa: E402
-from tests.conftest import write_config  # noqa: E402
+from tests.support import pulse  # noqa: E402
+from tests.support.config import write_config  # noqa: E402  # noqa: E402
 
 RATE = 16000
 STORY = "Tell me a long story about a dragon who learns to bake bread, with many details."

@@ -14,24 +14,17 @@ from textual import on, work
 from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.widgets import Footer, Input, Static
+from textual.widgets import Footer, Input
+from textual.worker import Worker, WorkerState
 
 from jarvis.errors import JarvisError
-from jarvis.messages import (
-    MemoryHits,
-    ModelLoadProgress,
-    ReplyDone,
-    RouteDecision,
-    StageError,
-    StatusChange,
-    TokenDelta,
-    Transcript,
-)
+from jarvis.messages import MemoryHits
 from jarvis.ui.bridge import UIBridge
-from jarvis.ui.chat_log import ChatLog
+from jarvis.ui.chat_log import ChatLog, error_text
 from jarvis.ui.commands import CommandHandler
-from jarvis.ui.messages import CoalescedEvent, PipelineEvent, ResourceSample
+from jarvis.ui.messages import MemoryHitsEvent, ModelLoadProgressEvent, ResourceSample, StageErrorEvent
 from jarvis.ui.resource_panel import ResourcePanel
+from jarvis.ui.status_bar import StatusBar
 from jarvis.ui.voice_panel import VoicePanel
 
 if TYPE_CHECKING:
@@ -62,10 +55,6 @@ class JarvisApp(App):
         self.voice_loop: VoiceLoop | None = None
         self._want_voice = voice
         self._sampler = sampler
-        self.state = "starting"
-        self._decision: RouteDecision | None = None
-        self._hits: MemoryHits | None = None
-        self.commands = CommandHandler(self)
         self.bind(self.settings.ui.ptt_key, "push_to_talk", description="Talk", show=True)
 
     BINDINGS = [
@@ -81,19 +70,22 @@ class JarvisApp(App):
                 yield ResourcePanel("[b]Resources[/b]\nsampling…", id="resources")
                 yield VoicePanel(id="voice")
         yield Input(placeholder="Type a message, /help for commands", id="prompt")
-        yield Static("", id="status")
+        yield StatusBar(id="status")
         yield Footer()
 
     # ------------------------------------------------------------------ start-up
     def on_mount(self) -> None:
-        # Widgets of the main screen, kept so events still land while a dialog is on top.
+        # Widgets of the main screen, kept so they are reachable while a dialog is on top.
         self.chat = self.query_one(ChatLog)
         self.voice_panel = self.query_one(VoicePanel)
         self.resource_panel = self.query_one(ResourcePanel)
-        self.status_line = self.query_one("#status", Static)
+        self.status_bar = self.query_one(StatusBar)
+        self.commands = CommandHandler(self, self.jarvis, self.chat, self.status_bar)
         self.theme = self.settings.ui.theme if self.settings.ui.theme in self.available_themes else "textual-dark"
         self.query_one("#prompt", Input).focus()
         self._bridge = UIBridge(self)
+        for widget in (self.chat, self.voice_panel, self.status_bar):
+            self._bridge.route(widget, *widget.EVENTS)
         self.assistant.bus.subscribe(self._bridge)
         self.jarvis.start()  # the first model and the memory embedder load in the background
         chat = self.chat
@@ -108,18 +100,23 @@ class JarvisApp(App):
         self._start_voice()
         self.set_interval(self.settings.ui.resource_interval_s, self.sample_resources)
         self.sample_resources()
-        self._set_status("loading model")
+        self.status_bar.show_model(self.assistant.forced_model)
+        self.status_bar.show_state("loading model")
 
     def _start_voice(self) -> None:
         if not self._want_voice:
-            self.voice_panel.show_unavailable("voice off")
+            self._voice_unavailable("voice off")
             return
         try:
             self.voice_loop = self.jarvis.start_voice()
         except JarvisError as exc:
             self.voice_loop = None
-            self.voice_panel.show_unavailable(f"keyboard only: {exc.message}")
+            self._voice_unavailable(f"keyboard only: {exc.message}")
             self.notify(exc.one_line(), title="No microphone: keyboard mode", severity="warning", timeout=8)
+
+    def _voice_unavailable(self, why: str) -> None:
+        self.voice_panel.show_unavailable(why)
+        self.status_bar.show_voice(why)
 
     # ------------------------------------------------------------------ resources
     @work(thread=True, exclusive=True, group="resources")
@@ -176,61 +173,39 @@ class JarvisApp(App):
             self.notify("No voice input: keyboard mode.", severity="warning")
             return
         try:
-            on_now = not getattr(self.voice_loop, "hands_free", False)
+            on_now = not self.voice_loop.hands_free
             self.voice_loop.set_hands_free(on_now)
             self.notify("Hands-free on: just talk." if on_now else "Hands-free off.")
         except JarvisError as exc:
             self.notify(exc.one_line(), severity="error")
 
-    # ------------------------------------------------------------------ pipeline events
-    async def on_pipeline_event(self, message: PipelineEvent) -> None:
+    # ------------------------------------------------------------------ events the widgets pass up
+    def on_stage_error_event(self, message: StageErrorEvent) -> None:
+        """A stage failed (the chat log shows it too): a notification."""
         ev = message.event
-        if self._exit or not self.is_running:
+        self.notify(error_text(ev), title=f"{ev.stage} error", severity="error", timeout=10)
+
+    def on_memory_hits_event(self, message: MemoryHitsEvent) -> None:
+        hits: MemoryHits = message.event
+        if hits.error:
+            self.notify(hits.error, title="Memory unavailable", severity="warning")
+
+    def on_model_load_progress_event(self, message: ModelLoadProgressEvent) -> None:
+        ev = message.event
+        if ev.done and not ev.error:
+            log.info("model %s loaded on %s in %.1fs", ev.model, ev.device, ev.seconds)
+            self.sample_resources()
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        """The one place a failed worker is reported: a JarvisError as its one line, else logged."""
+        if event.state != WorkerState.ERROR:
             return
-        chat = self.chat
-        if isinstance(ev, TokenDelta):
-            await chat.append(ev.turn_id, ev.text)
-        elif isinstance(ev, Transcript):
-            self._decision, self._hits = None, None
-            if ev.source == "voice":
-                chat.add_user(ev.text, "voice")
-        elif isinstance(ev, RouteDecision):
-            self._decision = ev
-        elif isinstance(ev, MemoryHits):
-            self._hits = ev
-            if ev.error:
-                self.notify(ev.error, title="Memory unavailable", severity="warning")
-        elif isinstance(ev, ReplyDone):
-            await chat.finish(ev, self._decision, self._hits)
-        elif isinstance(ev, StageError):
-            text = ev.message + (f" (hint: {ev.hint})" if ev.hint else "")
-            self.notify(text, title=f"{ev.stage} error", severity="error", timeout=10)
-            chat.add_note(f"⚠ {text}", "error")
-        elif isinstance(ev, StatusChange):
-            self._set_status(ev.state, ev.detail)
-        elif isinstance(ev, ModelLoadProgress):
-            if ev.error:
-                self._set_status("model failed")
-            elif not ev.done:
-                self._set_status("loading", f"{ev.model} → {ev.device}")
-            else:
-                self._set_status("idle", f"{ev.model} ready on {ev.device}")
-                log.info("model %s loaded on %s in %.1fs", ev.model, ev.device, ev.seconds)
-                self.sample_resources()
-        elif type(ev).__name__ == "HeardText":
-            chat.heard(ev.turn_id, ev.text, ev.interrupted)
+        error = event.worker.error
+        if isinstance(error, JarvisError):
+            self.notify(error.one_line(), severity="error")
         else:
-            self.voice_panel.on_voice_event(ev, self)
-
-    async def on_coalesced_event(self, message: CoalescedEvent) -> None:
-        await self.on_pipeline_event(message)
-
-    def _set_status(self, state: str, detail: str = "") -> None:
-        self.state = state
-        model = self.assistant.forced_model if self.assistant and self.assistant.forced_model else "auto"
-        voice = self.voice_panel.mode_text.split(":")[0]
-        text = f" [b]{state}[/b]  {detail}  │  model: {model}  │  voice: {voice}"
-        self.status_line.update(text)
+            log.error("worker %s failed", event.worker.name, exc_info=error)
+            self.notify(f"unexpected error: {error}", title="see the log file", severity="error")
 
     # ------------------------------------------------------------------ shutdown
     async def action_quit(self) -> None:

@@ -1,29 +1,36 @@
-"""The bridge from the pipeline's event bus to the Textual app.
+"""The bridge from the pipeline's event bus to the Textual widgets.
 
-Observers run on pipeline threads, so this only calls ``app.post_message`` (thread safe, never
-waits for the UI). Never ``call_from_thread`` here: it would block audio and model threads.
+Observers run on pipeline threads, so this only calls ``post_message`` (thread safe, never waits
+for the UI). Never ``call_from_thread`` here: it would block audio and model threads. Each event
+goes, as the message made for its class, to the widgets that handle that class; the message then
+bubbles up to the app. Events no widget asked for go to the app.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from textual.app import App
+from textual.message_pump import MessagePump
 
-from jarvis.ui.messages import CoalescedEvent, PipelineEvent
-
-# Event classes (by name, so optional features need not be importable) that only need the newest value.
-HIGH_RATE = {"MicLevel", "AudioDrops", "StatusChange"}
+from jarvis.ui.messages import message_for
 
 
 class UIBridge:
-    """Subscribe to a bus and forward every event as a Textual message."""
+    """A bus observer that posts each event to the widgets registered for its type.
 
-    def __init__(self, app: App) -> None:
-        self.app = app
+    Args:
+        default: receives the events no widget is registered for (the app).
+    """
+
+    def __init__(self, default: MessagePump) -> None:
+        self.default = default
+        self._targets: dict[type, tuple[MessagePump, ...]] = {}
+
+    def route(self, target: MessagePump, *event_types: type) -> None:
+        """Send events of ``event_types`` to ``target`` (call before subscribing the bridge)."""
+        for kind in event_types:
+            self._targets[kind] = (*self._targets.get(kind, ()), target)
 
     def __call__(self, event: Any) -> None:
-        name = type(event).__name__
-        msg = CoalescedEvent(event) if name in HIGH_RATE else PipelineEvent(event)
-        self.app.post_message(msg)
-
+        for target in self._targets.get(type(event), (self.default,)):
+            target.post_message(message_for(event))

@@ -2,11 +2,21 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from textual.containers import VerticalScroll
 from textual.widgets import Collapsible, Markdown, Static
 from textual.widgets.markdown import MarkdownStream
 
-from jarvis.messages import MemoryHits, ReplyDone, RouteDecision
+from jarvis.audio.events import HeardText
+from jarvis.messages import MemoryHits, ReplyDone, StageError, TokenDelta, Transcript
+from jarvis.ui.messages import (
+    HeardTextEvent,
+    ReplyDoneEvent,
+    StageErrorEvent,
+    TokenDeltaEvent,
+    TranscriptEvent,
+)
 
 
 class UserTurn(Static):
@@ -39,12 +49,36 @@ def _escape(text: str) -> str:
 
 
 class ChatLog(VerticalScroll):
-    """Scrolls to the newest message while the user is at the bottom."""
+    """The conversation as it happens; scrolls to the newest message while the user is at the bottom.
+
+    Handles the turn events it receives (see :attr:`EVENTS`): spoken questions, streamed replies,
+    each reply's details line, stage errors as notes, and what was heard after a barge-in.
+    """
+
+    EVENTS: ClassVar[tuple[type, ...]] = (Transcript, TokenDelta, ReplyDone, StageError, HeardText)
 
     def on_mount(self) -> None:
         self.anchor()
         self._turns: dict[int, AssistantTurn] = {}
-        self._details: dict[int, tuple[Static, ReplyDone, RouteDecision | None]] = {}
+        self._details: dict[int, tuple[Static, ReplyDone]] = {}
+
+    async def on_token_delta_event(self, message: TokenDeltaEvent) -> None:
+        await self.append(message.event.turn_id, message.event.text)
+
+    def on_transcript_event(self, message: TranscriptEvent) -> None:
+        if message.event.source == "voice":  # typed turns are shown when they are sent
+            self.add_user(message.event.text, "voice")
+
+    async def on_reply_done_event(self, message: ReplyDoneEvent) -> None:
+        await self.finish(message.event)
+
+    def on_stage_error_event(self, message: StageErrorEvent) -> None:
+        ev: StageError = message.event
+        self.add_note(f"⚠ {error_text(ev)}", "error")
+
+    def on_heard_text_event(self, message: HeardTextEvent) -> None:
+        ev: HeardText = message.event
+        self.heard(ev.turn_id, ev.text, ev.interrupted)
 
     def add_user(self, text: str, source: str = "keyboard") -> None:
         """Show a user turn."""
@@ -73,7 +107,7 @@ class ChatLog(VerticalScroll):
         assert turn.stream is not None
         await turn.stream.write(text)
 
-    async def finish(self, done: ReplyDone, decision: RouteDecision | None, hits: MemoryHits | None) -> None:
+    async def finish(self, done: ReplyDone) -> None:
         """Close the stream and add the turn's details line (model, speed, timeline, memories)."""
         turn = self.assistant(done.turn_id)
         if turn.stream is not None:
@@ -81,9 +115,10 @@ class ChatLog(VerticalScroll):
             turn.stream = None
         if not done.text and not done.interrupted:
             await turn.remove()
-        details = Static(_details(done, decision), classes="turn-details")
-        self._details[done.turn_id] = (details, done, decision)
+        details = Static(_details(done), classes="turn-details")
+        self._details[done.turn_id] = (details, done)
         self.mount(details)
+        hits = done.memory
         if hits is not None and (hits.hits or hits.withheld or hits.error):
             self.mount(_memory_view(hits))
 
@@ -91,8 +126,8 @@ class ChatLog(VerticalScroll):
         """The turn's audio finished or was cut: refresh its timeline, show what was heard."""
         entry = self._details.get(turn_id)
         if entry is not None:
-            widget, done, decision = entry
-            widget.update(_details(done, decision))  # first_audio_out may have arrived after ReplyDone
+            widget, done = entry
+            widget.update(_details(done))  # first_audio_out may have arrived after ReplyDone
         if interrupted:
             shown = text if len(text) < 160 else text[:157] + "…"
             self.add_note(f"✂ cut off; the conversation keeps what you heard: “{_escape(shown)}”", "info")
@@ -104,7 +139,13 @@ class ChatLog(VerticalScroll):
         self.remove_children()
 
 
-def _details(done: ReplyDone, decision: RouteDecision | None) -> str:
+def error_text(ev: StageError) -> str:
+    """A stage error as one line with its hint."""
+    return ev.message + (f" (hint: {ev.hint})" if ev.hint else "")
+
+
+def _details(done: ReplyDone) -> str:
+    decision = done.decision
     parts = [f"{done.model}"]
     if done.remote:
         parts.append(f"[b yellow]☁ cloud[/] ${done.cost:.4f}")

@@ -1,16 +1,25 @@
-"""Slash commands typed in the input box: /help, /clear, /model, /remember, /forget, /memories."""
+"""Slash commands typed in the input box: /help, /clear, /model, /remember, /forget, /memories.
+
+Slow work (embedding, store I/O) runs in thread workers; a JarvisError raised there is reported by
+the app's one worker-error handler, so the commands below only say what succeeded.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import partial
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
+
+from textual.app import App
 
 from jarvis.errors import JarvisError
 from jarvis.ui.chat_log import ChatLog
 from jarvis.ui.confirm import ConfirmScreen
+from jarvis.ui.status_bar import StatusBar
 
 if TYPE_CHECKING:
-    from jarvis.ui.app import JarvisApp
+    from jarvis.assembly import Jarvis
+    from jarvis.memory import MemoryService
 
 HELP = """[b]Commands[/b]
   /help               this list
@@ -27,18 +36,28 @@ HELP = """[b]Commands[/b]
 
 
 class CommandHandler:
-    """Parses and runs one slash command for the app."""
+    """Parses and runs one slash command.
 
-    def __init__(self, app: JarvisApp) -> None:
+    Args:
+        app: the running app (notifications, workers, dialogs).
+        jarvis: the assistant and its memory.
+        chat: where results are shown.
+        status: the status bar (``/model`` shows the forced model there).
+    """
+
+    def __init__(self, app: App, jarvis: Jarvis, chat: ChatLog, status: StatusBar) -> None:
         self.app = app
+        self.jarvis = jarvis
+        self.chat = chat
+        self.status = status
 
-    @property
-    def chat(self) -> ChatLog:
-        return self.app.chat
+    def _bg(self, fn: Callable[..., Any], *args: Any) -> None:
+        """Run slow work in a thread worker; its JarvisError reaches the app's worker-error handler."""
+        self.app.run_worker(partial(fn, *args), thread=True, group="commands", exit_on_error=False)
 
-    def _bg(self, fn, *args) -> None:
-        """Run slow work (embedding, store I/O) in a thread worker; it posts results back."""
-        self.app.run_worker(partial(fn, *args), thread=True, group="commands")
+    def _say(self, text: str, kind: str = "memory") -> None:
+        """Show a note in the chat (from a worker thread)."""
+        self.app.call_from_thread(self.chat.add_note, text, kind)
 
     def run(self, line: str) -> None:
         """Run ``line`` (starting with ``/``); unknown commands say so."""
@@ -54,19 +73,19 @@ class CommandHandler:
             self.app.notify(exc.one_line(), severity="error")
 
     def cmd_help(self, arg: str) -> None:
-        self.chat.add_note(HELP.format(ptt=self.app.settings.ui.ptt_key), "help")
+        self.chat.add_note(HELP.format(ptt=self.jarvis.settings.ui.ptt_key), "help")
 
     def cmd_clear(self, arg: str) -> None:
-        self.app.assistant.interrupt()
-        self.app.assistant.clear()
+        self.jarvis.assistant.interrupt()
+        self.jarvis.assistant.clear()
         self.chat.clear_all()
         self.chat.add_note("Conversation cleared.")
 
     def cmd_model(self, arg: str) -> None:
-        a = self.app.assistant
+        a = self.jarvis.assistant
         if not arg:
             rows = []
-            for m in self.app.settings.models:
+            for m in self.jarvis.settings.models:
                 here = a.pool.resident().get(m.name)
                 mark = "→" if a.forced_model == m.name else " "
                 rows.append(f" {mark} {m.name:<16} {m.backend:<18} {here or ''}")
@@ -79,57 +98,44 @@ class CommandHandler:
         else:
             a.set_model(arg)
             self.app.notify(f"Model: {arg} for the next turns")
-        self.app._set_status(self.app.state)
+        self.status.show_model(a.forced_model)
 
     # ------------------------------------------------------------------ memory
-    def _memory(self):
-        mem = getattr(self.app.assistant, "memory", None)
-        if mem is None:
+    def _memory(self) -> MemoryService:
+        if self.jarvis.memory is None:
             raise JarvisError("long-term memory is off", "set memory.enabled = true in config.toml")
-        return mem
+        return self.jarvis.memory
 
     def cmd_remember(self, arg: str) -> None:
         if not arg:
             raise JarvisError("nothing to remember", "type /remember followed by the fact")
         self._bg(self._remember, self._memory(), arg)
 
-    def _remember(self, mem, text: str) -> None:
-        try:
-            mid = mem.add(text, source="explicit")
-        except JarvisError as exc:
-            self.app.call_from_thread(self.app.notify, exc.one_line(), severity="error")
-            return
+    def _remember(self, mem: MemoryService, text: str) -> None:
+        mid = mem.add(text, source="explicit")
         msg = f"Remembered ({mid[:8]})." if mid else "Already remembered (a near-duplicate exists)."
-        self.app.call_from_thread(self.chat.add_note, f"🧠 {msg}", "memory")
+        self._say(f"🧠 {msg}")
 
     def cmd_memories(self, arg: str) -> None:
         self._bg(self._list, self._memory(), arg)
 
-    def _list(self, mem, query: str) -> None:
-        try:
-            hits = mem.search(query, 10) if query else mem.list(20)
-        except JarvisError as exc:
-            self.app.call_from_thread(self.app.notify, exc.one_line(), severity="error")
-            return
+    def _list(self, mem: MemoryService, query: str) -> None:
+        hits = mem.search(query, 10) if query else mem.list(20)
         if not hits:
             text = "No memories" + (f" match '{query}'." if query else " yet.")
         else:
             text = "\n".join(
                 f"• {h.text}  [dim]{h.id[:8]}" + (f" {h.score:.2f}" if query else "") + "[/]" for h in hits
             )
-        self.app.call_from_thread(self.chat.add_note, text, "memory")
+        self._say(text)
 
     def cmd_forget(self, arg: str) -> None:
         if not arg:
             raise JarvisError("what should I forget?", "type /forget followed by words or a memory id")
         self._bg(self._forget, self._memory(), arg)
 
-    def _forget(self, mem, query: str) -> None:
-        try:
-            found = mem.forget_candidates(query)
-        except JarvisError as exc:
-            self.app.call_from_thread(self.app.notify, exc.one_line(), severity="error")
-            return
+    def _forget(self, mem: MemoryService, query: str) -> None:
+        found = mem.forget_candidates(query)
         if not found:
             self.app.call_from_thread(self.app.notify, f"No memory matches '{query}'.", severity="warning")
             return
@@ -143,10 +149,6 @@ class CommandHandler:
             self.app.push_screen, ConfirmScreen(f"Forget {len(found)} memories?\n{listing}"), done
         )
 
-    def _delete(self, mem, ids: list[str]) -> None:
-        try:
-            n = mem.delete(ids)
-        except JarvisError as exc:
-            self.app.call_from_thread(self.app.notify, exc.one_line(), severity="error")
-            return
-        self.app.call_from_thread(self.chat.add_note, f"🧠 Forgot {n} memories.", "memory")
+    def _delete(self, mem: MemoryService, ids: list[str]) -> None:
+        n = mem.delete(ids)
+        self._say(f"🧠 Forgot {n} memories.")

@@ -1,6 +1,8 @@
-"""Textual messages carrying pipeline events into the app.
+"""Textual messages: one per pipeline event class, plus the resource sample.
 
-High-rate events (resource samples, mic level, status) set ``can_replace`` so a backlog collapses
+The bridge wraps each event of the assistant's bus in the message made for its class
+(:func:`message_for`); widgets handle them with ordinary Textual handlers (``on_token_delta_event``
+and so on). High-rate events (mic level, drops, status) set ``can_replace`` so a backlog collapses
 to the newest value instead of queueing.
 """
 
@@ -10,9 +12,21 @@ from typing import Any
 
 from textual.message import Message
 
+from jarvis.audio.events import AudioDrops, HeardText, ListeningChanged, MicLevel, SpeakingChanged
+from jarvis.messages import (
+    MemoryHits,
+    ModelLoadProgress,
+    ReplyDone,
+    RouteDecision,
+    StageError,
+    StatusChange,
+    TokenDelta,
+    Transcript,
+)
+
 
 class PipelineEvent(Message):
-    """Any event published by the assistant's bus."""
+    """An event published on the assistant's bus (``event``); the base of every event message."""
 
     def __init__(self, event: Any) -> None:
         super().__init__()
@@ -23,7 +37,81 @@ class CoalescedEvent(PipelineEvent):
     """A high-rate event: only the newest one of the same type matters."""
 
     def can_replace(self, message: Message) -> bool:
-        return isinstance(message, CoalescedEvent) and type(message.event) is type(self.event)
+        return type(message) is type(self)
+
+
+class TokenDeltaEvent(PipelineEvent):
+    """A piece of the streamed reply."""
+
+
+class TranscriptEvent(PipelineEvent):
+    """A turn started (typed or spoken)."""
+
+
+class RouteDecisionEvent(PipelineEvent):
+    """The model chosen for a turn (or a fallback notice)."""
+
+
+class MemoryHitsEvent(PipelineEvent):
+    """The memories recalled for a turn."""
+
+
+class ReplyDoneEvent(PipelineEvent):
+    """A reply ended (its route and memories ride on it)."""
+
+
+class StageErrorEvent(PipelineEvent):
+    """A stage failed on one item."""
+
+
+class ModelLoadProgressEvent(PipelineEvent):
+    """A model started or finished loading."""
+
+
+class HeardTextEvent(PipelineEvent):
+    """What the user heard of a reply."""
+
+
+class ListeningChangedEvent(PipelineEvent):
+    """The listening mode changed."""
+
+
+class SpeakingChangedEvent(PipelineEvent):
+    """Jarvis started or stopped speaking."""
+
+
+class StatusChangeEvent(CoalescedEvent):
+    """The assistant's state (idle, thinking, ...)."""
+
+
+class MicLevelEvent(CoalescedEvent):
+    """The microphone level of the latest block."""
+
+
+class AudioDropsEvent(CoalescedEvent):
+    """Audio blocks dropped so far."""
+
+
+MESSAGES: dict[type, type[PipelineEvent]] = {
+    TokenDelta: TokenDeltaEvent,
+    Transcript: TranscriptEvent,
+    RouteDecision: RouteDecisionEvent,
+    MemoryHits: MemoryHitsEvent,
+    ReplyDone: ReplyDoneEvent,
+    StageError: StageErrorEvent,
+    ModelLoadProgress: ModelLoadProgressEvent,
+    StatusChange: StatusChangeEvent,
+    HeardText: HeardTextEvent,
+    ListeningChanged: ListeningChangedEvent,
+    SpeakingChanged: SpeakingChangedEvent,
+    MicLevel: MicLevelEvent,
+    AudioDrops: AudioDropsEvent,
+}
+
+
+def message_for(event: Any) -> PipelineEvent:
+    """The Textual message for a pipeline event (a plain :class:`PipelineEvent` for other types)."""
+    return MESSAGES.get(type(event), PipelineEvent)(event)
 
 
 class ResourceSample(Message):

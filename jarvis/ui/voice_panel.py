@@ -1,21 +1,31 @@
-"""Voice panel: listening mode, live mic level and VAD state, drops, speaking, last timeline."""
+"""Voice panel: listening mode, live mic level and VAD state, drops, speaking."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import ClassVar
 
 from textual.widgets import Static
 
+from jarvis.audio.events import AudioDrops, ListeningChanged, MicLevel, SpeakingChanged
+from jarvis.ui.messages import AudioDropsEvent, ListeningChangedEvent, MicLevelEvent, SpeakingChangedEvent
 from jarvis.ui.resource_panel import bar
+
+MODE_NAMES = {"off": "off", "ptt": "push-to-talk", "hands_free": "hands-free"}
+
+
+def listening_label(ev: ListeningChanged) -> str:
+    """How a listening mode reads in the panel and the status bar, e.g. ``push-to-talk (listening)``."""
+    text = MODE_NAMES.get(ev.mode, ev.mode)
+    return text + " (listening)" if ev.active else text
 
 
 class VoicePanel(Static):
-    """Renders voice events (by class name, so the voice feature stays optional)."""
+    """Shows the voice events it receives (see :attr:`EVENTS`)."""
+
+    EVENTS: ClassVar[tuple[type, ...]] = (MicLevel, ListeningChanged, AudioDrops, SpeakingChanged)
 
     def on_mount(self) -> None:
         self.mode_text = "off"
-        self._mode = "off"
-        self._active = False
         self._level = -90.0
         self._vad = "quiet"
         self._clip = False
@@ -25,29 +35,26 @@ class VoicePanel(Static):
         self._redraw()
 
     def show_unavailable(self, why: str) -> None:
-        """Voice cannot run (no microphone, not installed): say so."""
+        """Voice cannot run (no microphone, turned off): say so."""
         self._unavailable = why
         self.mode_text = why
         self._redraw()
 
-    def on_voice_event(self, ev: Any, app: Any = None) -> None:
-        """Update from a voice event (MicLevel, ListeningChanged, AudioDrops, SpeakingChanged)."""
-        name = type(ev).__name__
-        if name == "MicLevel":
-            self._level, self._vad, self._clip = ev.rms_db, ev.vad_state, ev.clipping
-        elif name == "ListeningChanged":
-            self._mode, self._active = ev.mode, ev.active
-            self.mode_text = {"off": "off", "ptt": "push-to-talk", "hands_free": "hands-free"}.get(ev.mode, ev.mode)
-            if ev.active:
-                self.mode_text += " (listening)"
-            if app is not None:
-                app._set_status(app.state)
-        elif name == "AudioDrops":
-            self._drops = ev.count
-        elif name == "SpeakingChanged":
-            self._speaking = ev.speaking
-        else:
-            return
+    def on_mic_level_event(self, message: MicLevelEvent) -> None:
+        ev: MicLevel = message.event
+        self._level, self._vad, self._clip = ev.rms_db, ev.vad_state, ev.clipping
+        self._redraw()
+
+    def on_listening_changed_event(self, message: ListeningChangedEvent) -> None:
+        self.mode_text = listening_label(message.event)
+        self._redraw()
+
+    def on_audio_drops_event(self, message: AudioDropsEvent) -> None:
+        self._drops = message.event.count
+        self._redraw()
+
+    def on_speaking_changed_event(self, message: SpeakingChangedEvent) -> None:
+        self._speaking = message.event.speaking
         self._redraw()
 
     def _redraw(self) -> None:

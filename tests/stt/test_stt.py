@@ -1,0 +1,206 @@
+"""Speech to text with the real whisper-base model (CPU int8) on the shared speech fixtures."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from jarvis.cli import main
+from jarvis.config import Settings, STTSettings
+from jarvis.errors import AudioFormatError, ConfigError, ModelNotFound
+from jarvis.hardware import Placement, PlacementPlan
+from jarvis.stt import SAMPLE_RATE, SttResult, load_stt, stt_placement
+from tests.support.config import write_config
+from tests.support.paths import FIXTURES, MODELS
+from tests.support.wer import corpus_wer, wer
+
+SPEECH = FIXTURES / "speech"
+EN_CLIPS = sorted((SPEECH / "en").glob("librivox-*.wav"))
+ES_CLIPS = sorted((SPEECH / "es").glob("*.wav"))
+
+
+def _read(path: Path) -> np.ndarray:
+    from jarvis.audio.wavio import read_wav
+
+    return read_wav(path, SAMPLE_RATE)
+
+
+@pytest.fixture(scope="module")
+def stt():
+    model = load_stt(Settings(stt=STTSettings(model=MODELS / "whisper-base")))
+    yield model
+    model.close()
+
+
+@pytest.fixture(scope="module")
+def heard(stt) -> dict[str, SttResult]:
+    """Every English and Spanish fixture transcribed once, language detected."""
+    return {p.name: stt.transcribe(_read(p)) for p in EN_CLIPS + ES_CLIPS}
+
+
+def test_fixtures_are_there() -> None:
+    assert len(EN_CLIPS) == 3 and len(ES_CLIPS) == 3
+
+
+def test_english_word_error_rate_at_most_ten_percent(heard) -> None:
+    pairs = [(p.with_suffix(".txt").read_text(), heard[p.name].text) for p in EN_CLIPS]
+    assert corpus_wer(pairs) <= 0.10, pairs
+    for ref, hyp in pairs:
+        assert wer(ref, hyp) <= 0.15, (ref, hyp)
+
+
+def test_english_is_detected_as_english(heard) -> None:
+    for p in EN_CLIPS:
+        result = heard[p.name]
+        assert result.language == "en"
+        assert result.language_probability > 0.5
+        assert result.audio_s == pytest.approx(len(_read(p)) / SAMPLE_RATE)
+        assert result.seconds > 0
+
+
+def test_spanish_is_detected_as_spanish(heard) -> None:
+    for p in ES_CLIPS:
+        assert heard[p.name].language == "es", (p.name, heard[p.name])
+
+
+def test_spanish_counting_is_recognised(heard) -> None:
+    ref = (SPEECH / "es" / "conteo.txt").read_text()
+    assert wer(ref, heard["conteo.wav"].text, "es") <= 0.2
+
+
+def test_fixed_language_skips_detection(stt) -> None:
+    result = stt.transcribe(_read(EN_CLIPS[1]), language="en")
+    assert result.language == "en" and result.language_probability == 1.0
+    assert "young man" in result.text.lower()
+
+
+def test_fixed_language_from_settings() -> None:
+    model = load_stt(Settings(stt=STTSettings(model=MODELS / "whisper-base", language="es")))
+    try:
+        result = model.transcribe(_read(SPEECH / "es" / "conteo.wav"))
+    finally:
+        model.close()
+    assert result.language == "es" and result.language_probability == 1.0
+    assert wer((SPEECH / "es" / "conteo.txt").read_text(), result.text, "es") <= 0.2
+
+
+def test_silence_gives_empty_text(stt) -> None:
+    for audio in (np.zeros(SAMPLE_RATE, dtype=np.float32), np.zeros(100, dtype=np.float32)):
+        result = stt.transcribe(audio)
+        assert result.text == ""
+        assert result.audio_s == pytest.approx(len(audio) / SAMPLE_RATE)
+
+
+def test_noise_only_gives_empty_text(stt) -> None:
+    rng = np.random.default_rng(7)
+    hiss = np.clip(rng.normal(0.0, 0.1, 2 * SAMPLE_RATE), -1, 1).astype(np.float32)
+    hum = (0.2 * np.sin(2 * np.pi * 50 * np.arange(2 * SAMPLE_RATE) / SAMPLE_RATE)).astype(np.float32)
+    for audio in (hiss, hum):
+        assert stt.transcribe(audio).text == ""
+
+
+@pytest.mark.parametrize(
+    ("text", "no_speech", "logprob", "ratio", "kept"),
+    [
+        (" He was not an ill-disposed young man.", 0.06, -0.34, 0.82, True),
+        (" He was not an ill-disposed young man.", 0.21, -0.40, 0.82, True),  # quiet speech
+        (" 1.0.0.0.0.0.0.0.0.", 0.80, -0.74, 1.83, False),  # made up from hiss
+        (" you you you you you you you you", 0.10, -0.20, 3.50, False),  # repetition loop
+        ("  ", 0.0, -0.1, 1.0, False),
+    ],
+)
+def test_hallucination_filter(text: str, no_speech: float, logprob: float, ratio: float, kept: bool) -> None:
+    from types import SimpleNamespace
+
+    from jarvis.stt.faster_whisper_backend import is_heard
+
+    segment = SimpleNamespace(text=text, no_speech_prob=no_speech, avg_logprob=logprob, compression_ratio=ratio)
+    assert is_heard(segment) is kept
+
+
+def test_stereo_array_is_refused(stt) -> None:
+    with pytest.raises(AudioFormatError, match="mono"):
+        stt.transcribe(np.zeros((SAMPLE_RATE, 2), dtype=np.float32))
+
+
+def test_unknown_language_code_is_refused(stt) -> None:
+    with pytest.raises(ConfigError, match="unknown language code 'xx'") as info:
+        stt.transcribe(_read(EN_CLIPS[1]), language="xx")
+    assert info.value.hint
+
+
+def test_missing_model_folder(tmp_path: Path) -> None:
+    with pytest.raises(ModelNotFound, match="speech recognition model not found") as info:
+        load_stt(Settings(stt=STTSettings(model=tmp_path / "whisper-nothing")))
+    assert "install.sh" in info.value.hint
+
+
+def test_english_only_model_always_answers_english() -> None:
+    model = load_stt(Settings(stt=STTSettings(model=MODELS / "whisper-tiny.en")))
+    try:
+        assert not model.multilingual
+        result = model.transcribe(_read(EN_CLIPS[1]), language="es")
+    finally:
+        model.close()
+    assert result.language == "en"
+    assert "young man" in result.text.lower()
+
+
+def test_placement_from_plan_and_overrides() -> None:
+    plan = PlacementPlan({"stt": Placement("stt", "cuda:1", "second GPU", 4, 0, 0, "float16")})
+    base = Settings(stt=STTSettings(model=MODELS / "whisper-base"))
+    assert stt_placement(base, plan) == ("cuda:1", "float16", 4)
+    forced_cpu = Settings(stt=STTSettings(device="cpu"))
+    assert stt_placement(forced_cpu, plan) == ("cpu", "int8", 4)
+    forced_type = Settings(stt=STTSettings(compute_type="int8_float16"))
+    assert stt_placement(forced_type, plan) == ("cuda:1", "int8_float16", 4)
+    device, compute, threads = stt_placement(base, None)
+    assert (device, compute) == ("cpu", "int8") and threads >= 1
+
+
+@pytest.fixture()
+def config(tmp_path: Path) -> Path:
+    return write_config(tmp_path, stt=f'model = "{MODELS / "whisper-base"}"')
+
+
+def test_cli_transcribe_prints_the_text(config: Path, capsys) -> None:
+    assert main(["--config", str(config), "transcribe", str(EN_CLIPS[1])]) == 0
+    out = capsys.readouterr().out
+    assert wer("he was not an ill disposed young man", out) <= 0.15
+
+
+def test_cli_transcribe_json(config: Path, capsys) -> None:
+    clip = SPEECH / "es" / "conteo.wav"
+    assert main(["--config", str(config), "transcribe", str(clip), "--json", "--language", "es"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["language"] == "es"
+    assert wer((SPEECH / "es" / "conteo.txt").read_text(), doc["text"], "es") <= 0.2
+    assert doc["device"] == "cpu" and doc["compute_type"] == "int8"
+    assert doc["audio_s"] > 3 and doc["timings"]["transcribe_s"] > 0 and doc["timings"]["load_s"] > 0
+    assert doc["real_time_factor"] > 0
+
+
+def test_cli_transcribe_silence_is_an_error(config: Path, tmp_path: Path, capsys) -> None:
+    from jarvis.audio.wavio import write_wav
+
+    silent = write_wav(tmp_path / "silent.wav", np.zeros(SAMPLE_RATE, dtype=np.float32), SAMPLE_RATE)
+    assert main(["--config", str(config), "transcribe", str(silent)]) == 2
+    err = capsys.readouterr().err
+    assert "no speech recognised" in err and "hint:" in err
+
+
+def test_cli_transcribe_bad_file(config: Path, tmp_path: Path, capsys) -> None:
+    bogus = tmp_path / "notes.wav"
+    bogus.write_text("this is not audio")
+    assert main(["--config", str(config), "transcribe", str(bogus)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and "hint:" in err and "Traceback" not in err
+
+
+def test_cli_transcribe_missing_model(tmp_path: Path, capsys) -> None:
+    cfg = write_config(tmp_path, stt=f'model = "{tmp_path / "nope"}"')
+    assert main(["--config", str(cfg), "transcribe", str(EN_CLIPS[1])]) == 2
+    assert "install.sh" in capsys.readouterr().err

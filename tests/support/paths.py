@@ -1,0 +1,17 @@
+"""Where things are: the repository, the embedded models, fixtures, data, and the ``jarvis`` command."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+MODELS = ROOT / "models"
+FIXTURES = ROOT / "tests" / "fixtures"
+DATA = ROOT / "tests" / "data"
+
+SMOLLM = MODELS / "smollm2-135m-instruct-q4_1.gguf"
+QWEN_05 = MODELS / "qwen2.5-coder-0.5b-instruct-q4_k_m.gguf"
+QWEN_15 = MODELS / "qwen2.5-coder-1.5b-instruct-q4_k_m.gguf"
+
+JARVIS = [sys.executable, "-m", "jarvis"]

@@ -1,0 +1,68 @@
+"""Memory commands in the TUI: /remember, /memories, a turn that uses a memory, /forget with a dialog.
+
+Real ChromaDB in a temp folder with the real MiniLM embedder and the real qwen-0.5b model.
+"""
+
+from __future__ import annotations
+
+from jarvis.config import load_settings
+from jarvis.messages import MemoryHits, ReplyDone
+from jarvis.ui.confirm import ConfirmScreen
+from jarvis.ui.messages import PipelineEvent
+from tests.support.config import write_config
+from tests.support.paths import MODELS
+from tests.support.tui import jarvis_app, wait_for
+
+
+def notes(app, kind: str) -> str:
+    return "\n".join(str(n.render()) for n in app.chat.query(f".note-{kind}"))
+
+
+async def type_line(pilot, text: str) -> None:
+    await pilot.click("#prompt")
+    await pilot.press(*text)
+    await pilot.press("enter")
+
+
+async def test_remember_use_list_and_forget(tmp_path):
+    cfg = write_config(
+        tmp_path,
+        memory=f'enabled = true\npath = "{tmp_path / "store"}"\nembedder = "{MODELS / "all-MiniLM-L6-v2"}"\n'
+        "store_turns = false",
+    )
+    settings = load_settings(cfg)
+    events: list = []
+
+    def hook(message) -> None:
+        if isinstance(message, PipelineEvent):
+            events.append(message.event)
+
+    with jarvis_app(settings) as app:
+        async with app.run_test(size=(120, 40), message_hook=hook) as pilot:
+            await type_line(pilot, "/remember My dog is called Biscuit.")
+            await wait_for(pilot, lambda: "Remembered" in notes(app, "memory"))
+
+            await type_line(pilot, "/memories")
+            await wait_for(pilot, lambda: "Biscuit" in notes(app, "memory").split("Remembered")[-1])
+
+            await type_line(pilot, "What is my dog called?")
+            await wait_for(pilot, lambda: any(isinstance(e, ReplyDone) for e in events), timeout=180)
+            hits = next(e for e in events if isinstance(e, MemoryHits))
+            assert any("Biscuit" in h.text for h in hits.hits)
+            await pilot.pause(0.3)
+            assert list(app.chat.query(".memories"))  # the turn shows which memories it used
+
+            await type_line(pilot, "/forget dog Biscuit")
+            await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+            await pilot.press("y")
+            await wait_for(pilot, lambda: "Forgot 1" in notes(app, "memory"))
+            assert all("Biscuit" not in h.text for h in app.jarvis.memory.list(50))
+
+
+async def test_memory_commands_when_memory_is_off(settings):
+    with jarvis_app(settings) as app:
+        async with app.run_test(size=(120, 36)) as pilot:
+            await type_line(pilot, "/remember something")
+            await pilot.pause(0.2)
+            assert any("memory is off" in n.message for n in app._notifications)
+            assert app.query_one("#prompt").value == ""

@@ -1,0 +1,54 @@
+"""Push-to-talk in the TUI through real virtual PulseAudio devices, real VAD, whisper and voice."""
+
+from __future__ import annotations
+
+import pytest
+
+from jarvis.config import load_settings
+from jarvis.messages import ReplyDone, Transcript
+from jarvis.ui.chat_log import UserTurn
+from jarvis.ui.messages import PipelineEvent
+from tests.support import pulse
+from tests.support.tui import jarvis_app, wait_for
+from tests.support.voicekit import QUESTION, voice_config, voice_models
+
+
+@pytest.fixture(scope="module")
+def server():
+    if pulse.available() is not None:
+        pytest.skip(pulse.available())
+    return pulse.pulse_server()
+
+
+async def test_push_to_talk_turn_in_the_tui(tmp_path, server):
+    settings = load_settings(voice_config(tmp_path, audio='input_device = "pulse"\noutput_device = "pulse"'))
+    stt, voices = voice_models()
+    events: list = []
+
+    def hook(message) -> None:
+        if isinstance(message, PipelineEvent):
+            events.append(message.event)
+
+    def names() -> set[str]:
+        return {type(e).__name__ for e in events}
+
+    with jarvis_app(settings, voice=True, voice_options={"stt": stt, "voices": voices}) as app:
+        async with app.run_test(size=(120, 36), message_hook=hook) as pilot:
+            await wait_for(pilot, lambda: "ListeningChanged" in names())
+            await pilot.press("ctrl+t")  # push-to-talk: open the microphone
+            await wait_for(pilot, lambda: "listening" in app.voice_panel.mode_text)
+            server.play(QUESTION)
+            await wait_for(pilot, lambda: any(isinstance(e, Transcript) and e.source == "voice" for e in events))
+            await wait_for(pilot, lambda: "HeardText" in names(), timeout=240)
+            await pilot.pause(0.3)
+            said = next(e for e in events if isinstance(e, Transcript) and e.source == "voice")
+            assert "young man" in said.text.lower()
+            users = [str(u.render()) for u in app.chat.query(UserTurn)]
+            assert any("young man" in u.lower() and "🎤" in u for u in users)
+            done = next(e for e in events if isinstance(e, ReplyDone))
+            assert done.text and done.timings.first_audio_out is not None
+            # The voice panel showed the live level and the VAD state while the user spoke.
+            # (MicLevel messages coalesce, so not every state reaches the UI; a voiced one must.)
+            states = {e.vad_state for e in events if type(e).__name__ == "MicLevel"}
+            assert states & {"starting", "speaking", "stopping"}
+            assert "first audio" in " ".join(str(w.render()) for w in app.chat.query(".turn-details"))
