@@ -66,3 +66,33 @@ async def test_memory_commands_when_memory_is_off(settings):
             await pilot.pause(0.2)
             assert any("memory is off" in n.message for n in app._notifications)
             assert app.query_one("#prompt").value == ""
+
+
+async def test_memory_failures_are_reported_in_one_place(tmp_path, monkeypatch, caplog):
+    """A memory that cannot load: a chat note and a notice at start, then each failing worker's error."""
+    cfg = write_config(
+        tmp_path, memory=f'enabled = true\npath = "{tmp_path / "store"}"\nembedder = "{tmp_path / "no-model"}"',
+    )
+    with jarvis_app(load_settings(cfg)) as app:
+        async with app.run_test(size=(120, 36)) as pilot:
+            # The warm-up's StageError("memory"): a note in the chat and a notification by the app.
+            await wait_for(pilot, lambda: bool(list(app.chat.query(".note-error"))))
+            await wait_for(pilot, lambda: any(n.title == "memory error" for n in app._notifications))
+
+            # A JarvisError in a command's worker: its one line, and the app keeps running.
+            before = len(app._notifications)
+            await type_line(pilot, "/remember My dog is called Biscuit.")
+            await wait_for(pilot, lambda: len(app._notifications) > before)
+            failed = list(app._notifications)[-1]
+            assert failed.severity == "error" and "embedding model" in failed.message, failed.message
+            assert "Remembered" not in notes(app, "memory")
+
+            # Anything else: logged with its traceback and shown, not swallowed.
+            def broken(*args, **kwargs):
+                raise RuntimeError("disk on fire")
+
+            monkeypatch.setattr(app.jarvis.memory, "add", broken)
+            await type_line(pilot, "/remember again")
+            await wait_for(pilot, lambda: any("disk on fire" in n.message for n in app._notifications))
+            assert any(r.exc_info and "disk on fire" in str(r.exc_info[1]) for r in caplog.records)
+            assert app.is_running

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from jarvis.audio.events import HeardText, ListeningChanged, MicLevel
 from jarvis.config import load_settings
 from jarvis.messages import ReplyDone, Transcript
 from jarvis.ui.chat_log import UserTurn
@@ -29,17 +30,17 @@ async def test_push_to_talk_turn_in_the_tui(tmp_path, server):
         if isinstance(message, PipelineEvent):
             events.append(message.event)
 
-    def names() -> set[str]:
-        return {type(e).__name__ for e in events}
+    def seen(kind: type) -> bool:
+        return any(isinstance(e, kind) for e in events)
 
     with jarvis_app(settings, voice=True, voice_options={"stt": stt, "voices": voices}) as app:
         async with app.run_test(size=(120, 36), message_hook=hook) as pilot:
-            await wait_for(pilot, lambda: "ListeningChanged" in names())
+            await wait_for(pilot, lambda: seen(ListeningChanged))
             await pilot.press("ctrl+t")  # push-to-talk: open the microphone
             await wait_for(pilot, lambda: "listening" in app.voice_panel.mode_text)
             server.play(QUESTION)
             await wait_for(pilot, lambda: any(isinstance(e, Transcript) and e.source == "voice" for e in events))
-            await wait_for(pilot, lambda: "HeardText" in names(), timeout=240)
+            await wait_for(pilot, lambda: seen(HeardText), timeout=240)
             await pilot.pause(0.3)
             said = next(e for e in events if isinstance(e, Transcript) and e.source == "voice")
             assert "young man" in said.text.lower()
@@ -49,6 +50,6 @@ async def test_push_to_talk_turn_in_the_tui(tmp_path, server):
             assert done.text and done.timings.first_audio_out is not None
             # The voice panel showed the live level and the VAD state while the user spoke.
             # (MicLevel messages coalesce, so not every state reaches the UI; a voiced one must.)
-            states = {e.vad_state for e in events if type(e).__name__ == "MicLevel"}
+            states = {e.vad_state for e in events if isinstance(e, MicLevel)}
             assert states & {"starting", "speaking", "stopping"}
             assert "first audio" in " ".join(str(w.render()) for w in app.chat.query(".turn-details"))
