@@ -2,7 +2,8 @@
 
 A turn "leaves the machine" when it goes to a cloud API or to a server that is not on this
 computer; a server on localhost / a loopback address does not count. API keys are only checked for
-presence here; their values are never read out.
+presence here; their values are never read out. :func:`withhold_memories` is the one rule for
+whether long-term memories may go with a turn.
 """
 
 from __future__ import annotations
@@ -50,3 +51,8 @@ def usable(spec: ModelSpec, settings: Settings, env: Mapping[str, str] | None = 
     if leaves_machine(spec) and not settings.router.allow_api:
         return False
     return has_key(spec, env)
+
+
+def withhold_memories(spec: ModelSpec, settings: Settings) -> bool:
+    """The one memory policy: memories stay on this machine unless ``memory.share_with_api``."""
+    return leaves_machine(spec) and not settings.memory.share_with_api

@@ -21,7 +21,7 @@ from jarvis.hardware import Machine, PlacementPlan, plan_for, probe
 from jarvis.history import Conversation, Turn
 from jarvis.llm.base import ChatModel, GenerationRequest
 from jarvis.llm.fallback import FallbackChain, Outcome
-from jarvis.llm.locality import leaves_machine
+from jarvis.llm.locality import withhold_memories
 from jarvis.llm.pool import ModelPool
 from jarvis.llm.prompt import memory_block, prompt_messages
 from jarvis.messages import (
@@ -58,11 +58,6 @@ class TurnMemory(Protocol):
     ) -> str | None:
         """Store a completed turn."""
         ...
-
-
-def withhold_memories(spec: ModelSpec, settings: Settings) -> bool:
-    """The one memory policy: memories stay on this machine unless ``memory.share_with_api``."""
-    return leaves_machine(spec) and not settings.memory.share_with_api
 
 
 class TurnStage(Stage):

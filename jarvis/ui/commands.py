@@ -53,7 +53,7 @@ class CommandHandler:
 
     def _bg(self, fn: Callable[..., Any], *args: Any) -> None:
         """Run slow work in a thread worker; its JarvisError reaches the app's worker-error handler."""
-        self.app.run_worker(partial(fn, *args), thread=True, group="commands", exit_on_error=True)
+        self.app.run_worker(partial(fn, *args), thread=True, group="commands", exit_on_error=False)
 
     def _say(self, text: str, kind: str = "memory") -> None:
         """Show a note in the chat (from a worker thread)."""
