@@ -61,6 +61,7 @@ class LLMSettings(_Section):
     history_tokens: int = Field(2048, ge=64)
     seed: int = -1
     threads: int = Field(0, ge=0, le=512)
+    memory_in: Literal["question", "system_prompt"] = "question"
 
 
 class ModelSpec(_Section):

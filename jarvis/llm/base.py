@@ -71,6 +71,12 @@ class ChatModel(ABC):
         """Tokens in ``text`` for this model (an estimate unless the backend overrides it)."""
         return max(1, len(text) // 4) if text else 0
 
+    def prefill(self, messages: list[ChatMessage]) -> None:  # noqa: B027 - optional hook
+        """Read ``messages`` into the model's cache so a prompt that starts with them answers sooner.
+
+        Local backends override it; for a remote API it does nothing.
+        """
+
     def close(self) -> None:  # noqa: B027 - optional hook
         """Release the model's memory. Safe to call twice."""
 

@@ -10,7 +10,7 @@ from pathlib import Path
 from jarvis.assets import SHA256, ChecksumCache
 from jarvis.config import ModelSpec
 from jarvis.errors import ModelCorrupt, ModelLoadError, ModelNotFound
-from jarvis.llm.base import ChatModel, GenerationRequest
+from jarvis.llm.base import ChatMessage, ChatModel, GenerationRequest
 from jarvis.messages import GenerationStats
 
 log = logging.getLogger(__name__)
@@ -145,6 +145,14 @@ class LlamaCppChat(ChatModel):
                 total_s=total,
                 finish_reason=finish,
             )
+
+    def prefill(self, messages: list[ChatMessage]) -> None:
+        """Evaluate ``messages`` (and one token) so llama.cpp keeps them in its cache as a prompt prefix."""
+        if not messages:
+            return
+        self.llm.create_chat_completion(
+            messages=[{"role": m.role, "content": m.content} for m in messages], max_tokens=1, temperature=0.0,
+        )
 
     def close(self) -> None:
         """Free the model."""

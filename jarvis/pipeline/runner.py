@@ -11,15 +11,16 @@ from __future__ import annotations
 import itertools
 import logging
 import threading
+import time
 from collections.abc import Callable
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, Protocol
 
 from jarvis.config import ModelSpec, Settings
 from jarvis.errors import EmptyInput, JarvisError
 from jarvis.hardware import Machine, PlacementPlan, plan_for, probe
 from jarvis.history import Conversation, Turn
-from jarvis.llm.base import ChatModel, GenerationRequest
+from jarvis.llm.base import ChatMessage, ChatModel, GenerationRequest
 from jarvis.llm.fallback import FallbackChain, Outcome
 from jarvis.llm.locality import withhold_memories
 from jarvis.llm.pool import ModelPool
@@ -60,8 +61,18 @@ class TurnMemory(Protocol):
         ...
 
 
+@dataclass(frozen=True)
+class Prefill:
+    """Ask the turn stage to read the stable part of the prompt into ``model``'s cache."""
+
+    model: str
+
+
 class TurnStage(Stage):
-    """The brain stage: route, recall, generate (streaming), save. One turn at a time."""
+    """The brain stage: route, recall, generate (streaming), save. One turn at a time.
+
+    It also runs :class:`Prefill` requests, so a model is never used by two threads at once.
+    """
 
     name = "llm"
 
@@ -69,9 +80,11 @@ class TurnStage(Stage):
         super().__init__(assistant.bus, maxsize=16)
         self.assistant = assistant
 
-    def process(self, item: Transcript) -> None:
-        """Answer one transcript (dropped when it was cancelled while queued)."""
-        if not self.assistant.cancel.is_stale(item.generation):
+    def process(self, item: Transcript | Prefill) -> None:
+        """Answer one transcript (dropped when it was cancelled while queued), or prefill a model."""
+        if isinstance(item, Prefill):
+            self.assistant.prefill(item.model)
+        elif not self.assistant.cancel.is_stale(item.generation):
             self.assistant.run_turn(item)
 
 
@@ -120,6 +133,7 @@ class Assistant:
         self._stage = TurnStage(self)
         self._preload: threading.Thread | None = None
         self._started = False
+        self._closing = False
 
     # ------------------------------------------------------------------ control (thread safe)
     def start(self, preload: bool = True) -> Assistant:
@@ -144,6 +158,7 @@ class Assistant:
         name = self.forced_model or self.settings.default_model.name
         try:
             self.pool.get(name)
+            self._stage.put(Prefill(name))
         except JarvisError as exc:
             self.bus.publish(StageError("model", exc.message, exc.hint))
         except Exception as exc:  # pragma: no cover - unexpected
@@ -198,13 +213,42 @@ class Assistant:
 
     def shutdown(self) -> None:
         """Stop generating, stop the thread, wait for a model load in progress, free the models."""
+        self._closing = True  # no new prefill; one already running cannot be cut short: wait for it
         self.interrupt()
-        self._stage.stop(timeout=10)
+        self._stage.stop(timeout=120)
         if self._preload is not None:
             self._preload.join(300)
         self.pool.close()
 
     # ------------------------------------------------------------------ one turn
+    def _prompt(self, model: ChatModel, memory: str = "") -> list[ChatMessage]:
+        """The prompt for ``model`` from the conversation so far (system prompt, history, memories)."""
+        llm = self.settings.llm
+        return prompt_messages(
+            self.conversation.turns,
+            llm.system_prompt,
+            min(llm.history_tokens, getattr(model, "n_ctx", 10**9) - llm.max_tokens),
+            model.count_tokens,
+            memory=memory,
+            memory_in=llm.memory_in,
+        )
+
+    def prefill(self, name: str) -> None:
+        """Read the system prompt and the history into model ``name``'s cache before the first turn.
+
+        The next turn then only reads its new part (see :mod:`jarvis.llm.prompt`). Failures are
+        logged, never raised: the turn would read the prompt anyway.
+        """
+        if self._closing:
+            return
+        try:
+            with self.pool.lease(name) as model:
+                t0 = time.monotonic()
+                model.prefill(self._prompt(model))
+                log.info("prefilled %s in %.2fs", name, time.monotonic() - t0)
+        except Exception:
+            log.warning("could not prefill %s", name, exc_info=True)
+
     def decide(self, text: str) -> RouteDecision:
         """Which model answers ``text`` (forced model > router > default)."""
         if self.forced_model:
@@ -297,13 +341,7 @@ class Assistant:
         publish = self.bus.publish
 
         def prepare(model: ChatModel, spec: ModelSpec) -> GenerationRequest:
-            block = "" if withhold_memories(spec, self.settings) else memory_block(hits)
-            messages = prompt_messages(
-                self.conversation.turns,
-                llm.system_prompt + block,
-                min(llm.history_tokens, getattr(model, "n_ctx", 10**9) - llm.max_tokens),
-                model.count_tokens,
-            )
+            messages = self._prompt(model, "" if withhold_memories(spec, self.settings) else memory_block(hits))
             req = GenerationRequest(messages, llm.max_tokens, llm.temperature, llm.top_p, llm.seed)
             with self._active_lock:
                 self._active = req

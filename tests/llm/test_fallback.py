@@ -246,7 +246,10 @@ def test_memory_goes_to_the_cloud_only_when_allowed(tmp_path, stub, monkeypatch)
     a.memory = DogMemory()
     try:
         a.ask("hi")
-        assert "Rex" in stub.requests[-1]["body"]["system"]
+        body = stub.requests[-1]["body"]
+        question = body["messages"][-1]["content"]
+        assert "Rex" in question and question.endswith("hi")  # with the question, before it
+        assert "Rex" not in body.get("system", "")  # the system prompt stays a stable prefix
     finally:
         a.shutdown()
 

@@ -1,0 +1,62 @@
+"""Prompt building: where the memories go, and a stable prefix from one turn to the next."""
+
+from __future__ import annotations
+
+from jarvis.history import Turn
+from jarvis.llm.prompt import memory_block, prompt_messages
+from jarvis.messages import MemoryHit, MemoryHits
+
+
+def words(text: str) -> int:
+    return len(text.split())
+
+
+def hits(*texts: str) -> MemoryHits:
+    return MemoryHits(tuple(MemoryHit(f"m{i}", t, 0.9) for i, t in enumerate(texts)))
+
+
+HISTORY = [
+    Turn("user", "What is the capital of France?"),
+    Turn("assistant", "Paris."),
+    Turn("user", "And of Spain?"),
+]
+
+
+def test_memories_go_just_before_the_newest_question():
+    block = memory_block(hits("My dog is called Biscuit."))
+    msgs = prompt_messages(HISTORY, "Be brief.", 500, words, memory=block)
+    assert [m.role for m in msgs] == ["system", "user", "assistant", "user"]
+    assert msgs[0].content == "Be brief."
+    assert msgs[1].content == "What is the capital of France?"  # older questions stay as they were
+    assert msgs[-1].content.startswith("<memories>") and msgs[-1].content.endswith("\n\nAnd of Spain?")
+    assert "Biscuit" in msgs[-1].content
+
+
+def test_the_prefix_stays_the_same_when_the_memories_change():
+    """What llama.cpp can reuse from its cache: everything before the newest question."""
+    one = prompt_messages(HISTORY, "Be brief.", 500, words, memory=memory_block(hits("Fact one.")))
+    two = prompt_messages(HISTORY, "Be brief.", 500, words, memory=memory_block(hits("Fact two.")))
+    assert one[:-1] == two[:-1] and one[-1] != two[-1]
+    old = prompt_messages(HISTORY, "Be brief.", 500, words, memory=memory_block(hits("Fact one.")),
+                          memory_in="system_prompt")
+    assert "Fact one." in old[0].content and old[-1].content == "And of Spain?"
+
+
+def test_memory_tokens_count_toward_the_budget():
+    block = memory_block(hits("word " * 30))
+    plain = prompt_messages(HISTORY, "sys", 70, words)
+    squeezed = prompt_messages(HISTORY, "sys", 70, words, memory=block)
+    assert len(squeezed) < len(plain)  # older turns made room for the memories
+    assert squeezed[-1].content.endswith("And of Spain?")
+
+
+def test_withheld_or_no_memories_add_nothing():
+    assert memory_block(MemoryHits()) == ""
+    assert memory_block(MemoryHits(hits("secret").hits, withheld=True)) == ""
+    msgs = prompt_messages(HISTORY, "sys", 500, words, memory="")
+    assert msgs[-1].content == "And of Spain?"
+
+
+def test_memories_stay_with_the_system_prompt_when_no_question_fits():
+    msgs = prompt_messages([Turn("user", "word " * 100)], "sys", 20, words, memory=memory_block(hits("F.")))
+    assert [m.role for m in msgs] == ["system"] and "F." in msgs[0].content
