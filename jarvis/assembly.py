@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from jarvis.config import Settings
 from jarvis.errors import JarvisError
@@ -21,9 +21,7 @@ from jarvis.memory.service import MemoryService, memory_service
 from jarvis.messages import StageError
 from jarvis.metrics import MetricsObserver
 from jarvis.pipeline.runner import Assistant
-
-if TYPE_CHECKING:
-    from jarvis.pipeline.voice_loop import VoiceLoop
+from jarvis.pipeline.voice_loop import VoiceLoop
 
 log = logging.getLogger(__name__)
 
@@ -86,8 +84,6 @@ class Jarvis:
         Raises:
             AudioDeviceError: neither a microphone nor a speaker can be used.
         """
-        from jarvis.pipeline.voice_loop import VoiceLoop
-
         if self.voice is not None:
             self.voice.close()
         loop = VoiceLoop(self.assistant, **{**self.voice_options, **options})

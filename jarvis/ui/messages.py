@@ -2,8 +2,9 @@
 
 The bridge wraps each event of the assistant's bus in the message made for its class
 (:func:`message_for`); widgets handle them with ordinary Textual handlers (``on_token_delta_event``
-and so on). High-rate events (mic level, drops, status) set ``can_replace`` so a backlog collapses
-to the newest value instead of queueing.
+and so on). Only the messages the app also handles (stage errors, model loads) bubble up from the
+widget; the others, a token delta above all, stop at the widget that shows them. High-rate events
+(mic level, drops, status) set ``can_replace`` so a backlog collapses to the newest value.
 """
 
 from __future__ import annotations
@@ -40,11 +41,11 @@ class CoalescedEvent(PipelineEvent):
         return type(message) is type(self)
 
 
-class TokenDeltaEvent(PipelineEvent):
+class TokenDeltaEvent(PipelineEvent, bubble=False):
     """A piece of the streamed reply."""
 
 
-class TranscriptEvent(PipelineEvent):
+class TranscriptEvent(PipelineEvent, bubble=False):
     """A turn started (typed or spoken)."""
 
 
@@ -56,7 +57,7 @@ class MemoryHitsEvent(PipelineEvent):
     """The memories recalled for a turn."""
 
 
-class ReplyDoneEvent(PipelineEvent):
+class ReplyDoneEvent(PipelineEvent, bubble=False):
     """A reply ended (its route and memories ride on it)."""
 
 
@@ -68,27 +69,27 @@ class ModelLoadProgressEvent(PipelineEvent):
     """A model started or finished loading."""
 
 
-class HeardTextEvent(PipelineEvent):
+class HeardTextEvent(PipelineEvent, bubble=False):
     """What the user heard of a reply."""
 
 
-class ListeningChangedEvent(PipelineEvent):
+class ListeningChangedEvent(PipelineEvent, bubble=False):
     """The listening mode changed."""
 
 
-class SpeakingChangedEvent(PipelineEvent):
+class SpeakingChangedEvent(PipelineEvent, bubble=False):
     """Jarvis started or stopped speaking."""
 
 
-class StatusChangeEvent(CoalescedEvent):
+class StatusChangeEvent(CoalescedEvent, bubble=False):
     """The assistant's state (idle, thinking, ...)."""
 
 
-class MicLevelEvent(CoalescedEvent):
+class MicLevelEvent(CoalescedEvent, bubble=False):
     """The microphone level of the latest block."""
 
 
-class AudioDropsEvent(CoalescedEvent):
+class AudioDropsEvent(CoalescedEvent, bubble=False):
     """Audio blocks dropped so far."""
 
 

@@ -49,12 +49,18 @@ def common(a: list[int], b: list[int]) -> int:
     return n
 
 
-def test_history_is_prefilled_at_start_and_stays_a_prefix(tmp_path):
-    settings = load_settings(write_config(tmp_path, default="smollm2-135m", llm="max_tokens = 4\ntemperature = 0.0"))
-    assistant = Assistant(settings)
+def assistant_with_history(folder, llm: str = "") -> Assistant:
+    """SmolLM2, a short reply, the conversation above, and a memory that changes every turn."""
+    llm = "max_tokens = 4\ntemperature = 0.0\n" + llm
+    assistant = Assistant(load_settings(write_config(folder, default="smollm2-135m", llm=llm)))
     for turn in HISTORY:
         assistant.conversation.add(turn)
     assistant.memory = ChangingMemory()
+    return assistant
+
+
+def test_history_is_prefilled_at_start_and_stays_a_prefix(tmp_path):
+    assistant = assistant_with_history(tmp_path)
     try:
         assistant.start(preload=True)
         deadline = time.monotonic() + 120
@@ -81,13 +87,7 @@ def test_history_is_prefilled_at_start_and_stays_a_prefix(tmp_path):
 
 def test_memories_in_the_system_prompt_spoil_the_prefix(tmp_path):
     """The check above can fail: with the old placement the prefix breaks inside the system prompt."""
-    settings = load_settings(write_config(
-        tmp_path, default="smollm2-135m", llm='max_tokens = 4\ntemperature = 0.0\nmemory_in = "system_prompt"',
-    ))
-    assistant = Assistant(settings)
-    for turn in HISTORY:
-        assistant.conversation.add(turn)
-    assistant.memory = ChangingMemory()
+    assistant = assistant_with_history(tmp_path, 'memory_in = "system_prompt"')
     try:
         assistant.start(preload=False)
         assistant.ask("What is my name?")

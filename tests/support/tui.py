@@ -10,6 +10,7 @@ from typing import Any
 from jarvis.assembly import build
 from jarvis.config import Settings
 from jarvis.ui.app import JarvisApp
+from jarvis.ui.messages import PipelineEvent
 
 
 def fixed_sample(resident: dict) -> dict:
@@ -31,6 +32,16 @@ def jarvis_app(settings: Settings, *, voice: bool = False, voice_options: dict[s
     """A JarvisApp on a Jarvis built from ``settings`` (closed afterwards), with the fixed sampler."""
     with build(settings, voice_options=voice_options) as jarvis:
         yield JarvisApp(jarvis, voice=voice, sampler=fixed_sample)
+
+
+def event_hook(into: list[Any]) -> Callable[[Any], None]:
+    """A ``message_hook`` for ``run_test`` that appends every pipeline event the app receives to ``into``."""
+
+    def hook(message: Any) -> None:
+        if isinstance(message, PipelineEvent):
+            into.append(message.event)
+
+    return hook
 
 
 async def wait_for(pilot: Any, cond: Callable[[], bool], timeout: float = 120.0) -> None:

@@ -7,15 +7,13 @@ import pytest
 from jarvis.messages import ReplyDone, TokenDelta
 from jarvis.ui.chat_log import AssistantTurn, ChatLog, UserTurn
 from jarvis.ui.messages import PipelineEvent
-from tests.support.tui import jarvis_app, wait_for
+from tests.support.tui import event_hook, jarvis_app, wait_for
 
 
 async def test_typed_question_streams_an_answer(settings):
     seen: list = []
 
-    def hook(message) -> None:
-        if isinstance(message, PipelineEvent):
-            seen.append(message.event)
+    hook = event_hook(seen)
 
     with jarvis_app(settings) as app:
         async with app.run_test(size=(120, 36), message_hook=hook) as pilot:

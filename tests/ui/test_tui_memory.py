@@ -8,10 +8,9 @@ from __future__ import annotations
 from jarvis.config import load_settings
 from jarvis.messages import MemoryHits, ReplyDone
 from jarvis.ui.confirm import ConfirmScreen
-from jarvis.ui.messages import PipelineEvent
 from tests.support.config import write_config
 from tests.support.paths import MODELS
-from tests.support.tui import jarvis_app, wait_for
+from tests.support.tui import event_hook, jarvis_app, wait_for
 
 
 def notes(app, kind: str) -> str:
@@ -33,9 +32,7 @@ async def test_remember_use_list_and_forget(tmp_path):
     settings = load_settings(cfg)
     events: list = []
 
-    def hook(message) -> None:
-        if isinstance(message, PipelineEvent):
-            events.append(message.event)
+    hook = event_hook(events)
 
     with jarvis_app(settings) as app:
         async with app.run_test(size=(120, 40), message_hook=hook) as pilot:

@@ -8,9 +8,8 @@ from jarvis.audio.events import HeardText, ListeningChanged, MicLevel
 from jarvis.config import load_settings
 from jarvis.messages import ReplyDone, Transcript
 from jarvis.ui.chat_log import UserTurn
-from jarvis.ui.messages import PipelineEvent
 from tests.support import pulse
-from tests.support.tui import jarvis_app, wait_for
+from tests.support.tui import event_hook, jarvis_app, wait_for
 from tests.support.voicekit import QUESTION, voice_config, voice_models
 
 
@@ -26,9 +25,7 @@ async def test_push_to_talk_turn_in_the_tui(tmp_path, server):
     stt, voices = voice_models()
     events: list = []
 
-    def hook(message) -> None:
-        if isinstance(message, PipelineEvent):
-            events.append(message.event)
+    hook = event_hook(events)
 
     def seen(kind: type) -> bool:
         return any(isinstance(e, kind) for e in events)
