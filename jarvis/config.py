@@ -186,6 +186,8 @@ class STTSettings(_Section):
     compute_type: str = "auto"
     language: str = ""
     beam_size: int = Field(1, ge=1, le=10)
+    short_context: bool = True
+    languages: list[str] = ["en", "es"]
 
 
 class TTSSettings(_Section):

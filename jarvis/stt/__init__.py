@@ -52,4 +52,6 @@ def load_stt(settings: Settings, plan: PlacementPlan | None = None) -> SpeechToT
         cpu_threads=threads,
         beam_size=settings.stt.beam_size,
         language=settings.stt.language or None,
+        short_context=settings.stt.short_context,
+        languages=tuple(settings.stt.languages),
     )

@@ -30,6 +30,12 @@ _MAX_COMPRESSION = 2.4
 # Whisper's own "no speech" probability, with an unsure decode, marks text made up from noise.
 _NO_SPEECH = 0.6
 _UNSURE_LOGPROB = -0.5
+# The short-context path: utterances up to this long are encoded with a window of their own length
+# plus this much silence (Whisper's encoder otherwise always sees 30 s); a result below this
+# average log-probability is decoded again the usual way.
+_SHORT_MAX_S = 20.0
+_SHORT_PAD_S = 1.0
+_SHORT_MIN_LOGPROB = -0.8
 
 
 def is_heard(segment: Any) -> bool:
@@ -37,6 +43,14 @@ def is_heard(segment: Any) -> bool:
     if not segment.text.strip() or segment.compression_ratio > _MAX_COMPRESSION:
         return False
     return not (segment.no_speech_prob > _NO_SPEECH and segment.avg_logprob < _UNSURE_LOGPROB)
+
+
+def compression_ratio(text: str) -> float:
+    """Bytes of ``text`` over bytes of it zlib-compressed: above ~2.4 it repeats itself (a loop)."""
+    import zlib
+
+    raw = text.encode("utf-8")
+    return len(raw) / len(zlib.compress(raw)) if raw else 0.0
 
 
 def split_device(device: str) -> tuple[str, int]:
@@ -57,6 +71,8 @@ class FasterWhisperSTT(SpeechToText):
         cpu_threads: threads for CPU inference (0 = library default).
         beam_size: 1 for greedy decoding (fastest).
         language: a fixed language code, or None to detect it per utterance.
+        short_context: decode utterances under 20 s with an encoder window cut to their length.
+        languages: when detecting, pick the most likely of these (empty: any language).
 
     Raises:
         ModelNotFound: the folder or its ``model.bin`` is missing.
@@ -73,6 +89,8 @@ class FasterWhisperSTT(SpeechToText):
         cpu_threads: int = 0,
         beam_size: int = 1,
         language: str | None = None,
+        short_context: bool = True,
+        languages: tuple[str, ...] = (),
     ) -> None:
         model_dir = Path(model_dir)
         if not (model_dir / "model.bin").is_file():
@@ -92,6 +110,9 @@ class FasterWhisperSTT(SpeechToText):
         self.model_dir = model_dir
         self.beam_size = beam_size
         self.language = language or None
+        self.short_context = short_context
+        self.languages = tuple(languages)
+        self.last_path = ""  # "short" or "full": how the last utterance was decoded
         t0 = time.monotonic()
         try:
             self._model: Any = WhisperModel(
@@ -112,6 +133,8 @@ class FasterWhisperSTT(SpeechToText):
         self.supported_languages = tuple(self._model.supported_languages)
         if self.language:
             self.check_language(self.language)
+        for code in self.languages:
+            self.check_language(code)
         log.info("loaded %s on %s/%s in %.2fs", model_dir.name, device, compute_type, self.load_seconds)
 
     def check_language(self, language: str) -> str:
@@ -143,24 +166,72 @@ class FasterWhisperSTT(SpeechToText):
             return SttResult("", lang, 0.0, audio_s, time.monotonic() - t0)
         budget = min(_MAX_TOKENS, int(_MIN_TOKENS + _TOKENS_PER_S * min(audio_s, 30.0)))
         try:
-            segments, info = self._model.transcribe(
-                samples,
-                language=lang,
-                beam_size=self.beam_size,
-                temperature=list(_TEMPERATURES),
-                compression_ratio_threshold=_MAX_COMPRESSION,
-                condition_on_previous_text=False,
-                max_new_tokens=budget,
-                vad_filter=False,
-            )
-            # The generator does the work: consume it here, in this thread.
-            kept = [s for s in segments if is_heard(s)]
-            text = " ".join(s.text.strip() for s in kept)
+            short = self._short(samples, lang, budget) if self.short_context and audio_s <= _SHORT_MAX_S else None
+            if short is not None:
+                text, detected, prob = short
+                self.last_path = "short"
+            else:
+                text, detected, prob = self._full(samples, lang, budget)
+                self.last_path = "full"
         except (RuntimeError, ValueError) as exc:
             raise ModelLoadError(f"speech recognition failed: {exc}", "see the log file") from None
-        seconds = time.monotonic() - t0
-        prob = 1.0 if lang else float(info.language_probability)
-        return SttResult(text.strip(), info.language or lang, prob, audio_s, seconds)
+        return SttResult(text.strip(), detected, prob, audio_s, time.monotonic() - t0)
+
+    def _full(self, samples: Any, lang: str | None, budget: int) -> tuple[str, str | None, float]:
+        """faster-whisper's own loop: the 30 s window, the temperature ladder, the segment filters."""
+        segments, info = self._model.transcribe(
+            samples,
+            language=lang,
+            beam_size=self.beam_size,
+            temperature=list(_TEMPERATURES),
+            compression_ratio_threshold=_MAX_COMPRESSION,
+            condition_on_previous_text=False,
+            max_new_tokens=budget,
+            vad_filter=False,
+        )
+        # The generator does the work: consume it here, in this thread.
+        kept = [s for s in segments if is_heard(s)]
+        text = " ".join(s.text.strip() for s in kept)
+        return text, info.language or lang, 1.0 if lang else float(info.language_probability)
+
+    def _short(self, samples: Any, lang: str | None, budget: int) -> tuple[str, str | None, float] | None:
+        """One greedy pass with the encoder window cut to the audio; None when the result looks unsure.
+
+        Whisper pads every input to 30 s, so on a CPU the encoder costs the same for "hi" as for a
+        paragraph. CTranslate2 accepts shorter windows: a 3 s question then costs ~0.1 s instead of
+        ~0.7 s. Text that loops, or that the model is unsure of, is left to the full path.
+        """
+        import ctranslate2
+        import numpy as np
+        from faster_whisper.tokenizer import Tokenizer
+
+        model = self._model
+        padded = np.concatenate([samples, np.zeros(int(_SHORT_PAD_S * SAMPLE_RATE), np.float32)])
+        mel = model.feature_extractor(padded, padding=0)
+        frames = mel.shape[1] - mel.shape[1] % 2
+        features = ctranslate2.StorageView.from_array(np.ascontiguousarray(mel[None, :, :frames]))
+        encoded = model.model.encode(features, to_cpu=False)
+        prob = 1.0
+        if lang is None:
+            ranked = [(t.strip("<|>"), p) for t, p in model.model.detect_language(encoded)[0]]
+            allowed = [(code, p) for code, p in ranked if not self.languages or code in self.languages]
+            lang, prob = (allowed or ranked)[0]
+        tok = Tokenizer(model.hf_tokenizer, self.multilingual, task="transcribe", language=lang)
+        prompt = [*tok.sot_sequence, tok.no_timestamps]
+        result = model.model.generate(
+            encoded, [prompt], beam_size=self.beam_size, max_length=len(prompt) + budget,
+            return_scores=True, return_no_speech_prob=True, suppress_blank=True,
+        )[0]
+        ids = [t for t in result.sequences_ids[0] if t < tok.eot]
+        text = tok.decode(ids).strip()
+        avg_logprob = float(result.scores[0]) if result.scores else 0.0
+        if not text:
+            return ("", lang, prob) if result.no_speech_prob > _NO_SPEECH else None
+        if compression_ratio(text) > _MAX_COMPRESSION or avg_logprob < _SHORT_MIN_LOGPROB:
+            return None
+        if result.no_speech_prob > _NO_SPEECH and avg_logprob < _UNSURE_LOGPROB:
+            return "", lang, prob
+        return text, lang, float(prob)
 
     def close(self) -> None:
         """Drop the model so CTranslate2 frees its memory."""

@@ -204,3 +204,52 @@ def test_cli_transcribe_missing_model(tmp_path: Path, capsys) -> None:
     cfg = write_config(tmp_path, stt=f'model = "{tmp_path / "nope"}"')
     assert main(["--config", str(cfg), "transcribe", str(EN_CLIPS[1])]) == 2
     assert "install.sh" in capsys.readouterr().err
+
+
+def test_short_context_matches_the_full_window_on_the_fixtures(stt) -> None:
+    """The cut encoder window (the default) stays within 5 % WER of the references, like the 30 s one."""
+    from jarvis.stt.faster_whisper_backend import FasterWhisperSTT
+
+    full = FasterWhisperSTT(MODELS / "whisper-base", short_context=False, languages=("en", "es"))
+    try:
+        short_pairs, full_pairs = [], []
+        for p in EN_CLIPS:
+            audio, ref = _read(p), p.with_suffix(".txt").read_text()
+            short_pairs.append((ref, stt.transcribe(audio, "en").text))
+            assert stt.last_path == "short"
+            full_pairs.append((ref, full.transcribe(audio, "en").text))
+            assert full.last_path == "full"
+    finally:
+        full.close()
+    assert corpus_wer(short_pairs) <= 0.05, short_pairs
+    assert corpus_wer(full_pairs) <= 0.05, full_pairs
+
+
+def test_detection_picks_among_the_configured_languages() -> None:
+    """The Spanish pangram is heard as Latin by a bare detector on a short window; ["en", "es"] keeps it Spanish."""
+    from jarvis.stt.faster_whisper_backend import FasterWhisperSTT
+
+    model = FasterWhisperSTT(MODELS / "whisper-base", languages=("en", "es"))
+    try:
+        result = model.transcribe(_read(SPEECH / "es" / "pangrama.wav"))
+    finally:
+        model.close()
+    assert result.language == "es"
+
+
+def test_unknown_code_in_languages_is_refused() -> None:
+    from jarvis.stt.faster_whisper_backend import FasterWhisperSTT
+
+    with pytest.raises(ConfigError):
+        FasterWhisperSTT(MODELS / "whisper-base", languages=("en", "klingon"))
+
+
+@pytest.mark.parametrize(
+    ("text", "ratio_above"), [("yes " * 40, 2.4), ("What is the capital of France?", 0.0)]
+)
+def test_compression_ratio_flags_loops(text: str, ratio_above: float) -> None:
+    from jarvis.stt.faster_whisper_backend import compression_ratio
+
+    assert compression_ratio(text) > ratio_above
+    if ratio_above == 0.0:
+        assert compression_ratio(text) < 2.4
