@@ -1,15 +1,23 @@
-"""End of speech -> first audio out, streaming TTS vs speaking only after the whole reply.
+"""End of speech -> first audio out, per stage, for each latency improvement on and off.
 
-Every fixture utterance (``tests/fixtures/speech/{en,es}``) is replayed as the microphone
-through the real voice loop (VAD -> faster-whisper -> LLM -> chunker -> Piper/Kokoro -> a WAV
-"speaker"), once per mode, modes alternating, in the same run with the same loaded models.
-Prints one JSON document: per-turn stage times (seconds after the end of speech) and p50/p95 per mode.
+Every fixture utterance with a transcript (``tests/fixtures/speech/{en,es,questions}``) is replayed
+as the microphone through the real voice loop (VAD -> end-of-turn judge -> faster-whisper -> LLM ->
+chunker -> Piper/Kokoro -> a WAV "speaker") once per variant, variants in turn, in the same run with
+the same loaded models. Variants (``--variants``):
 
-    .venv/bin/python bench/voice_latency.py [--model smollm2-135m] [--max-tokens 64] [--realtime]
+- ``before``: the VAD's 700 ms silence ends the turn, whisper decodes the 30 s window after it;
+- ``turn_model``: Smart Turn + the transcript so far end the turn (audio.turn);
+- ``short_stt``: whisper decodes with the window cut to the audio (stt.short_context);
+- ``after``: both (the shipped config);
+- ``after_reply``: both, but the reply is spoken only once it is complete (no streaming TTS).
 
-By default the file is read as fast as possible, so the end-of-speech moment is when the VAD saw
-the last voiced frame; with a live microphone the VAD also waits ``audio.vad.end_silence_ms``
-(reported) before the utterance ends. ``--realtime`` replays at real time and includes it.
+Prints one JSON document: per-turn stage times (seconds after the end of speech) and p50/p95 per
+variant and language.
+
+    .venv/bin/python bench/voice_latency.py --realtime [--model qwen-0.5b] [--variants before after]
+
+Without ``--realtime`` the file is read as fast as possible and merged into one utterance (the
+end-of-turn moment is then the end of the file, so only the stages after it mean anything).
 """
 
 from __future__ import annotations
@@ -33,8 +41,15 @@ from jarvis.pipeline.runner import Assistant  # noqa: E402
 from jarvis.pipeline.voice_loop import VoiceLoop  # noqa: E402
 
 FIXTURES = Path(__file__).resolve().parent.parent / "tests" / "fixtures" / "speech"
-STAGES = ("transcript_ready", "first_token", "first_audio_out", "reply_done")
-MODES = {"streaming": True, "after_reply": False}
+STAGES = ("turn_end", "transcript_ready", "first_token", "first_audio_out", "reply_done")
+# variant -> (end-of-turn model, short-context STT, streaming TTS)
+VARIANTS = {
+    "before": (False, False, True),
+    "turn_model": (True, False, True),
+    "short_stt": (False, True, True),
+    "after": (True, True, True),
+    "after_reply": (True, True, False),
+}
 
 
 def pct(values: list[float], q: float) -> float | None:
@@ -47,11 +62,16 @@ def pct(values: list[float], q: float) -> float | None:
     return round(vals[lo] + (vals[hi] - vals[lo]) * (k - lo), 4)
 
 
-def one_turn(assistant, stt, voices, wav: Path, stream: bool, realtime: bool, out_dir: Path) -> dict:
-    """Run one voice turn from ``wav``; returns its stage times."""
+def one_turn(assistant, stt, voices, wav: Path, variant: str, realtime: bool, out_dir: Path) -> dict:
+    """Run one voice turn from ``wav`` with ``variant``'s switches; returns its stage times."""
+    turn_model, short_stt, stream = VARIANTS[variant]
+    base = assistant.settings
+    audio = base.audio.model_copy(update={"turn": base.audio.turn.model_copy(update={"enabled": turn_model})})
+    assistant.settings = base.model_copy(update={"audio": audio})
+    stt.short_context = short_stt
     assistant.clear()
-    source = WavFileInput(wav, realtime=realtime, pad_s=1.0 if realtime else 0.0)
-    out = out_dir / f"{wav.stem}-{'stream' if stream else 'after'}.wav"
+    source = WavFileInput(wav, realtime=realtime, pad_s=2.0 if realtime else 0.0)
+    out = out_dir / f"{wav.stem}-{variant}.wav"
     seen = EventRecorder(assistant.bus)
     loop = VoiceLoop(
         assistant, input=source, output_path=out, realtime_output=False, hands_free=True,
@@ -65,12 +85,14 @@ def one_turn(assistant, stt, voices, wav: Path, stream: bool, realtime: bool, ou
     finally:
         loop.stop()
         seen.close()
+        assistant.settings = base
     timings = said.timings.relative()
-    row = {"file": f"{wav.parent.name}/{wav.name}", "mode": "streaming" if stream else "after_reply"}
+    row = {"file": f"{wav.parent.name}/{wav.name}", "variant": variant}
     row.update({k: timings[k] for k in STAGES})
     row["language"] = said.language
     row["transcript"] = said.text
     row["stt_s"] = round(said.recognition.seconds, 4) if said.recognition else None
+    row["stt_path"] = getattr(stt, "last_path", "")
     t = said.timings
     synth = t.first_speech_ready - t.first_sentence if t.first_speech_ready and t.first_sentence else None
     row["first_chunk_tts_s"] = round(synth, 4) if synth is not None else None
@@ -86,7 +108,8 @@ def main() -> int:
     ap.add_argument("--system", default="", help="system prompt override (e.g. ask for long replies)")
     ap.add_argument("--stt-model", default="", help="STT model folder (default: the config's)")
     ap.add_argument("--realtime", action="store_true", help="replay the files at real time")
-    ap.add_argument("--files", nargs="*", help="WAV files (default: every fixture utterance, en and es)")
+    ap.add_argument("--files", nargs="*", help="WAV files (default: every fixture utterance with a transcript)")
+    ap.add_argument("--variants", nargs="*", default=list(VARIANTS), choices=list(VARIANTS))
     args = ap.parse_args()
 
     base = load_settings(args.config)
@@ -123,35 +146,34 @@ def main() -> int:
     rows = []
     try:
         for i, wav in enumerate(files):
-            order = list(MODES.items()) if i % 2 == 0 else list(reversed(MODES.items()))
-            for _, stream in order:
-                rows.append(one_turn(assistant, stt, voices, wav, stream, args.realtime, tmp))
+            order = args.variants if i % 2 == 0 else list(reversed(args.variants))
+            for variant in order:
+                rows.append(one_turn(assistant, stt, voices, wav, variant, args.realtime, tmp))
     finally:
         assistant.shutdown()
 
-    summary = {}
-    for mode in MODES:
-        mine = [r for r in rows if r.get("mode") == mode]
-        summary[mode] = {
-            stage: {"p50": pct([r[stage] for r in mine], 50), "p95": pct([r[stage] for r in mine], 95)}
-            for stage in (*STAGES, "stt_s", "first_chunk_tts_s")
-        }
-    firsts = {m: summary[m]["first_audio_out"]["p50"] for m in MODES}
+    summary: dict = {}
+    for variant in args.variants:
+        for lang in ("all", "en", "es"):
+            mine = [r for r in rows if r.get("variant") == variant and lang in ("all", r.get("language"))]
+            if not mine:
+                continue
+            summary.setdefault(variant, {})[lang] = {
+                stage: {"p50": pct([r[stage] for r in mine], 50), "p95": pct([r[stage] for r in mine], 95)}
+                for stage in (*STAGES, "stt_s", "first_chunk_tts_s")
+            } | {"turns": len(mine)}
     result = {
         "benchmark": "voice_latency",
-        "what": "seconds from end of speech; first_audio_out = end-of-speech -> first audio",
+        "what": "seconds from end of speech (the VAD's last voiced frame) to each moment of the turn",
         "model": args.model,
         "max_tokens": args.max_tokens,
         "stt_model": str(settings.stt.model.name),
         "realtime_input": args.realtime,
-        "vad_end_silence_ms_not_included": 0 if args.realtime else settings.audio.vad.end_silence_ms,
         "turns": len(rows),
         "models_load_s": round(load_s, 2),
+        "first_audio_p50": {v: summary.get(v, {}).get("all", {}).get("first_audio_out", {}).get("p50")
+                            for v in args.variants},
         "summary": summary,
-        "speedup_first_audio_p50": (
-            round(firsts["after_reply"] / firsts["streaming"], 2)
-            if firsts["streaming"] and firsts["after_reply"] else None
-        ),
         "median_words_heard": statistics.median([r.get("heard_words", 0) for r in rows]) if rows else 0,
         "rows": rows,
     }

@@ -165,6 +165,17 @@ class VADSettings(_Section):
     max_utterance_s: float = Field(30.0, gt=0)
 
 
+class TurnSettings(_Section):
+    """Semantic end of turn (Smart Turn) on top of the VAD's silence."""
+
+    enabled: bool = True
+    model: Path = Path("models/smart-turn/smart-turn-v3.2-cpu.onnx")
+    check_ms: int = Field(200, ge=30)
+    threshold: float = Field(0.5, ge=0.0, le=1.0)
+    max_silence_ms: int = Field(1200, ge=100)
+    partial_every_ms: int = Field(1000, ge=0)
+
+
 class AudioSettings(_Section):
     """Microphone and speaker."""
 
@@ -176,6 +187,7 @@ class AudioSettings(_Section):
     headset: bool = False
     hands_free: bool = False
     vad: VADSettings = VADSettings()
+    turn: TurnSettings = TurnSettings()
 
 
 class STTSettings(_Section):
@@ -285,6 +297,9 @@ def _resolve_paths(settings: Settings, base: Path) -> Settings:
         for m in settings.models
     )
     updates["models"] = models
+    audio = settings.audio
+    turn = audio.turn.model_copy(update={"model": _resolve(audio.turn.model, base)})
+    updates["audio"] = audio.model_copy(update={"turn": turn})
     return settings.model_copy(update=updates)
 
 

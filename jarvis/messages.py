@@ -25,6 +25,18 @@ class Utterance:
     sample_rate: int
     speech_end: float  # time.monotonic() when the speaker stopped
     generation: int = 0
+    reason: str = ""  # how it ended: silence | max_length | flush | turn_model
+    ended: float = 0.0  # time.monotonic() when the end of the turn was decided
+    transcript: Any = field(default=None, compare=False, repr=False)  # an SttResult decoded while judging
+
+
+@dataclass(frozen=True)
+class PartialTranscript:
+    """What the speaker has said so far, while they still speak (shown live, never answered)."""
+
+    text: str
+    language: str | None = None
+    generation: int = 0
 
 
 @dataclass(frozen=True)
@@ -106,12 +118,14 @@ class GenerationStats:
 class TurnTimings:
     """Monotonic timestamps of the moments of a turn; missing ones stay ``None``.
 
+    ``turn_end``: the end of the turn was decided (silence limit or end-of-turn model);
     ``first_sentence``: the chunker cut the first sentence to speak; ``first_speech_ready``: its
     audio was synthesised; ``first_audio_out``: it started playing.
     """
 
     started: float = field(default_factory=time.monotonic)
     speech_end: float | None = None
+    turn_end: float | None = None
     transcript_ready: float | None = None
     memory_ready: float | None = None
     route_chosen: float | None = None

@@ -19,8 +19,9 @@ from typing import Any
 
 from jarvis.audio.devices import AudioInput
 from jarvis.audio.events import AudioDrops, MicLevel
+from jarvis.audio.turn_end import TurnVerdict
 from jarvis.audio.vad import QUIET, VadMachine, make_classifier
-from jarvis.config import VADSettings
+from jarvis.config import TurnSettings, VADSettings
 from jarvis.errors import AudioDeviceError
 from jarvis.messages import StageError, Utterance
 
@@ -54,6 +55,11 @@ class Segmenter:
         on_speech_start: called (from this thread) when speech starts.
         on_utterance: called after an utterance was emitted (push-to-talk closes the gate).
         merge: keep every utterance until the input ends and emit them as one (a question file).
+        judge: asked after ``turn.check_ms`` of silence whether the speaker has finished (the
+            end-of-turn model); a complete verdict ends the utterance at once, otherwise the VAD
+            waits up to ``turn.max_silence_ms``. None: ``vad.end_silence_ms`` of silence ends it.
+        on_partial: receives the utterance so far every ``turn.partial_every_ms`` of speech.
+        turn: the end-of-turn settings (used with ``judge`` / ``on_partial``).
     """
 
     def __init__(
@@ -69,10 +75,23 @@ class Segmenter:
         on_utterance: Callable[[Utterance], None] | None = None,
         merge: bool = False,
         listening: bool = False,
+        judge: Callable[[Any], TurnVerdict] | None = None,
+        on_partial: Callable[[Any], None] | None = None,
+        turn: TurnSettings | None = None,
     ) -> None:
         self.source = source
         self.rate = source.sample_rate
-        self.machine = VadMachine(vad, self.rate)
+        turn = turn or TurnSettings(enabled=False)
+        self.vad = vad
+        self.judge = judge
+        self.on_partial = on_partial
+        self.machine = VadMachine(
+            vad, self.rate,
+            end_silence_ms=turn.max_silence_ms if judge is not None else None,
+            check_ms=turn.check_ms if judge is not None else 0,
+            partial_ms=turn.partial_every_ms if on_partial is not None else 0,
+        )
+        self._verdict: tuple[int, TurnVerdict] | None = None  # (last speech frame judged, verdict)
         self.classify = make_classifier(vad, self.rate)
         self.publish = publish
         self.emit = emit
@@ -201,6 +220,10 @@ class Segmenter:
             step = self.machine.push(frame, self.classify(frame))
             if step.started and self.on_speech_start is not None:
                 self.on_speech_start()
+            if step.partial and self.on_partial is not None:
+                self.on_partial(self.machine.audio_so_far())
+            if step.check and self.judge is not None and not self.merge:
+                step = self._ask_judge(step)
             if step.segment is not None or step.discarded:
                 self._end(step)
         self._residual = data[full:] if full < len(data) else None
@@ -209,6 +232,22 @@ class Segmenter:
             self._frame_times = {k: v for k, v in self._frame_times.items() if k >= cutoff}
         self._state = self.machine.state
         self.publish(MicLevel(db, peak, self._state, clip))
+
+    def _ask_judge(self, step: Any) -> Any:
+        """Ask the end-of-turn judge about the utterance so far; end it now when it is complete."""
+        assert self.judge is not None
+        last = self.machine.last_speech_frame
+        try:
+            verdict = self.judge(self.machine.audio_so_far())
+        except Exception as exc:  # a failing model must not stop listening: back to the VAD's silence limit
+            message, hint = getattr(exc, "message", str(exc)), getattr(exc, "hint", "see the log file")
+            log.warning("end-of-turn model off: %s", message)
+            self.judge = None
+            self.machine.use_silence_limit(self.vad.end_silence_ms)
+            self.publish(StageError("audio", f"{message}; turns end after silence instead", hint))
+            return step
+        self._verdict = (last, verdict)
+        return self.machine.end_now("turn_model") if verdict.complete else step
 
     def _end(self, step: Any) -> None:
         seg = step.segment
@@ -228,7 +267,13 @@ class Segmenter:
             self._merged_end = speech_end
             self._merged_speech_ms += seg.speech_ms
             return
-        utt = Utterance(seg.audio, self.rate, speech_end, self.generation())
+        # The judge's transcript holds for this utterance when no speech came after the judged audio.
+        verdict, self._verdict = self._verdict, None
+        transcript = verdict[1].transcript if verdict and verdict[0] == seg.last_speech_frame else None
+        utt = Utterance(
+            seg.audio, self.rate, speech_end, self.generation(),
+            reason=seg.reason, ended=time.monotonic(), transcript=transcript,
+        )
         self.utterances += 1
         self.emit(utt)
         if self.on_utterance is not None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +32,15 @@ UNFINISHED_WORDS = frozenset(
     el la los las un una unos unas de del al en con por para sin sobre entre y e o u ni pero porque
     mi mis tu tus su sus nuestro nuestra""".split()
 )
+
+
+@dataclass(frozen=True)
+class TurnVerdict:
+    """Whether the turn is over, the model's probability, and the transcript of the judged audio if one was made."""
+
+    complete: bool
+    probability: float = 0.0
+    transcript: Any = field(default=None, compare=False, repr=False)
 
 
 def ends_unfinished(text: str) -> bool:

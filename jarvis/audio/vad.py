@@ -25,7 +25,7 @@ class Segment:
 
     audio: Any  # numpy.ndarray float32
     speech_ms: int  # voiced frames in it, in ms
-    reason: str  # silence | max_length | flush
+    reason: str  # silence | max_length | flush | turn_model
     last_speech_frame: int  # index (in frames pushed so far) of the last voiced frame
 
 
@@ -37,19 +37,40 @@ class VadStep:
     started: bool = False
     segment: Segment | None = None
     discarded: bool = False  # an utterance ended but was shorter than min_speech_ms
+    check: bool = False  # the silence just reached check_ms: time to ask whether the turn is over
+    partial: bool = False  # another partial_ms of speech: time to transcribe what was said so far
 
 
 class VadMachine:
-    """The quiet/starting/speaking/stopping state machine over fixed-length frames."""
+    """The quiet/starting/speaking/stopping state machine over fixed-length frames.
 
-    def __init__(self, cfg: VADSettings, sample_rate: int = 16000) -> None:
+    Args:
+        cfg: the VAD settings.
+        sample_rate: of the frames.
+        end_silence_ms: silence that ends an utterance (default ``cfg.end_silence_ms``).
+        check_ms: flag the frame where the silence reaches this (:attr:`VadStep.check`; 0 = never);
+            the caller may then end the utterance at once with :meth:`end_now`.
+        partial_ms: flag a frame every this much of an utterance (:attr:`VadStep.partial`; 0 = never).
+    """
+
+    def __init__(
+        self,
+        cfg: VADSettings,
+        sample_rate: int = 16000,
+        *,
+        end_silence_ms: int | None = None,
+        check_ms: int = 0,
+        partial_ms: int = 0,
+    ) -> None:
         self.cfg = cfg
         self.sample_rate = sample_rate
         self.frame_ms = cfg.frame_ms
         self.frame_len = sample_rate * cfg.frame_ms // 1000
         ms = self.frame_ms
         self._start_frames = max(1, -(-cfg.start_ms // ms))
-        self._end_frames = max(1, -(-cfg.end_silence_ms // ms))
+        self._end_frames = max(1, -(-(end_silence_ms or cfg.end_silence_ms) // ms))
+        self._check_frames = -(-check_ms // ms) if check_ms else 0
+        self._partial_frames = -(-partial_ms // ms) if partial_ms else 0
         self._min_frames = -(-cfg.min_speech_ms // ms)
         self._max_frames = max(1, int(cfg.max_utterance_s * 1000) // ms)
         self._preroll: deque = deque(maxlen=max(0, cfg.preroll_ms // ms))
@@ -106,7 +127,33 @@ class VadMachine:
             self.state = SPEAKING
         if self.state == STOPPING and self._silence >= self._end_frames:
             return self._finish("silence")
-        return self._check_max(VadStep(self.state))
+        check = self.state == STOPPING and self._silence == self._check_frames
+        partial = (
+            self.state == SPEAKING and bool(self._partial_frames) and len(self._frames) % self._partial_frames == 0
+        )
+        return self._check_max(VadStep(self.state, check=check, partial=partial))
+
+    def use_silence_limit(self, end_silence_ms: int) -> None:
+        """Stop flagging checks and end utterances after ``end_silence_ms`` of silence from now on."""
+        self._end_frames = max(1, -(-end_silence_ms // self.frame_ms))
+        self._check_frames = 0
+
+    @property
+    def last_speech_frame(self) -> int:
+        """Index of the newest voiced frame of the utterance in progress (-1 when quiet)."""
+        return self._last_voiced
+
+    def audio_so_far(self) -> Any:
+        """The utterance in progress as one float32 array (empty when quiet)."""
+        import numpy as np
+
+        return np.concatenate(self._frames).astype(np.float32) if self._frames else np.zeros(0, np.float32)
+
+    def end_now(self, reason: str) -> VadStep:
+        """End the utterance in progress here (the end-of-turn model said it is over)."""
+        if self.state in (SPEAKING, STOPPING):
+            return self._finish(reason)
+        return VadStep(self.state)
 
     def _check_max(self, step: VadStep) -> VadStep:
         if len(self._frames) >= self._max_frames:

@@ -1,17 +1,24 @@
-"""The STT stage: an utterance in, a voice turn submitted to the assistant out."""
+"""The STT stage: an utterance in, a voice turn submitted to the assistant out.
+
+It also transcribes speech that is still going on (:meth:`SttStage.speculate`): live partial
+transcripts for the voice panel, and the decode the end-of-turn judge makes of the utterance so
+far, which becomes the turn's transcript when the turn ends there (no decode after the end).
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from concurrent.futures import Future
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 from jarvis.errors import EmptyInput
-from jarvis.messages import StatusChange, TurnTimings, Utterance
+from jarvis.messages import PartialTranscript, StatusChange, TurnTimings, Utterance
 from jarvis.pipeline.stage import Stage
 
 if TYPE_CHECKING:
     from jarvis.pipeline.runner import Assistant
-    from jarvis.stt.base import SpeechToText
+    from jarvis.stt.base import SpeechToText, SttResult
 
 NO_WORDS_HINT = "speak closer to the microphone, or raise the VAD aggressiveness in audio.vad"
 
@@ -22,6 +29,16 @@ def has_words(text: str) -> bool:
     if not stripped or (stripped.startswith(("[", "(")) and stripped.endswith(("]", ")"))):
         return False
     return any(ch.isalnum() for ch in stripped)
+
+
+@dataclass(frozen=True)
+class _SoFar:
+    """Speech still going on, to transcribe now: the result goes to ``done`` and, if ``show``, the bus."""
+
+    audio: Any
+    done: Future
+    show: bool
+    generation: int
 
 
 class SttStage(Stage):
@@ -42,18 +59,56 @@ class SttStage(Stage):
         self.assistant = assistant
         self.recogniser = recogniser
         self.on_submitted = on_submitted
+        self._partial: Future | None = None
 
-    def process(self, item: Utterance) -> None:
+    def speculate(self, audio: Any, show: bool = False) -> Future:
+        """Transcribe ``audio`` (speech still going on) in this stage's thread; returns the future result.
+
+        ``show`` publishes the text as a :class:`PartialTranscript`. A shown partial is skipped (the
+        future is cancelled) while the previous one is still being decoded: partials never queue up.
+        """
+        done: Future = Future()
+        if show:
+            if self._partial is not None and not self._partial.done():
+                done.cancel()
+                return done
+            self._partial = done
+        self.put(_SoFar(audio, done, show, self.assistant.cancel.generation))
+        return done
+
+    def _language(self) -> str | None:
+        return self.assistant.settings.stt.language or None
+
+    def process(self, item: Utterance | _SoFar) -> None:
         """Transcribe one utterance and submit it. Raises EmptyInput for silence or noise."""
-        stt = self.recogniser()
-        self.bus.publish(StatusChange("transcribing"))
-        result = stt.transcribe(item.audio, language=self.assistant.settings.stt.language or None)
+        if isinstance(item, _SoFar):
+            self._so_far(item)
+            return
+        result: SttResult | None = item.transcript
+        if result is None:
+            stt = self.recogniser()
+            self.bus.publish(StatusChange("transcribing"))
+            result = stt.transcribe(item.audio, language=self._language())
         text = result.text.strip()
         if not has_words(text):
             self.bus.publish(StatusChange("idle"))
             raise EmptyInput("heard no words (silence or noise only); nothing was sent", NO_WORDS_HINT)
         timings = TurnTimings(started=item.speech_end)
         timings.mark("speech_end", item.speech_end)
+        if item.ended:
+            timings.mark("turn_end", item.ended)
         timings.mark("transcript_ready")
         self.assistant.submit_text(text, "voice", result.language, timings=timings, recognition=result)
         self.on_submitted()
+
+    def _so_far(self, item: _SoFar) -> None:
+        if not item.done.set_running_or_notify_cancel():
+            return
+        try:
+            result = self.recogniser().transcribe(item.audio, language=self._language(), quick=True)
+        except Exception as exc:  # the caller decides; a failed partial is not an error to show
+            item.done.set_exception(exc)
+            return
+        item.done.set_result(result)
+        if item.show and has_words(result.text):
+            self.bus.publish(PartialTranscript(result.text.strip(), result.language, item.generation))

@@ -26,6 +26,7 @@ from jarvis.audio.events import HeardText, ListeningChanged
 from jarvis.errors import AudioDeviceError, JarvisError
 from jarvis.messages import ReplyDone, StageError, StatusChange, TokenDelta, Transcript
 from jarvis.pipeline.stt_stage import SttStage
+from jarvis.pipeline.turn_judge import TurnJudge
 
 if TYPE_CHECKING:
     from jarvis.audio.playback import Player
@@ -96,6 +97,9 @@ class VoiceLoop:
         self.segmenter: Segmenter | None = None
         self.player: Player | None = None
         self.stt_stage = SttStage(assistant, self.stt_model, self._turn_submitted)
+        turn = self.settings.audio.turn
+        # the end-of-turn judge (Smart Turn + the transcript so far); a question file is one turn anyway
+        self.judge = TurnJudge(turn, self.stt_stage.speculate) if turn.enabled and not merge_input else None
         self.tts_stage: TtsStage | None = None
         self._busy = False
         self._ptt_open = False
@@ -122,6 +126,8 @@ class VoiceLoop:
             self._model_error = exc
             self.assistant.bus.publish(StageError("voice", exc.message, exc.hint, cause=exc))
         finally:
+            if self.judge is not None:
+                self.judge.load()  # its own errors surface on the first check (the VAD falls back)
             self._models_ready.set()
 
     def stt_model(self) -> SpeechToText:
@@ -164,6 +170,9 @@ class VoiceLoop:
                     on_utterance=self._on_utterance,
                     merge=self.merge_input,
                     listening=self.hands_free or self.merge_input,
+                    judge=self.judge,
+                    on_partial=self._partial if audio.turn.partial_every_ms else None,
+                    turn=audio.turn,
                 )
             except JarvisError as exc:
                 input_error = exc
@@ -303,6 +312,10 @@ class VoiceLoop:
     def _on_speech_start(self) -> None:
         if self.headset and self.speaking:
             self.barge_in()
+
+    def _partial(self, audio: Any) -> None:
+        if self._models_ready.is_set() and self._stt is not None:  # no partials while the model loads
+            self.stt_stage.speculate(audio, show=True)
 
     def _on_utterance(self, utt: Any) -> None:
         if self._ptt_open and not self.hands_free and self.segmenter is not None:

@@ -43,12 +43,14 @@ class SpeechToText(ABC):
     device: str = "cpu"
 
     @abstractmethod
-    def transcribe(self, audio: Any, language: str | None = None) -> SttResult:
+    def transcribe(self, audio: Any, language: str | None = None, quick: bool = False) -> SttResult:
         """Recognise one utterance.
 
         Args:
             audio: numpy float32 mono samples at 16 kHz, values in [-1, 1].
             language: a language code ("en", "es", ...) to force, or None to detect it.
+            quick: one fast pass only, for speech still going on (partials, end-of-turn checks):
+                the text may be empty where a full pass would find words.
 
         Returns:
             The text (stripped, possibly empty for silence), the language and timings.

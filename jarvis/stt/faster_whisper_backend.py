@@ -36,6 +36,7 @@ _UNSURE_LOGPROB = -0.5
 _SHORT_MAX_S = 20.0
 _SHORT_PAD_S = 1.0
 _SHORT_MIN_LOGPROB = -0.8
+_SHORT_TOKENS_PER_S = 10
 
 
 def is_heard(segment: Any) -> bool:
@@ -51,6 +52,12 @@ def compression_ratio(text: str) -> float:
 
     raw = text.encode("utf-8")
     return len(raw) / len(zlib.compress(raw)) if raw else 0.0
+
+
+def repeats_itself(text: str, min_words: int = 3) -> bool:
+    """True when the text ends with a run of at least ``min_words`` words said twice in a row (a loop)."""
+    words = [w.strip(".,;:!?¿¡\"'") for w in text.lower().split()]
+    return any(words[-n:] == words[-2 * n:-n] for n in range(min_words, len(words) // 2 + 1))
 
 
 def split_device(device: str) -> tuple[str, int]:
@@ -146,7 +153,7 @@ class FasterWhisperSTT(SpeechToText):
             )
         return language
 
-    def transcribe(self, audio: Any, language: str | None = None) -> SttResult:
+    def transcribe(self, audio: Any, language: str | None = None, quick: bool = False) -> SttResult:
         """Recognise one utterance (float32 mono 16 kHz); see :meth:`SpeechToText.transcribe`."""
         import numpy as np
 
@@ -166,10 +173,14 @@ class FasterWhisperSTT(SpeechToText):
             return SttResult("", lang, 0.0, audio_s, time.monotonic() - t0)
         budget = min(_MAX_TOKENS, int(_MIN_TOKENS + _TOKENS_PER_S * min(audio_s, 30.0)))
         try:
-            short = self._short(samples, lang, budget) if self.short_context and audio_s <= _SHORT_MAX_S else None
+            use_short = (self.short_context or quick) and audio_s <= _SHORT_MAX_S
+            short = self._short(samples, lang, budget) if use_short else None
             if short is not None:
                 text, detected, prob = short
                 self.last_path = "short"
+            elif quick:  # no slow second pass while the speaker is still talking
+                text, detected, prob = "", lang, 0.0
+                self.last_path = "none"
             else:
                 text, detected, prob = self._full(samples, lang, budget)
                 self.last_path = "full"
@@ -189,6 +200,12 @@ class FasterWhisperSTT(SpeechToText):
             max_new_tokens=budget,
             vad_filter=False,
         )
+        if lang is None and self.languages and info.language not in self.languages:
+            # detected a language the user does not speak to Jarvis: take the likeliest one they do
+            ranked = [(code, p) for code, p in (info.all_language_probs or []) if code in self.languages]
+            if ranked:
+                text, _, _ = self._full(samples, ranked[0][0], budget)
+                return text, ranked[0][0], float(ranked[0][1])
         # The generator does the work: consume it here, in this thread.
         kept = [s for s in segments if is_heard(s)]
         text = " ".join(s.text.strip() for s in kept)
@@ -218,16 +235,21 @@ class FasterWhisperSTT(SpeechToText):
             lang, prob = (allowed or ranked)[0]
         tok = Tokenizer(model.hf_tokenizer, self.multilingual, task="transcribe", language=lang)
         prompt = [*tok.sot_sequence, tok.no_timestamps]
+        # ~10 tokens a second is fast talk; running past it without an end token is a repetition loop
+        budget = min(budget, int(_SHORT_TOKENS_PER_S * len(samples) / SAMPLE_RATE) + 16)
+        max_length = len(prompt) + budget
         result = model.model.generate(
-            encoded, [prompt], beam_size=self.beam_size, max_length=len(prompt) + budget,
+            encoded, [prompt], beam_size=self.beam_size, max_length=max_length,
             return_scores=True, return_no_speech_prob=True, suppress_blank=True,
         )[0]
         ids = [t for t in result.sequences_ids[0] if t < tok.eot]
+        if len(prompt) + len(ids) >= max_length - 1:
+            return None
         text = tok.decode(ids).strip()
         avg_logprob = float(result.scores[0]) if result.scores else 0.0
         if not text:
             return ("", lang, prob) if result.no_speech_prob > _NO_SPEECH else None
-        if compression_ratio(text) > _MAX_COMPRESSION or avg_logprob < _SHORT_MIN_LOGPROB:
+        if compression_ratio(text) > _MAX_COMPRESSION or avg_logprob < _SHORT_MIN_LOGPROB or repeats_itself(text):
             return None
         if result.no_speech_prob > _NO_SPEECH and avg_logprob < _UNSURE_LOGPROB:
             return "", lang, prob

@@ -17,6 +17,7 @@ from jarvis.audio.events import AudioDrops, HeardText, ListeningChanged, MicLeve
 from jarvis.messages import (
     MemoryHits,
     ModelLoadProgress,
+    PartialTranscript,
     ReplyDone,
     RouteDecision,
     StageError,
@@ -93,6 +94,10 @@ class AudioDropsEvent(CoalescedEvent, bubble=False):
     """Audio blocks dropped so far."""
 
 
+class PartialTranscriptEvent(CoalescedEvent, bubble=False):
+    """What the speaker has said so far (the newest replaces an unhandled older one)."""
+
+
 MESSAGES: dict[type, type[PipelineEvent]] = {
     TokenDelta: TokenDeltaEvent,
     Transcript: TranscriptEvent,
@@ -107,6 +112,7 @@ MESSAGES: dict[type, type[PipelineEvent]] = {
     SpeakingChanged: SpeakingChangedEvent,
     MicLevel: MicLevelEvent,
     AudioDrops: AudioDropsEvent,
+    PartialTranscript: PartialTranscriptEvent,
 }
 
 

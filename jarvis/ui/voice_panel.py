@@ -1,15 +1,25 @@
-"""Voice panel: listening mode, live mic level and VAD state, drops, speaking."""
+"""Voice panel: listening mode, live mic level and VAD state, what is being heard, drops, speaking."""
 
 from __future__ import annotations
 
 from typing import ClassVar
 
+from rich.markup import escape
 from textual.widgets import Static
 
 from jarvis.audio.events import AudioDrops, ListeningChanged, MicLevel, SpeakingChanged
-from jarvis.ui.messages import AudioDropsEvent, ListeningChangedEvent, MicLevelEvent, SpeakingChangedEvent
+from jarvis.messages import PartialTranscript, Transcript
+from jarvis.ui.messages import (
+    AudioDropsEvent,
+    ListeningChangedEvent,
+    MicLevelEvent,
+    PartialTranscriptEvent,
+    SpeakingChangedEvent,
+    TranscriptEvent,
+)
 from jarvis.ui.resource_panel import bar
 
+PARTIAL_CHARS = 60  # the end of a long partial transcript is what the speaker is saying now
 MODE_NAMES = {"off": "off", "ptt": "push-to-talk", "hands_free": "hands-free"}
 
 
@@ -22,7 +32,9 @@ def listening_label(ev: ListeningChanged) -> str:
 class VoicePanel(Static):
     """Shows the voice events it receives (see :attr:`EVENTS`)."""
 
-    EVENTS: ClassVar[tuple[type, ...]] = (MicLevel, ListeningChanged, AudioDrops, SpeakingChanged)
+    EVENTS: ClassVar[tuple[type, ...]] = (
+        MicLevel, ListeningChanged, AudioDrops, SpeakingChanged, PartialTranscript, Transcript,
+    )
 
     def on_mount(self) -> None:
         self.mode_text = "off"
@@ -32,6 +44,7 @@ class VoicePanel(Static):
         self._drops = 0
         self._speaking = False
         self._unavailable = ""
+        self.partial = ""
         self._redraw()
 
     def show_unavailable(self, why: str) -> None:
@@ -57,6 +70,15 @@ class VoicePanel(Static):
         self._speaking = message.event.speaking
         self._redraw()
 
+    def on_partial_transcript_event(self, message: PartialTranscriptEvent) -> None:
+        self.partial = message.event.text
+        self._redraw()
+
+    def on_transcript_event(self, message: TranscriptEvent) -> None:
+        if self.partial:  # the turn has its transcript: the live line has done its job
+            self.partial = ""
+            self._redraw()
+
     def _redraw(self) -> None:
         if self._unavailable:
             self.update(f"[b]Voice[/b]\n[dim]{self._unavailable}[/]")
@@ -68,6 +90,9 @@ class VoicePanel(Static):
             f"mic   {bar(level, 1.0, 14)} {self._level:5.1f} dB" + (" [b red]CLIP[/]" if self._clip else ""),
             f"vad   {self._vad}",
         ]
+        if self.partial:
+            text = self.partial if len(self.partial) <= PARTIAL_CHARS else "…" + self.partial[-PARTIAL_CHARS:]
+            lines.append(f"[i]{escape(text)}[/]")
         if self._speaking:
             lines.append("[b green]speaking…[/]")
         if self._drops:

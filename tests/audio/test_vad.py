@@ -147,3 +147,38 @@ def test_classifier_settings_are_checked():
         WebRtcClassifier(2, 22050)
     with pytest.raises(ConfigError, match="16000"):
         SileroClassifier(sample_rate=8000)
+
+
+def test_check_is_flagged_once_per_pause_and_end_now_cuts_there():
+    m = VadMachine(cfg(end_silence_ms=300), end_silence_ms=900, check_ms=90)
+    steps = run(m, "xxxxxx" + "...")  # 3 silent frames = check_ms
+    assert [s.check for s in steps] == [False] * 8 + [True]
+    steps = run(m, "xx" + "....")  # speech again, then a second pause: a second check
+    assert sum(s.check for s in steps) == 1
+    end = m.end_now("turn_model")
+    assert end.segment is not None and end.segment.reason == "turn_model"
+    assert m.state == QUIET
+
+
+def test_without_an_early_end_the_longer_silence_limit_applies():
+    m = VadMachine(cfg(end_silence_ms=300), end_silence_ms=900, check_ms=90)
+    steps = run(m, "x" * 10 + "." * 29)
+    assert all(s.segment is None for s in steps)  # 300 ms is no longer the limit
+    steps = run(m, ".")  # the 30th silent frame = 900 ms
+    assert steps[-1].segment is not None and steps[-1].segment.reason == "silence"
+
+
+def test_falling_back_to_the_silence_limit_stops_checks():
+    m = VadMachine(cfg(end_silence_ms=300), end_silence_ms=900, check_ms=90)
+    m.use_silence_limit(300)
+    steps = run(m, "x" * 10 + "..........")
+    assert not any(s.check for s in steps)
+    assert steps[-1].segment is not None
+
+
+def test_partial_is_flagged_every_partial_ms_of_speech():
+    m = VadMachine(cfg(max_utterance_s=10.0), partial_ms=300)  # every 10 frames
+    steps = run(m, "x" * 35)
+    flagged = [i for i, s in enumerate(steps) if s.partial]
+    assert len(flagged) == 3
+    assert len(m.audio_so_far()) == 35 * FRAME

@@ -253,3 +253,11 @@ def test_compression_ratio_flags_loops(text: str, ratio_above: float) -> None:
     assert compression_ratio(text) > ratio_above
     if ratio_above == 0.0:
         assert compression_ratio(text) < 2.4
+
+
+def test_quick_pass_never_falls_back_to_the_slow_one(stt) -> None:
+    """Noise the short pass is unsure of gives empty text at once in quick mode (no 30 s window pass)."""
+    rng = np.random.default_rng(3)
+    noise = (rng.standard_normal(SAMPLE_RATE * 2) * 0.05).astype(np.float32)
+    stt.transcribe(noise, "en", quick=True)
+    assert stt.last_path in ("short", "none")  # "full" would be the slow 30 s pass

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests.support.paths import QWEN_05, QWEN_15, SMOLLM
+from tests.support.paths import MODELS, QWEN_05, QWEN_15, SMOLLM
 
 
 def write_config(folder: Path, extra: str = "", default: str = "qwen-0.5b", **sections: str) -> Path:
@@ -19,6 +19,7 @@ def write_config(folder: Path, extra: str = "", default: str = "qwen-0.5b", **se
         "router": "enabled = false",
         "memory": "enabled = false",
         "tts": "enabled = false",
+        "audio.turn": f'model = "{MODELS / "smart-turn" / "smart-turn-v3.2-cpu.onnx"}"',
     }
     body.update(sections)
     text = "".join(f"[{name}]\n{content}\n\n" for name, content in body.items())

@@ -50,3 +50,28 @@ async def test_push_to_talk_turn_in_the_tui(tmp_path, server):
             states = {e.vad_state for e in events if isinstance(e, MicLevel)}
             assert states & {"starting", "speaking", "stopping"}
             assert "first audio" in " ".join(str(w.render()) for w in app.chat.query(".turn-details"))
+
+
+async def test_the_voice_panel_shows_what_is_heard_while_the_user_speaks(tmp_path, server):
+    """A 7 s sentence through push-to-talk: partial transcripts appear in the panel before the turn ends."""
+    from jarvis.messages import PartialTranscript
+    from tests.support.voicekit import EN
+
+    settings = load_settings(voice_config(tmp_path, audio='input_device = "pulse"\noutput_device = "pulse"'))
+    stt, voices = voice_models()
+    events: list = []
+    with jarvis_app(settings, voice=True, voice_options={"stt": stt, "voices": voices}) as app:
+        async with app.run_test(size=(120, 36), message_hook=event_hook(events)) as pilot:
+            await wait_for(pilot, lambda: any(isinstance(e, ListeningChanged) for e in events))
+            await pilot.press("ctrl+t")
+            await wait_for(pilot, lambda: "listening" in app.voice_panel.mode_text)
+            server.play(EN / "librivox-0870.wav")
+            await wait_for(pilot, lambda: app.voice_panel.partial != "", timeout=60)
+            shown = app.voice_panel.partial
+            assert not any(isinstance(e, Transcript) and e.source == "voice" for e in events)
+            assert shown.split()[0].lower().strip(",.") in ("and", "mr", "mister", "john")
+            assert shown in str(app.voice_panel.render()) or shown[-20:] in str(app.voice_panel.render())
+            await wait_for(pilot, lambda: any(isinstance(e, Transcript) and e.source == "voice" for e in events))
+            await pilot.pause(0.2)
+            assert app.voice_panel.partial == ""  # the turn has its transcript now
+            assert sum(isinstance(e, PartialTranscript) for e in events) >= 1
