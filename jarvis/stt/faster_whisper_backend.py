@@ -34,7 +34,7 @@ _UNSURE_LOGPROB = -0.5
 # plus this much silence (Whisper's encoder otherwise always sees 30 s); a result below this
 # average log-probability is decoded again the usual way.
 _SHORT_MAX_S = 20.0
-_SHORT_PAD_S = 1.0
+_SHORT_PADS_S = (1.0, 2.0)  # trailing silence of the first pass, and of the second when the first loops
 _SHORT_MIN_LOGPROB = -0.8
 _SHORT_TOKENS_PER_S = 10
 
@@ -54,10 +54,19 @@ def compression_ratio(text: str) -> float:
     return len(raw) / len(zlib.compress(raw)) if raw else 0.0
 
 
-def repeats_itself(text: str, min_words: int = 3) -> bool:
-    """True when the text ends with a run of at least ``min_words`` words said twice in a row (a loop)."""
+def repeats_itself(text: str) -> bool:
+    """True when the text ends in a loop: a run of 3+ words twice in a row, or a shorter one three times."""
     words = [w.strip(".,;:!?¿¡\"'") for w in text.lower().split()]
-    return any(words[-n:] == words[-2 * n:-n] for n in range(min_words, len(words) // 2 + 1))
+    return _loops(words) or _loops(words[:-1])  # a loop may stop in the middle of a word
+
+
+def _loops(words: list[str]) -> bool:
+    for n in range(1, len(words) // 2 + 1):
+        times = 2 if n >= 3 else 3
+        if len(words) >= n * times and all(words[-n:] == words[len(words) - k * n:len(words) - (k - 1) * n]
+                                           for k in range(2, times + 1)):
+            return True
+    return False
 
 
 def split_device(device: str) -> tuple[str, int]:
@@ -212,18 +221,29 @@ class FasterWhisperSTT(SpeechToText):
         return text, info.language or lang, 1.0 if lang else float(info.language_probability)
 
     def _short(self, samples: Any, lang: str | None, budget: int) -> tuple[str, str | None, float] | None:
-        """One greedy pass with the encoder window cut to the audio; None when the result looks unsure.
+        """Greedy passes with the encoder window cut to the audio; None when the result looks unsure.
 
         Whisper pads every input to 30 s, so on a CPU the encoder costs the same for "hi" as for a
         paragraph. CTranslate2 accepts shorter windows: a 3 s question then costs ~0.1 s instead of
-        ~0.7 s. Text that loops, or that the model is unsure of, is left to the full path.
+        ~0.7 s. A cut window sometimes makes the decoder miss its end token and repeat the sentence:
+        a second pass with more trailing silence fixes that; text still looping, or that the model
+        is unsure of, is left to the full path.
         """
+        for pad_s in _SHORT_PADS_S:
+            heard = self._short_pass(samples, lang, budget, pad_s)
+            if heard is not None:
+                return heard
+        return None
+
+    def _short_pass(
+        self, samples: Any, lang: str | None, budget: int, pad_s: float,
+    ) -> tuple[str, str | None, float] | None:
         import ctranslate2
         import numpy as np
         from faster_whisper.tokenizer import Tokenizer
 
         model = self._model
-        padded = np.concatenate([samples, np.zeros(int(_SHORT_PAD_S * SAMPLE_RATE), np.float32)])
+        padded = np.concatenate([samples, np.zeros(int(pad_s * SAMPLE_RATE), np.float32)])
         mel = model.feature_extractor(padded, padding=0)
         frames = mel.shape[1] - mel.shape[1] % 2
         features = ctranslate2.StorageView.from_array(np.ascontiguousarray(mel[None, :, :frames]))
@@ -243,7 +263,7 @@ class FasterWhisperSTT(SpeechToText):
             return_scores=True, return_no_speech_prob=True, suppress_blank=True,
         )[0]
         ids = [t for t in result.sequences_ids[0] if t < tok.eot]
-        if len(prompt) + len(ids) >= max_length - 1:
+        if len(ids) >= budget - 1:  # stopped by the length limit, not by its end token
             return None
         text = tok.decode(ids).strip()
         avg_logprob = float(result.scores[0]) if result.scores else 0.0

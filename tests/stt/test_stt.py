@@ -261,3 +261,28 @@ def test_quick_pass_never_falls_back_to_the_slow_one(stt) -> None:
     noise = (rng.standard_normal(SAMPLE_RATE * 2) * 0.05).astype(np.float32)
     stt.transcribe(noise, "en", quick=True)
     assert stt.last_path in ("short", "none")  # "full" would be the slow 30 s pass
+
+
+@pytest.mark.parametrize(
+    ("text", "loops"),
+    [
+        ("Colamundo Colamundo Colamundo Colam", True),
+        ("que hora es en magrid? que hora es en magrid", True),
+        ("Tell me a short joke.", False),
+        ("no no", False),
+        ("very very good", False),
+    ],
+)
+def test_repeats_itself(text: str, loops: bool) -> None:
+    from jarvis.stt.faster_whisper_backend import repeats_itself
+
+    assert repeats_itself(text) is loops
+
+
+def test_a_looping_short_pass_is_retried_not_kept(stt) -> None:
+    """With 1 s of trailing silence the cut window makes whisper repeat "Tell me a short joke." three
+    times; the retry with 2 s ends properly, still on the fast path."""
+    audio = _read(FIXTURES / "speech" / "questions" / "en-joke.wav")
+    result = stt.transcribe(audio, "en")
+    assert result.text == "Tell me a short joke."
+    assert stt.last_path == "short"
