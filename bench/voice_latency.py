@@ -109,6 +109,7 @@ def main() -> int:
     ap.add_argument("--stt-model", default="", help="STT model folder (default: the config's)")
     ap.add_argument("--realtime", action="store_true", help="replay the files at real time")
     ap.add_argument("--files", nargs="*", help="WAV files (default: every fixture utterance with a transcript)")
+    ap.add_argument("--tts-threads", type=int, default=0, help="voice threads (default: the placement plan's)")
     ap.add_argument("--variants", nargs="*", default=list(VARIANTS), choices=list(VARIANTS))
     args = ap.parse_args()
 
@@ -140,7 +141,8 @@ def main() -> int:
     assistant.pool.get(args.model)
     stt = load_stt(settings, assistant.plan)
     tts_place = assistant.plan.get("tts")
-    voices = VoiceSet(settings.tts, tts_place.n_threads if tts_place else 0)  # as the voice loop does
+    tts_threads = args.tts_threads or (tts_place.n_threads if tts_place else 0)
+    voices = VoiceSet(settings.tts, tts_threads)  # as the voice loop does
     voices.preload()
     load_s = time.monotonic() - t0
     rows = []
@@ -169,6 +171,7 @@ def main() -> int:
         "max_tokens": args.max_tokens,
         "stt_model": str(settings.stt.model.name),
         "realtime_input": args.realtime,
+        "tts_threads": tts_threads,
         "turns": len(rows),
         "models_load_s": round(load_s, 2),
         "first_audio_p50": {v: summary.get(v, {}).get("all", {}).get("first_audio_out", {}).get("p50")

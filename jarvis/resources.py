@@ -6,6 +6,20 @@ from typing import Any
 
 from jarvis.hardware import MiB, probe_gpus
 
+# Set once NVML said there is no driver or library: a GPU does not appear while Jarvis runs, and
+# looking for the library every second costs CPU the model needs.
+_no_gpu_note: str | None = None
+
+
+def _gpus() -> tuple[tuple, str]:
+    global _no_gpu_note
+    if _no_gpu_note is not None:
+        return (), _no_gpu_note
+    gpus, note = probe_gpus()
+    if not gpus and ("no NVIDIA driver" in note or "not installed" in note):
+        _no_gpu_note = note
+    return gpus, note
+
 
 def sample(resident: dict[str, str] | None = None) -> dict[str, Any]:
     """One reading. ``resident`` maps loaded model name -> device (from the model pool)."""
@@ -13,7 +27,7 @@ def sample(resident: dict[str, str] | None = None) -> dict[str, Any]:
 
     vm = psutil.virtual_memory()
     resident = resident or {}
-    gpus, note = probe_gpus()
+    gpus, note = _gpus()
     by_device: dict[str, list[str]] = {}
     for name, device in resident.items():
         by_device.setdefault(device, []).append(name)

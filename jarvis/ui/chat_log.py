@@ -18,6 +18,8 @@ from jarvis.ui.messages import (
     TranscriptEvent,
 )
 
+FLUSH_S = 0.1  # streamed reply text is drawn at most this often
+
 
 class UserTurn(Static):
     """What the user typed or said."""
@@ -42,6 +44,8 @@ class AssistantTurn(Markdown):
         self.turn_id = turn_id
         self.stream: MarkdownStream | None = None
         self.text = ""
+        self.pending = ""  # deltas not drawn yet
+        self.flush_scheduled = False
 
 
 def _escape(text: str) -> str:
@@ -101,16 +105,29 @@ class ChatLog(VerticalScroll):
         return turn
 
     async def append(self, turn_id: int, text: str) -> None:
-        """Stream a text delta into the reply of ``turn_id``."""
+        """Stream a text delta into the reply of ``turn_id`` (drawn at most every ``FLUSH_S``).
+
+        Re-rendering the Markdown for every token takes CPU the model needs (on a small CPU every
+        core runs a llama.cpp thread): deltas are gathered and written a few times a second.
+        """
         turn = self.assistant(turn_id)
         turn.text += text
-        assert turn.stream is not None
-        await turn.stream.write(text)
+        turn.pending += text
+        if not turn.flush_scheduled:
+            turn.flush_scheduled = True
+            self.set_timer(FLUSH_S, lambda: self._flush(turn))
+
+    async def _flush(self, turn: AssistantTurn) -> None:
+        turn.flush_scheduled = False
+        pending, turn.pending = turn.pending, ""
+        if pending and turn.stream is not None:
+            await turn.stream.write(pending)
 
     async def finish(self, done: ReplyDone) -> None:
         """Close the stream and add the turn's details line (model, speed, timeline, memories)."""
         turn = self.assistant(done.turn_id)
         if turn.stream is not None:
+            await self._flush(turn)
             await turn.stream.stop()
             turn.stream = None
         if not done.text and not done.interrupted:
