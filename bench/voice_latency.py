@@ -8,8 +8,9 @@ the same loaded models. Variants (``--variants``):
 - ``before``: the VAD's 700 ms silence ends the turn, whisper decodes the 30 s window after it;
 - ``turn_model``: Smart Turn + the transcript so far end the turn (audio.turn);
 - ``short_stt``: whisper decodes with the window cut to the audio (stt.short_context);
-- ``after``: both (the shipped config);
-- ``after_reply``: both, but the reply is spoken only once it is complete (no streaming TTS).
+- ``no_pause``: both, the model and the voice share the cores throughout;
+- ``after``: both, and the model pauses while the first piece is synthesised (the shipped config);
+- ``after_reply``: as ``after``, but the reply is spoken only once it is complete (no streaming TTS).
 
 Prints one JSON document: per-turn stage times (seconds after the end of speech) and p50/p95 per
 variant and language.
@@ -41,14 +42,18 @@ from jarvis.pipeline.runner import Assistant  # noqa: E402
 from jarvis.pipeline.voice_loop import VoiceLoop  # noqa: E402
 
 FIXTURES = Path(__file__).resolve().parent.parent / "tests" / "fixtures" / "speech"
-STAGES = ("turn_end", "transcript_ready", "first_token", "first_audio_out", "reply_done")
-# variant -> (end-of-turn model, short-context STT, streaming TTS)
+STAGES = (
+    "turn_end", "transcript_ready", "first_token", "first_sentence", "first_speech_ready", "first_audio_out",
+    "reply_done",
+)
+# variant -> (end-of-turn model, short-context STT, streaming TTS, model pauses for the first piece)
 VARIANTS = {
-    "before": (False, False, True),
-    "turn_model": (True, False, True),
-    "short_stt": (False, True, True),
-    "after": (True, True, True),
-    "after_reply": (True, True, False),
+    "before": (False, False, True, False),
+    "turn_model": (True, False, True, False),
+    "short_stt": (False, True, True, False),
+    "no_pause": (True, True, True, False),
+    "after": (True, True, True, True),
+    "after_reply": (True, True, False, True),
 }
 
 
@@ -64,10 +69,11 @@ def pct(values: list[float], q: float) -> float | None:
 
 def one_turn(assistant, stt, voices, wav: Path, variant: str, realtime: bool, out_dir: Path) -> dict:
     """Run one voice turn from ``wav`` with ``variant``'s switches; returns its stage times."""
-    turn_model, short_stt, stream = VARIANTS[variant]
+    turn_model, short_stt, stream, pause = VARIANTS[variant]
     base = assistant.settings
     audio = base.audio.model_copy(update={"turn": base.audio.turn.model_copy(update={"enabled": turn_model})})
-    assistant.settings = base.model_copy(update={"audio": audio})
+    tts = base.tts.model_copy(update={"first_piece_first": pause})
+    assistant.settings = base.model_copy(update={"audio": audio, "tts": tts})
     stt.short_context = short_stt
     assistant.clear()
     source = WavFileInput(wav, realtime=realtime, pad_s=2.0 if realtime else 0.0)

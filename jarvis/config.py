@@ -214,6 +214,8 @@ class TTSSettings(_Section):
     voices: dict[str, str] = {"en": "piper", "es": "kokoro"}
     speed: float = Field(1.0, gt=0.2, le=3.0)
     clause_words: int = Field(18, ge=4)
+    first_piece_first: bool = True
+    first_piece_words: dict[str, int] = {"piper": 12, "kokoro": 4}
 
 
 class UISettings(_Section):

@@ -85,6 +85,7 @@ class VadMachine:
         self._run = 0  # consecutive voiced frames while starting
         self._silence = 0  # consecutive unvoiced frames while starting/stopping
         self._last_voiced = -1
+        self._partial_at = 0  # frames in the utterance when the last partial was flagged
         self._preroll.clear()
 
     def push(self, frame: Any, is_speech: bool) -> VadStep:
@@ -128,9 +129,9 @@ class VadMachine:
         if self.state == STOPPING and self._silence >= self._end_frames:
             return self._finish("silence")
         check = self.state == STOPPING and self._silence == self._check_frames
-        partial = (
-            self.state == SPEAKING and bool(self._partial_frames) and len(self._frames) % self._partial_frames == 0
-        )
+        partial = bool(self._partial_frames) and len(self._frames) - self._partial_at >= self._partial_frames
+        if partial:
+            self._partial_at = len(self._frames)
         return self._check_max(VadStep(self.state, check=check, partial=partial))
 
     def use_silence_limit(self, end_silence_ms: int) -> None:

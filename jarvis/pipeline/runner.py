@@ -38,6 +38,7 @@ from jarvis.messages import (
     TurnTimings,
 )
 from jarvis.pipeline.cancel import CancelScope
+from jarvis.pipeline.cpu_gate import CpuGate
 from jarvis.pipeline.stage import EventBus, Stage
 
 if TYPE_CHECKING:
@@ -112,6 +113,7 @@ class Assistant:
         self.settings = settings
         self.bus = bus or EventBus()
         self.cancel = CancelScope()
+        self.cpu_gate = CpuGate()  # the voice holds it while it synthesises a reply's first piece
         self.machine = machine or probe()
         self.plan = plan or plan_for(self.machine, settings)
         self.pool = ModelPool(settings, self.plan, self.bus.publish)
@@ -353,6 +355,7 @@ class Assistant:
         def on_delta(piece: str) -> None:
             item.timings.mark("first_token")
             publish(TokenDelta(piece, item.turn_id, item.generation))
+            self.cpu_gate.wait()  # the voice may be making the first audio: let it have the cores
 
         chain = FallbackChain(self.settings, self.pool, self.router, publish)
         try:

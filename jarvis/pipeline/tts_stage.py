@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 from jarvis.errors import JarvisError
 from jarvis.messages import ReplyDone, SpeechChunk, StageError, TokenDelta, Transcript, TurnTimings
 from jarvis.pipeline.cancel import CancelScope
+from jarvis.pipeline.cpu_gate import CpuGate
 from jarvis.pipeline.stage import EventBus, Stage
 from jarvis.tts.chunker import SentenceChunker, speakable
 from jarvis.tts.language import guess_language
@@ -39,13 +40,15 @@ class TtsStage(Stage):
         voices: returns the loaded voices (may wait for a background load).
         player: plays the chunks.
         stream: speak while the reply streams (False: after the whole reply).
+        gate: held while the first piece of each reply is synthesised (``tts.first_piece_first``),
+            so the model pauses and the voice has the cores.
     """
 
     name = "tts"
 
     def __init__(
         self, bus: EventBus, settings: TTSSettings, cancel: CancelScope, voices: Callable[[], VoiceSet],
-        player: Player, stream: bool = True,
+        player: Player, stream: bool = True, gate: CpuGate | None = None,
     ) -> None:
         super().__init__(bus, maxsize=8192)
         self.settings = settings
@@ -53,6 +56,8 @@ class TtsStage(Stage):
         self.voices = voices
         self.player = player
         self.stream = stream
+        self.gate = gate if settings.first_piece_first else None
+        self._spoken = 0  # pieces of the current reply spoken so far
         self._turn: int | None = None
         self._chunker = SentenceChunker(settings.clause_words)
         self._language: str | None = None
@@ -60,10 +65,17 @@ class TtsStage(Stage):
         self._failed = False
         self._notes: set[str] = set()
 
+    def _chunker_for(self, language: str | None) -> SentenceChunker:
+        """A chunker whose first piece suits the engine that will speak ``language``."""
+        engine = self.settings.voices.get(language or self.settings.default_language, "")
+        longest = self.settings.first_piece_words.get(engine, 12)
+        return SentenceChunker(self.settings.clause_words, max(1, longest // 2), max(1, longest))
+
     def _begin(self, turn_id: int, language: str | None, timings: TurnTimings | None) -> None:
         self._turn = turn_id
-        self._chunker = SentenceChunker(self.settings.clause_words)
+        self._chunker = self._chunker_for(language)
         self._language, self._timings, self._failed = language, timings, False
+        self._spoken = 0
 
     def process(self, item: Transcript | TokenDelta | ReplyDone) -> None:
         """Speak the sentences of the streamed reply as soon as each is complete."""
@@ -96,7 +108,12 @@ class TtsStage(Stage):
         if self._timings is not None:
             self._timings.mark("first_sentence")
         try:
-            spoken = self.voices().speak(text, self._language)
+            if self._spoken == 0 and self.gate is not None:
+                with self.gate.hold():
+                    spoken = self.voices().speak(text, self._language)
+            else:
+                spoken = self.voices().speak(text, self._language)
+            self._spoken += 1
         except JarvisError as exc:
             self._failed = True
             self.bus.publish(StageError("tts", exc.message, exc.hint, item.turn_id, exc))

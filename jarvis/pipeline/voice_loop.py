@@ -181,7 +181,8 @@ class VoiceLoop:
                 out = self._output or open_output(audio, self._output_path, self._realtime_output)
                 self.player = Player(out, bus.publish, is_stale=self.assistant.cancel.is_stale)
                 self.tts_stage = TtsStage(
-                    bus, self.settings.tts, self.assistant.cancel, self.voice_set, self.player, self.stream_tts
+                    bus, self.settings.tts, self.assistant.cancel, self.voice_set, self.player, self.stream_tts,
+                    gate=self.assistant.cpu_gate,
                 )
             except JarvisError as exc:
                 if input_error is not None or not self._use_input:

@@ -37,6 +37,7 @@ _SHORT_MAX_S = 20.0
 _SHORT_PADS_S = (1.0, 2.0)  # trailing silence of the first pass, and of the second when the first loops
 _SHORT_MIN_LOGPROB = -0.8
 _SHORT_TOKENS_PER_S = 10
+_LOOP_WORDS = 5  # a run this long said twice in one short utterance is a decoding loop
 
 
 def is_heard(segment: Any) -> bool:
@@ -55,16 +56,22 @@ def compression_ratio(text: str) -> float:
 
 
 def repeats_itself(text: str) -> bool:
-    """True when the text ends in a loop: a run of 3+ words twice in a row, or a shorter one three times."""
+    """True when the text loops: any run of 5+ words said twice, or a shorter one three times in a row.
+
+    A false alarm only costs the slow decode, so the test is eager.
+    """
     words = [w.strip(".,;:!?¿¡\"'") for w in text.lower().split()]
+    words = [w for w in words if w]
+    grams = [tuple(words[i:i + _LOOP_WORDS]) for i in range(len(words) - _LOOP_WORDS + 1)]
+    if len(set(grams)) < len(grams):
+        return True
     return _loops(words) or _loops(words[:-1])  # a loop may stop in the middle of a word
 
 
 def _loops(words: list[str]) -> bool:
-    for n in range(1, len(words) // 2 + 1):
-        times = 2 if n >= 3 else 3
-        if len(words) >= n * times and all(words[-n:] == words[len(words) - k * n:len(words) - (k - 1) * n]
-                                           for k in range(2, times + 1)):
+    """The words end with a run of 1-4 words said three times in a row."""
+    for n in range(1, _LOOP_WORDS):
+        if len(words) >= 3 * n and words[-n:] == words[-2 * n:-n] == words[-3 * n:-2 * n]:
             return True
     return False
 

@@ -95,13 +95,16 @@ class SentenceChunker:
         clause_words: a sentence longer than this many words is cut at its last clause mark
             (comma, semicolon, colon, dash); past twice as many, at the last space.
         first_clause_words: the reply's first piece is cut at its first clause mark once it has
-            this many words (or, with no clause mark, at a space past twice as many), so the voice can
-            start early (0: treat it like the others).
+            this many words (or, with no clause mark, at a space past ``first_max_words``), so the
+            voice can start early (0: treat it like the others).
+        first_max_words: the longest first piece without a clause mark (default: twice
+            ``first_clause_words``); a slow voice wants it short.
     """
 
-    def __init__(self, clause_words: int = 18, first_clause_words: int = 6) -> None:
+    def __init__(self, clause_words: int = 18, first_clause_words: int = 6, first_max_words: int = 0) -> None:
         self.clause_words = max(4, clause_words)
         self.first_clause_words = max(0, first_clause_words)
+        self.first_max_words = first_max_words or 2 * self.first_clause_words
         self._buf = ""
         self._in_code = False
         self._emitted = 0
@@ -181,9 +184,9 @@ class SentenceChunker:
             for m in _CLAUSE.finditer(text, pos):
                 if len(_WORD.findall(text, pos, m.end())) >= self.first_clause_words:
                     return m.end()
-            # A long first sentence with no clause mark: start speaking after twice as many words
+            # A long first sentence with no clause mark: start speaking after first_max_words words
             # (cut at the last space, so a word still arriving is never split).
-            if len(_WORD.findall(text, pos)) > 2 * self.first_clause_words:
+            if len(_WORD.findall(text, pos)) > self.first_max_words:
                 space = text.rstrip().rfind(" ", pos)
                 if space > pos:
                     return space + 1

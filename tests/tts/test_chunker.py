@@ -28,9 +28,9 @@ EXPECTED = [
 ]
 
 
-def stream(text: str, step: int, clause_words: int = 18) -> list[str]:
+def stream(text: str, step: int, clause_words: int = 18, **first: int) -> list[str]:
     """Feed ``text`` in pieces of ``step`` characters, then flush."""
-    chunker = SentenceChunker(clause_words)
+    chunker = SentenceChunker(clause_words, **first)
     out: list[str] = []
     for i in range(0, len(text), step):
         out += chunker.feed(text[i : i + step])
@@ -163,3 +163,14 @@ def test_long_first_sentence_without_a_clause_mark_starts_after_twelve_words() -
     assert 12 <= len(first) <= 14, pieces[0]
     assert " ".join(pieces).replace('"', "") == text.replace('"', "")  # nothing lost or split mid-word
     assert pieces[-1] == "Then more."
+
+
+def test_a_slow_voice_gets_a_shorter_first_piece() -> None:
+    """Kokoro's setting (4 words): the first piece is cut after four words even without a comma."""
+    text = "La capital de Francia es París. Es una ciudad preciosa."
+    pieces = stream(text, 2, clause_words=18, first_clause_words=2, first_max_words=4)
+    assert pieces[0].split() == ["La", "capital", "de", "Francia"]
+    assert " ".join(pieces) == text
+    # Piper's (12 words): the same sentence is one piece.
+    piper = stream(text, 2, clause_words=18, first_clause_words=6, first_max_words=12)
+    assert piper[0] == "La capital de Francia es París."
