@@ -47,3 +47,11 @@ class HeardText:
     turn_id: int
     text: str
     interrupted: bool
+
+
+@dataclass(frozen=True)
+class VoiceReady:
+    """Speech recognition, the end-of-turn model and the voices are loaded and warm (or failed: ``ok`` False)."""
+
+    seconds: float  # from the voice loop's start
+    ok: bool = True

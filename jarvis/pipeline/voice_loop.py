@@ -19,10 +19,11 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from jarvis.audio.events import HeardText, ListeningChanged
+from jarvis.audio.events import HeardText, ListeningChanged, VoiceReady
 from jarvis.errors import AudioDeviceError, JarvisError
 from jarvis.messages import ReplyDone, StageError, StatusChange, TokenDelta, Transcript
 from jarvis.pipeline.stt_stage import SttStage
@@ -39,6 +40,17 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 NO_MIC_HINT = "set audio.input_device (see `jarvis doctor`); keyboard chat still works"
+
+
+def warm_up_stt(stt: SpeechToText) -> None:
+    """One short decode of quiet noise: the recogniser's first call costs more than the later ones."""
+    import numpy as np
+
+    noise = (np.random.default_rng(0).standard_normal(16000) * 0.01).astype(np.float32)
+    try:
+        stt.transcribe(noise, "en", quick=True)
+    except JarvisError:  # a real turn will report it
+        log.debug("speech recognition warm-up failed", exc_info=True)
 
 
 class VoiceLoop:
@@ -107,12 +119,19 @@ class VoiceLoop:
 
     # ------------------------------------------------------------------ models
     def _load_models(self) -> None:
+        """Load (and warm) the models this loop needs, in the background; then say voice is ready.
+
+        Everything is warmed with one small run (a short decode, a word of each voice) so the first
+        spoken turn is as fast as the later ones; turns that arrive meanwhile wait for it.
+        """
+        t0 = time.monotonic()
         try:
             if self._stt is None and self.segmenter is not None:
                 from jarvis.stt import load_stt
 
                 self._stt = load_stt(self.settings, self.assistant.plan)
                 self._owned.append(self._stt)
+                warm_up_stt(self._stt)
             if self._voices is None and self.player is not None:
                 from jarvis.tts.voices import VoiceSet
 
@@ -120,8 +139,9 @@ class VoiceLoop:
                 self._voices = VoiceSet(self.settings.tts, getattr(placement, "n_threads", 0) or 0)
                 self._owned.append(self._voices)
                 hint = "check the voice files (jarvis doctor)"
-                for note in self._voices.preload((self._voices.default_language,)):
+                for note in self._voices.preload():  # every language's voice: the first Spanish turn too
                     self.assistant.bus.publish(StageError("tts", note, hint))
+                self._voices.warm_up()
         except JarvisError as exc:
             self._model_error = exc
             self.assistant.bus.publish(StageError("voice", exc.message, exc.hint, cause=exc))
@@ -129,6 +149,7 @@ class VoiceLoop:
             if self.judge is not None:
                 self.judge.load()  # its own errors surface on the first check (the VAD falls back)
             self._models_ready.set()
+            self.assistant.bus.publish(VoiceReady(time.monotonic() - t0, self._model_error is None))
 
     def stt_model(self) -> SpeechToText:
         """The speech recogniser (waits for the background load)."""

@@ -22,6 +22,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 ENGINES = ("piper", "kokoro")
+WARM_UP_WORDS = {"en": "Hello.", "es": "Hola.", "fr": "Bonjour.", "de": "Hallo.", "it": "Ciao.", "pt": "Olá."}
 
 
 @dataclass(frozen=True)
@@ -153,6 +154,20 @@ class VoiceSet:
             except JarvisError as exc:
                 notes.append(exc.one_line())
         return notes
+
+    @property
+    def loaded(self) -> tuple[str, ...]:
+        """Names of the engines loaded so far."""
+        with self._lock:
+            return tuple(sorted(self._engines))
+
+    def warm_up(self) -> None:
+        """Speak one short word in each configured language with every loaded engine (nothing is played)."""
+        for lang in self.voices:
+            try:
+                self.speak(WARM_UP_WORDS.get(lang, "Hello."), lang)
+            except JarvisError:  # the turn that needs the voice reports it
+                log.debug("warming the %s voice failed", lang, exc_info=True)
 
     def close(self) -> None:
         """Release every loaded engine."""

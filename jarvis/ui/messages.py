@@ -13,7 +13,7 @@ from typing import Any
 
 from textual.message import Message
 
-from jarvis.audio.events import AudioDrops, HeardText, ListeningChanged, MicLevel, SpeakingChanged
+from jarvis.audio.events import AudioDrops, HeardText, ListeningChanged, MicLevel, SpeakingChanged, VoiceReady
 from jarvis.messages import (
     MemoryHits,
     ModelLoadProgress,
@@ -98,6 +98,10 @@ class PartialTranscriptEvent(CoalescedEvent, bubble=False):
     """What the speaker has said so far (the newest replaces an unhandled older one)."""
 
 
+class VoiceReadyEvent(PipelineEvent, bubble=False):
+    """The voice models are loaded and warm."""
+
+
 MESSAGES: dict[type, type[PipelineEvent]] = {
     TokenDelta: TokenDeltaEvent,
     Transcript: TranscriptEvent,
@@ -113,6 +117,7 @@ MESSAGES: dict[type, type[PipelineEvent]] = {
     MicLevel: MicLevelEvent,
     AudioDrops: AudioDropsEvent,
     PartialTranscript: PartialTranscriptEvent,
+    VoiceReady: VoiceReadyEvent,
 }
 
 

@@ -7,7 +7,7 @@ from typing import ClassVar
 from rich.markup import escape
 from textual.widgets import Static
 
-from jarvis.audio.events import AudioDrops, ListeningChanged, MicLevel, SpeakingChanged
+from jarvis.audio.events import AudioDrops, ListeningChanged, MicLevel, SpeakingChanged, VoiceReady
 from jarvis.messages import PartialTranscript, Transcript
 from jarvis.ui.messages import (
     AudioDropsEvent,
@@ -16,6 +16,7 @@ from jarvis.ui.messages import (
     PartialTranscriptEvent,
     SpeakingChangedEvent,
     TranscriptEvent,
+    VoiceReadyEvent,
 )
 from jarvis.ui.resource_panel import bar
 
@@ -33,7 +34,7 @@ class VoicePanel(Static):
     """Shows the voice events it receives (see :attr:`EVENTS`)."""
 
     EVENTS: ClassVar[tuple[type, ...]] = (
-        MicLevel, ListeningChanged, AudioDrops, SpeakingChanged, PartialTranscript, Transcript,
+        MicLevel, ListeningChanged, AudioDrops, SpeakingChanged, PartialTranscript, Transcript, VoiceReady,
     )
 
     def on_mount(self) -> None:
@@ -45,6 +46,7 @@ class VoicePanel(Static):
         self._speaking = False
         self._unavailable = ""
         self.partial = ""
+        self.readiness = "loading voice models…"
         self._redraw()
 
     def show_unavailable(self, why: str) -> None:
@@ -70,6 +72,11 @@ class VoicePanel(Static):
         self._speaking = message.event.speaking
         self._redraw()
 
+    def on_voice_ready_event(self, message: VoiceReadyEvent) -> None:
+        ev: VoiceReady = message.event
+        self.readiness = f"voice ready ({ev.seconds:.1f} s)" if ev.ok else "voice models failed (see above)"
+        self._redraw()
+
     def on_partial_transcript_event(self, message: PartialTranscriptEvent) -> None:
         self.partial = message.event.text
         self._redraw()
@@ -87,6 +94,7 @@ class VoicePanel(Static):
         lines = [
             "[b]Voice[/b]",
             f"mode  {self.mode_text}",
+            f"[dim]{self.readiness}[/]",
             f"mic   {bar(level, 1.0, 14)} {self._level:5.1f} dB" + (" [b red]CLIP[/]" if self._clip else ""),
             f"vad   {self._vad}",
         ]

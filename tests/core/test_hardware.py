@@ -94,7 +94,9 @@ def test_llm_threads_setting_overrides_every_core():
     models = (ModelSpec(name="s", file="s"),)
     assert plan_placement(m, models, "s")["s"].n_threads == 2
     assert plan_placement(m, models, "s", llm_threads=1)["s"].n_threads == 1
-    assert plan_placement(m, models, "s")["tts"].n_threads == 1  # the voice takes one core beside it
+    assert plan_placement(m, models, "s")["tts"].n_threads == 2  # the model pauses for the voice's first piece
+    one_core = Machine(cpu_cores=1, ram_total_mb=24000, ram_free_mb=20000)
+    assert plan_placement(one_core, models, "s")["tts"].n_threads == 1
 
 
 def test_plan_for_reads_llm_threads(settings):

@@ -181,3 +181,41 @@ def test_ask_input_errors(tmp_path, jarvis_env):
     proc = ask(env, "--input", bad)
     assert proc.returncode == 2 and "cannot read bad.wav" in proc.stderr, proc.stderr
     assert "Traceback" not in proc.stderr
+
+
+def test_voice_says_when_its_own_models_are_loaded_and_warm(tmp_path):
+    """A loop that loads whisper, Smart Turn and both voices itself publishes VoiceReady once all are warm."""
+    from jarvis.audio.events import VoiceReady
+
+    settings = load_settings(voice_config(tmp_path))
+    assistant = Assistant(settings)
+    recorder = EventRecorder(assistant.bus)
+    loop = VoiceLoop(assistant, input_path=QUESTION, output_path=tmp_path / "out.wav",
+                     realtime_input=False, realtime_output=False).start()
+    try:
+        ready = recorder.wait_for(VoiceReady, lambda e: True, 120)
+        assert ready is not None and ready.ok and ready.seconds > 0
+        assert loop.judge is not None and loop.judge.ready
+        voices = loop.voice_set()
+        assert voices.loaded == ("kokoro", "piper")  # Spanish is loaded before anyone speaks it
+    finally:
+        loop.close()
+        recorder.close()
+
+
+def test_voice_ready_reports_a_model_that_failed(tmp_path):
+    from jarvis.audio.events import VoiceReady
+
+    settings = load_settings(voice_config(tmp_path, stt_model="no-such-whisper"))
+    assistant = Assistant(settings)
+    recorder = EventRecorder(assistant.bus)
+    loop = VoiceLoop(assistant, input_path=QUESTION, output_path=tmp_path / "out.wav",
+                     realtime_input=False, realtime_output=False).start()
+    try:
+        ready = recorder.wait_for(VoiceReady, lambda e: True, 120)
+        assert ready is not None and not ready.ok
+        errors = [e for e in recorder.events if type(e).__name__ == "StageError" and e.stage == "voice"]
+        assert errors and "speech recognition model not found" in errors[0].message
+    finally:
+        loop.close()
+        recorder.close()

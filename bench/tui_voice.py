@@ -1,0 +1,141 @@
+"""Spoken questions in the TUI, as a user asks them: end of speech -> first audio, per stage.
+
+A private PulseAudio daemon gives a virtual microphone and speaker (``tests/support/pulse.py``);
+the Textual app runs headless (``App.run_test``) on a Jarvis built from the repository config
+(one model, memory and routing off, temperature 0). Every spoken-question fixture
+(``tests/fixtures/speech/questions``) is played into the microphone, first with push-to-talk (the key
+opens the microphone, the end-of-turn judge closes it) and then hands-free. Prints one JSON
+document: per-turn times from the end of speech (the VAD's last voiced frame) to the end-of-turn
+decision, the transcript, the first token and the first audio at the speaker, p50/p95 per mode and
+language, and the reply's tokens/s.
+
+    .venv/bin/python bench/tui_voice.py [--model qwen-0.5b] [--max-tokens 48] [--modes ptt hands_free]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import statistics
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench.voice_latency import pct  # noqa: E402
+from jarvis.assembly import build  # noqa: E402
+from jarvis.audio.events import HeardText, VoiceReady  # noqa: E402
+from jarvis.config import load_settings  # noqa: E402
+from jarvis.messages import ReplyDone, Transcript  # noqa: E402
+from jarvis.ui.app import JarvisApp  # noqa: E402
+from tests.support import pulse  # noqa: E402
+
+QUESTIONS = ROOT / "tests" / "fixtures" / "speech" / "questions"
+STAGES = ("turn_end", "transcript_ready", "first_token", "first_sentence", "first_speech_ready", "first_audio_out")
+
+
+def voice_turn(events: list) -> Transcript | None:
+    """The first spoken turn among ``events``."""
+    return next((e for e in events if isinstance(e, Transcript) and e.source == "voice"), None)
+
+
+async def ask_all(jarvis, server, files: list[Path], modes: list[str]) -> list[dict]:
+    """Speak every file in every mode through the TUI; one row per turn."""
+    events: list = []
+    jarvis.assistant.bus.subscribe(events.append)
+    app = JarvisApp(jarvis, voice=True)
+    rows: list[dict] = []
+
+    async def until(cond, timeout: float = 120.0) -> bool:
+        for _ in range(int(timeout / 0.05)):
+            if cond():
+                return True
+            await pilot.pause(0.05)
+        return False
+
+    async with app.run_test(size=(120, 40)) as pilot:
+        await until(lambda: any(isinstance(e, VoiceReady) for e in events))
+        for mode in modes:
+            if mode == "hands_free":
+                await pilot.press("ctrl+f")
+                await pilot.pause(0.5)
+            for wav in files:
+                jarvis.assistant.clear()
+                start = len(events)
+                if mode == "ptt":
+                    await pilot.press("ctrl+t")
+                    await pilot.pause(0.3)
+                await asyncio.to_thread(server.play, wav)
+                await until(lambda s=start: voice_turn(events[s:]) is not None)
+                said = voice_turn(events[start:])
+                if said is not None:
+                    await until(lambda s=start, t=said.turn_id: any(
+                        isinstance(e, HeardText) and e.turn_id == t for e in events[s:]), 180)
+                if said is None:
+                    rows.append({"file": wav.name, "mode": mode, "error": "no voice turn"})
+                    continue
+                done = next((e for e in events[start:] if isinstance(e, ReplyDone) and e.turn_id == said.turn_id), None)
+                rel = said.timings.relative()
+                row = {"file": wav.name, "mode": mode, "language": said.language, "transcript": said.text}
+                row.update({k: rel.get(k) for k in STAGES})
+                row["tok_per_s"] = round(done.stats.tokens_per_s, 2) if done and done.stats else None
+                rows.append(row)
+                await pilot.pause(0.5)
+    return rows
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--model", default="qwen-0.5b")
+    ap.add_argument("--max-tokens", type=int, default=48)
+    ap.add_argument("--modes", nargs="*", default=["ptt", "hands_free"], choices=["ptt", "hands_free"])
+    ap.add_argument("--files", nargs="*", help="WAV files (default: the spoken-question fixtures)")
+    args = ap.parse_args()
+    if pulse.available() is not None:
+        print(json.dumps({"benchmark": "tui_voice", "skipped": pulse.available()}))
+        return 1
+
+    files = [Path(f) for f in args.files] if args.files else sorted(QUESTIONS.glob("*.wav"))
+    base = load_settings(None)
+    tmp = Path(tempfile.mkdtemp(prefix="jarvis-bench-tui-voice-"))
+    settings = base.model_copy(update={
+        "general": base.general.model_copy(update={"data_dir": tmp}),
+        "llm": base.llm.model_copy(update={"temperature": 0.0, "seed": 7}),
+        "memory": base.memory.model_copy(update={"enabled": False}),
+        "router": base.router.model_copy(update={"enabled": False}),
+        "tts": base.tts.model_copy(update={"enabled": True}),
+        "audio": base.audio.model_copy(update={"input_device": "pulse", "output_device": "pulse"}),
+    })
+    server = pulse.pulse_server()  # stopped at exit
+    with build(settings, model=args.model, memory=False, max_tokens=args.max_tokens, metrics=False) as jarvis:
+        jarvis.assistant.pool.get(args.model)
+        rows = asyncio.run(ask_all(jarvis, server, files, args.modes))
+
+    summary: dict = {}
+    for mode in args.modes:
+        for lang in ("all", "en", "es"):
+            mine = [r for r in rows if r["mode"] == mode and "error" not in r and lang in ("all", r["language"])]
+            if mine:
+                summary.setdefault(mode, {})[lang] = {
+                    k: {"p50": pct([r[k] for r in mine], 50), "p95": pct([r[k] for r in mine], 95)} for k in STAGES
+                } | {"turns": len(mine), "tok_per_s_p50": statistics.median(r["tok_per_s"] or 0 for r in mine)}
+    result = {
+        "benchmark": "tui_voice",
+        "what": "seconds from end of speech to each moment, spoken questions in the TUI (virtual devices)",
+        "model": args.model,
+        "max_tokens": args.max_tokens,
+        "first_audio_p50": {m: summary.get(m, {}).get("all", {}).get("first_audio_out", {}).get("p50")
+                            for m in args.modes},
+        "summary": summary,
+        "rows": rows,
+    }
+    json.dump(result, sys.stdout, indent=2, ensure_ascii=False)
+    sys.stdout.write("\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
