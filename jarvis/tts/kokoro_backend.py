@@ -26,13 +26,30 @@ ESPEAK_LANG = {
 }
 
 
+def load_styles(voices_path: Path, styles_dir: Path | None) -> dict[str, Any]:
+    """Every voice style: the arrays in ``voices.npz`` plus each ``<name>.bin`` in ``styles_dir``."""
+    import numpy as np
+
+    with np.load(voices_path) as npz:
+        styles = {name: npz[name] for name in npz.files}
+    if styles_dir is not None and Path(styles_dir).is_dir():
+        for path in sorted(Path(styles_dir).glob("*.bin")):
+            data = np.fromfile(path, dtype="<f4")
+            if data.size % 256:
+                raise ModelLoadError(f"{path.name} is not a Kokoro voice style", "run ./install.sh again")
+            styles[path.stem] = data.reshape(-1, 1, 256)
+    return styles
+
+
 class KokoroTTS(TextToSpeech):
     """Kokoro with one voice style, speaking whatever language it is asked for.
 
     Args:
         model_path: ``kokoro-*.onnx``.
         voices_path: the ``voices.npz`` holding the styles.
-        voice: the style name (one of the keys of ``voices.npz``).
+        voice: the style for languages without their own (a key of ``voices.npz`` or a file in ``styles_dir``).
+        styles_dir: a folder of more styles, ``<name>.bin`` (raw float32, 510 x 1 x 256, as npm kokoro-js ships).
+        voice_for: the style per language code (``{"es": "ef_dora"}``).
         speed: 1.0 is normal pace.
         threads: onnxruntime intra-op threads (0 = library default).
 
@@ -46,7 +63,8 @@ class KokoroTTS(TextToSpeech):
     languages = tuple(ESPEAK_LANG)
 
     def __init__(
-        self, model_path: Path, voices_path: Path, voice: str, speed: float = 1.0, threads: int = 0
+        self, model_path: Path, voices_path: Path, voice: str, speed: float = 1.0, threads: int = 0,
+        styles_dir: Path | None = None, voice_for: dict[str, str] | None = None,
     ) -> None:
         model_path, voices_path = Path(model_path), Path(voices_path)
         for p in (model_path, voices_path):
@@ -68,12 +86,15 @@ class KokoroTTS(TextToSpeech):
             raise ModelLoadError(
                 f"cannot load Kokoro from {model_path.name}: {exc}", "run ./install.sh to restore the files"
             ) from None
+        self._kokoro.voices = load_styles(voices_path, styles_dir)
         styles = self._kokoro.get_voices()
-        if voice not in styles:
-            raise ConfigError(
-                f"tts.kokoro_voice '{voice}' is not in {voices_path.name}",
-                f"use one of: {', '.join(styles)}",
-            )
+        self.voice_for = dict(voice_for or {})
+        for key, name in (("kokoro_voice", voice), *((f"kokoro_voice_for.{k}", v) for k, v in self.voice_for.items())):
+            if name not in styles:
+                raise ConfigError(
+                    f"tts.{key} '{name}' is not an installed Kokoro style",
+                    f"use one of: {', '.join(styles)} (./install.sh installs the Spanish and English ones)",
+                )
         self.voice = voice
         self.speed = speed
         self.sample_rate = 24000
@@ -86,9 +107,11 @@ class KokoroTTS(TextToSpeech):
         text = text.strip()
         if not text:
             return np.zeros(0, dtype=np.float32)
-        lang = ESPEAK_LANG.get((language or "en").lower().split("-")[0], "en-us")
+        code = (language or "en").lower().split("-")[0]
+        lang = ESPEAK_LANG.get(code, "en-us")
         try:
-            audio, rate = self._kokoro.create(text, voice=self.voice, speed=self.speed, lang=lang)
+            style = self.voice_for.get(code, self.voice)
+            audio, rate = self._kokoro.create(text, voice=style, speed=self.speed, lang=lang)
         except Exception as exc:
             raise ModelLoadError(f"Kokoro failed to speak: {exc}", "see the log file for details") from None
         self.sample_rate = int(rate)

@@ -109,7 +109,10 @@ class VoiceSet:
             return PiperTTS(s.piper_model, speed=s.speed, threads=self.threads)
         from jarvis.tts.kokoro_backend import KokoroTTS
 
-        return KokoroTTS(s.kokoro_model, s.kokoro_voices, s.kokoro_voice, speed=s.speed, threads=self.threads)
+        return KokoroTTS(
+            s.kokoro_model, s.kokoro_voices, s.kokoro_voice, speed=s.speed, threads=self.threads,
+            styles_dir=s.kokoro_styles, voice_for=s.kokoro_voice_for,
+        )
 
     def choose(self, language: str | None) -> tuple[str, str, str]:
         """(engine name, language to speak, note) for ``language``; the note is empty when no fallback."""

@@ -21,7 +21,8 @@ def voice_config(folder: Path, llm: str = "", audio: str = "", stt_model: str = 
         llm=llm or 'system_prompt = "You are a helpful assistant. Answer briefly."\n'
         "max_tokens = 40\ntemperature = 0.0\nseed = 7\nhistory_tokens = 1024",
         tts=f'enabled = true\npiper_model = "{m}/piper/en_US-joe-medium.onnx"\n'
-        f'kokoro_model = "{m}/kokoro/kokoro-v1.0.int8.onnx"\nkokoro_voices = "{m}/kokoro/voices.npz"',
+        f'kokoro_model = "{m}/kokoro/kokoro-v1.0.int8.onnx"\nkokoro_voices = "{m}/kokoro/voices.npz"\n'
+        f'kokoro_styles = "{m}/kokoro/styles"',
         stt=f'model = "{m}/{stt_model}"\nlanguage = "en"',
         audio=audio or 'input_device = ""\noutput_device = ""',
     )

@@ -21,12 +21,15 @@ from tests.support.wer import wer
 PIPER = MODELS / "piper" / "en_US-joe-medium.onnx"
 KOKORO = MODELS / "kokoro" / "kokoro-v1.0.int8.onnx"
 KOKORO_VOICES = MODELS / "kokoro" / "voices.npz"
+KOKORO_STYLES = MODELS / "kokoro" / "styles"
 EN_TEXT = "Good morning, the meeting starts at ten o'clock in the library."
 ES_TEXT = "Buenos días, la reunión empieza a las diez en la biblioteca."
 
 
 def tts_settings(**changes) -> TTSSettings:
-    base = {"piper_model": PIPER, "kokoro_model": KOKORO, "kokoro_voices": KOKORO_VOICES}
+    base = {
+        "piper_model": PIPER, "kokoro_model": KOKORO, "kokoro_voices": KOKORO_VOICES, "kokoro_styles": KOKORO_STYLES,
+    }
     return TTSSettings(**{**base, **changes})
 
 
@@ -139,7 +142,8 @@ def test_speed_setting_changes_the_pace(voices) -> None:
 
 @pytest.fixture()
 def config(tmp_path: Path) -> Path:
-    tts = f'piper_model = "{PIPER}"\nkokoro_model = "{KOKORO}"\nkokoro_voices = "{KOKORO_VOICES}"'
+    tts = (f'piper_model = "{PIPER}"\nkokoro_model = "{KOKORO}"\nkokoro_voices = "{KOKORO_VOICES}"\n'
+           f'kokoro_styles = "{KOKORO_STYLES}"')
     return write_config(tmp_path, tts=tts)
 
 
@@ -176,3 +180,37 @@ def test_cli_say_nothing_to_say(config: Path, tmp_path: Path, capsys) -> None:
     err = capsys.readouterr().err
     assert "nothing to say" in err and "hint:" in err
     assert not out.exists()
+
+
+SPANISH_LINES = [
+    "¿Cuál es la capital de Francia?",
+    "Recuérdame comprar leche y pan.",
+    "Hoy hace mucho calor en Madrid.",
+    "Cuéntame un chiste corto.",
+    ES_TEXT,
+]
+
+
+def test_spanish_style_is_understood_better_than_the_japanese_one(stt) -> None:
+    """Spanish spoken with ef_dora (from npm kokoro-js) and heard back by whisper, vs the Japanese jf_alpha."""
+    from tests.support.wer import corpus_wer
+
+    scores = {}
+    for style in ("ef_dora", "jf_alpha"):
+        vs = VoiceSet(tts_settings(kokoro_voice_for={"es": style}))
+        try:
+            pairs = [(line, heard(stt, (s := vs.speak(line, "es")).audio, s.sample_rate).text)
+                     for line in SPANISH_LINES]
+        finally:
+            vs.close()
+        scores[style] = corpus_wer(pairs, "es")
+    assert scores["ef_dora"] <= 0.15, scores
+    assert scores["ef_dora"] < scores["jf_alpha"], scores
+
+
+def test_style_files_load_beside_the_npz() -> None:
+    from jarvis.tts.kokoro_backend import load_styles
+
+    styles = load_styles(KOKORO_VOICES, KOKORO_STYLES)
+    assert {"jf_alpha", "ef_dora", "em_alex", "af_heart"} <= set(styles)
+    assert styles["ef_dora"].shape == (510, 1, 256)
