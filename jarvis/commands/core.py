@@ -123,6 +123,8 @@ def doctor_report(settings: Settings) -> dict:
             var = m.key_env or ("OPENAI_API_KEY" if m.backend == "openai" else "ANTHROPIC_API_KEY")
             state = "key set" if os.environ.get(var) else f"no key ({var})"
         models.append({"name": m.name, "backend": m.backend, "state": state, "detail": detail, "default": m.default})
+    from jarvis.tts.voices import voice_name
+
     models_dir = Path(__file__).resolve().parent.parent.parent / "models"
     return {
         "config": str(settings.source),
@@ -138,6 +140,7 @@ def doctor_report(settings: Settings) -> dict:
         "placement": plan.rows(),
         "models": models,
         "embedded_models": check_assets(models_dir),
+        "voices": {lang: voice_name(settings.tts, lang) for lang in settings.tts.voices},
         "keys": _key_state(),
     }
 
@@ -168,6 +171,9 @@ def cmd_doctor(args: argparse.Namespace) -> int:
     out += ["", "embedded models (models/)"]
     for a in rep["embedded_models"]:
         out.append(f"  {a['name']:<20} {a['state']:<8} {a['purpose']}")
+    out += ["", "voices (tts.voices)"]
+    for lang, name in rep["voices"].items():
+        out.append(f"  {lang:<4} {name}")
     out += ["", "API keys"]
     for var, present in rep["keys"].items():
         out.append(f"  {var:<18} {'set' if present else 'not set'}")

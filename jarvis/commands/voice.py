@@ -91,6 +91,7 @@ def cmd_say(args: argparse.Namespace) -> int:
 
     from jarvis.audio.wavio import write_wav
     from jarvis.tts import SentenceChunker, VoiceSet, guess_language
+    from jarvis.tts.voices import voice_name
 
     settings = settings_from(args)
     text = sys.stdin.read() if args.text == "-" else args.text
@@ -123,6 +124,7 @@ def cmd_say(args: argparse.Namespace) -> int:
                 "output": str(path),
                 "language": spoken.language,
                 "voice": spoken.voice,
+                "voice_name": voice_name(settings.tts, spoken.language),
                 "fell_back": spoken.fell_back,
                 "note": spoken.note,
                 "sample_rate": spoken.sample_rate,
@@ -133,5 +135,6 @@ def cmd_say(args: argparse.Namespace) -> int:
             }
         )
     else:
-        print(f"wrote {path} ({duration:.1f} s, {spoken.voice} voice, {spoken.language})")
+        name = voice_name(settings.tts, spoken.language)
+        print(f"wrote {path} ({duration:.1f} s, {spoken.voice} voice, {spoken.language}: {name})")
     return 0

@@ -7,6 +7,7 @@ segment generator faster-whisper returns is consumed here, in the caller's (the 
 from __future__ import annotations
 
 import logging
+import re
 import time
 from pathlib import Path
 from typing import Any
@@ -37,6 +38,8 @@ _SHORT_MAX_S = 20.0
 _SHORT_PADS_S = (1.0, 2.0)  # trailing silence of the first pass, and of the second when the first loops
 _SHORT_MIN_LOGPROB = -0.8
 _SHORT_TOKENS_PER_S = 10
+# "old-s-----------------": a run of one symbol (or of one letter) is a decode gone wrong
+_DEGENERATE = re.compile(r"([^\w\s])\1{4,}|(\w)\2{7,}")
 _LOOP_WORDS = 4  # a run this long said twice in one short utterance is a decoding loop
 
 
@@ -53,6 +56,11 @@ def compression_ratio(text: str) -> float:
 
     raw = text.encode("utf-8")
     return len(raw) / len(zlib.compress(raw)) if raw else 0.0
+
+
+def is_degenerate(text: str) -> bool:
+    """True for a run of one symbol (5+) or one letter (8+): a decode gone wrong, not speech."""
+    return _DEGENERATE.search(text) is not None
 
 
 def repeats_itself(text: str) -> bool:
@@ -279,7 +287,8 @@ class FasterWhisperSTT(SpeechToText):
         avg_logprob = float(result.scores[0]) if result.scores else 0.0
         if not text:
             return ("", lang, prob) if result.no_speech_prob > _NO_SPEECH else None
-        if compression_ratio(text) > _MAX_COMPRESSION or avg_logprob < _SHORT_MIN_LOGPROB or repeats_itself(text):
+        if (compression_ratio(text) > _MAX_COMPRESSION or avg_logprob < _SHORT_MIN_LOGPROB or repeats_itself(text)
+                or is_degenerate(text)):
             return None
         if result.no_speech_prob > _NO_SPEECH and avg_logprob < _UNSURE_LOGPROB:
             return "", lang, prob

@@ -11,6 +11,7 @@ import logging
 import threading
 import time
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from jarvis.errors import ConfigError, JarvisError
@@ -45,6 +46,16 @@ class Spoken:
     def duration_s(self) -> float:
         """Length of the audio in seconds."""
         return len(self.audio) / self.sample_rate if self.sample_rate else 0.0
+
+
+def voice_name(settings: TTSSettings, language: str) -> str:
+    """Which voice speaks ``language`` under these settings, e.g. ``kokoro ef_dora`` (loads nothing)."""
+    engine = settings.voices.get(language) or settings.voices.get(settings.default_language, "?")
+    if engine == "kokoro":
+        return f"kokoro {settings.kokoro_voice_for.get(language, settings.kokoro_voice)}"
+    if engine == "piper":
+        return f"piper {Path(settings.piper_model).name.removesuffix('.onnx')}"
+    return engine
 
 
 def normalise_language(language: str | None, default: str) -> str:

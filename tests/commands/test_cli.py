@@ -98,8 +98,10 @@ def test_doctor_is_truthful_and_never_prints_key_values(jarvis_env):
     assert rep["log_file"].endswith("jarvis.log")
     whats = {r["what"] for r in rep["placement"]}
     assert {"qwen-0.5b", "stt", "embeddings", "tts"} <= whats
+    assert rep["voices"] == {"en": "piper en_US-joe-medium", "es": "kokoro ef_dora"}  # which voice speaks what
     p = run(env, "doctor")
     assert "placement" in p.stdout and "SECRET" not in p.stdout
+    assert "es   kokoro ef_dora" in p.stdout
 
 
 def test_models_list_json(jarvis_env):

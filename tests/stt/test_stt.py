@@ -286,3 +286,14 @@ def test_a_looping_short_pass_is_retried_not_kept(stt) -> None:
     result = stt.transcribe(audio, "en")
     assert result.text == "Tell me a short joke."
     assert stt.last_path == "short"
+
+
+@pytest.mark.parametrize(
+    ("text", "broken"),
+    [("He was not an old-s-----------------", True), ("aaaaaaaaaaa", True), ("Wait...", False),
+     ("¿Qué hora es?", False), ("What is 2+2?", False)],
+)
+def test_degenerate_decodes_are_recognised(text: str, broken: bool) -> None:
+    from jarvis.stt.faster_whisper_backend import is_degenerate
+
+    assert is_degenerate(text) is broken

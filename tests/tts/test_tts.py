@@ -163,7 +163,7 @@ def test_cli_say_writes_a_wav(config: Path, tmp_path: Path, stt, capsys) -> None
 def test_cli_say_guesses_spanish(config: Path, tmp_path: Path, capsys) -> None:
     out = tmp_path / "es.wav"
     assert main(["--config", str(config), "say", "Hola, ¿qué tal?", "-o", str(out)]) == 0
-    assert "kokoro voice, es" in capsys.readouterr().out
+    assert "kokoro voice, es: kokoro ef_dora" in capsys.readouterr().out
     assert read_wav_native(out)[1] == 24000
 
 
