@@ -13,17 +13,15 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import statistics
 import sys
-import tempfile
 import threading
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench.common import emit, quiet_settings  # noqa: E402
 from jarvis.assembly import build  # noqa: E402
-from jarvis.config import load_settings  # noqa: E402
 from jarvis.messages import ReplyDone  # noqa: E402
 from jarvis.ui.app import JarvisApp  # noqa: E402
 
@@ -99,15 +97,7 @@ def main() -> int:
     ap.add_argument("--max-tokens", type=int, default=128)
     args = ap.parse_args()
 
-    base = load_settings(None)
-    tmp = Path(tempfile.mkdtemp(prefix="jarvis-bench-tui-"))
-    settings = base.model_copy(update={
-        "general": base.general.model_copy(update={"data_dir": tmp}),
-        "llm": base.llm.model_copy(update={"temperature": 0.0, "seed": 7}),
-        "memory": base.memory.model_copy(update={"enabled": False}),
-        "router": base.router.model_copy(update={"enabled": False}),
-        "tts": base.tts.model_copy(update={"enabled": False}),
-    })
+    settings = quiet_settings("jarvis-bench-tui-", tts={"enabled": False})
     rows: list[dict] = []
     with build(settings, model=args.model, memory=False, max_tokens=args.max_tokens, metrics=False) as jarvis:
         jarvis.start(warm_up_memory=False)
@@ -130,8 +120,7 @@ def main() -> int:
         "tui_over_headless": round(med("tui") / med("headless"), 3),
         "rows": rows,
     }
-    json.dump(result, sys.stdout, indent=2)
-    sys.stdout.write("\n")
+    emit(result)
     return 0
 
 

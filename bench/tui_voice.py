@@ -19,16 +19,14 @@ import asyncio
 import json
 import statistics
 import sys
-import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.voice_latency import pct  # noqa: E402
+from bench.common import emit, first_audio_p50, quiet_settings, stage_summary  # noqa: E402
 from jarvis.assembly import build  # noqa: E402
 from jarvis.audio.events import HeardText, VoiceReady  # noqa: E402
-from jarvis.config import load_settings  # noqa: E402
 from jarvis.messages import ReplyDone, Transcript  # noqa: E402
 from jarvis.ui.app import JarvisApp  # noqa: E402
 from tests.support import pulse  # noqa: E402
@@ -99,41 +97,29 @@ def main() -> int:
         return 1
 
     files = [Path(f) for f in args.files] if args.files else sorted(QUESTIONS.glob("*.wav"))
-    base = load_settings(None)
-    tmp = Path(tempfile.mkdtemp(prefix="jarvis-bench-tui-voice-"))
-    settings = base.model_copy(update={
-        "general": base.general.model_copy(update={"data_dir": tmp}),
-        "llm": base.llm.model_copy(update={"temperature": 0.0, "seed": 7}),
-        "memory": base.memory.model_copy(update={"enabled": False}),
-        "router": base.router.model_copy(update={"enabled": False}),
-        "tts": base.tts.model_copy(update={"enabled": True}),
-        "audio": base.audio.model_copy(update={"input_device": "pulse", "output_device": "pulse"}),
-    })
+    settings = quiet_settings(
+        "jarvis-bench-tui-voice-", tts={"enabled": True}, audio={"input_device": "pulse", "output_device": "pulse"},
+    )
     server = pulse.pulse_server()  # stopped at exit
     with build(settings, model=args.model, memory=False, max_tokens=args.max_tokens, metrics=False) as jarvis:
         jarvis.assistant.pool.get(args.model)
         rows = asyncio.run(ask_all(jarvis, server, files, args.modes))
 
-    summary: dict = {}
-    for mode in args.modes:
-        for lang in ("all", "en", "es"):
+    summary = stage_summary(rows, "mode", args.modes, STAGES)
+    for mode, langs in summary.items():
+        for lang, figures in langs.items():
             mine = [r for r in rows if r["mode"] == mode and "error" not in r and lang in ("all", r["language"])]
-            if mine:
-                summary.setdefault(mode, {})[lang] = {
-                    k: {"p50": pct([r[k] for r in mine], 50), "p95": pct([r[k] for r in mine], 95)} for k in STAGES
-                } | {"turns": len(mine), "tok_per_s_p50": statistics.median(r["tok_per_s"] or 0 for r in mine)}
+            figures["tok_per_s_p50"] = statistics.median(r["tok_per_s"] or 0 for r in mine)
     result = {
         "benchmark": "tui_voice",
         "what": "seconds from end of speech to each moment, spoken questions in the TUI (virtual devices)",
         "model": args.model,
         "max_tokens": args.max_tokens,
-        "first_audio_p50": {m: summary.get(m, {}).get("all", {}).get("first_audio_out", {}).get("p50")
-                            for m in args.modes},
+        "first_audio_p50": first_audio_p50(summary, args.modes),
         "summary": summary,
         "rows": rows,
     }
-    json.dump(result, sys.stdout, indent=2, ensure_ascii=False)
-    sys.stdout.write("\n")
+    emit(result)
     return 0
 
 

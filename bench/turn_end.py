@@ -13,7 +13,6 @@ Smart Turn v3.2. Prints one JSON document: the probability per cut, how many of 
 from __future__ import annotations
 
 import argparse
-import json
 import statistics
 import sys
 import time
@@ -23,6 +22,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import numpy as np  # noqa: E402
 
+from bench.common import emit  # noqa: E402
 from jarvis.audio.turn_end import TurnEndModel, ends_unfinished  # noqa: E402
 from jarvis.audio.wavio import read_wav  # noqa: E402
 
@@ -99,8 +99,7 @@ def main() -> int:
         "model_ms_p50": round(1000 * statistics.median(seconds), 1) if seconds else None,
         "rows": rows,
     }
-    json.dump(result, sys.stdout, indent=2)
-    sys.stdout.write("\n")
+    emit(result)
     return 0
 
 

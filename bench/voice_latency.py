@@ -24,7 +24,6 @@ end-of-turn moment is then the end of the file, so only the stages after it mean
 from __future__ import annotations
 
 import argparse
-import json
 import statistics
 import sys
 import tempfile
@@ -33,6 +32,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench.common import emit, first_audio_p50, stage_summary  # noqa: E402
 from jarvis.audio.devices import WavFileInput  # noqa: E402
 from jarvis.audio.events import HeardText  # noqa: E402
 from jarvis.config import load_settings  # noqa: E402
@@ -55,16 +55,6 @@ VARIANTS = {
     "after": (True, True, True, True),
     "after_reply": (True, True, False, True),
 }
-
-
-def pct(values: list[float], q: float) -> float | None:
-    """The q-th percentile (linear interpolation) of ``values``."""
-    vals = sorted(v for v in values if v is not None)
-    if not vals:
-        return None
-    k = (len(vals) - 1) * q / 100.0
-    lo, hi = int(k), min(int(k) + 1, len(vals) - 1)
-    return round(vals[lo] + (vals[hi] - vals[lo]) * (k - lo), 4)
 
 
 def one_turn(assistant, stt, voices, wav: Path, variant: str, realtime: bool, out_dir: Path) -> dict:
@@ -160,16 +150,7 @@ def main() -> int:
     finally:
         assistant.shutdown()
 
-    summary: dict = {}
-    for variant in args.variants:
-        for lang in ("all", "en", "es"):
-            mine = [r for r in rows if r.get("variant") == variant and lang in ("all", r.get("language"))]
-            if not mine:
-                continue
-            summary.setdefault(variant, {})[lang] = {
-                stage: {"p50": pct([r[stage] for r in mine], 50), "p95": pct([r[stage] for r in mine], 95)}
-                for stage in (*STAGES, "stt_s", "first_chunk_tts_s")
-            } | {"turns": len(mine)}
+    summary = stage_summary(rows, "variant", args.variants, (*STAGES, "stt_s", "first_chunk_tts_s"))
     result = {
         "benchmark": "voice_latency",
         "what": "seconds from end of speech (the VAD's last voiced frame) to each moment of the turn",
@@ -180,14 +161,12 @@ def main() -> int:
         "tts_threads": tts_threads,
         "turns": len(rows),
         "models_load_s": round(load_s, 2),
-        "first_audio_p50": {v: summary.get(v, {}).get("all", {}).get("first_audio_out", {}).get("p50")
-                            for v in args.variants},
+        "first_audio_p50": first_audio_p50(summary, args.variants),
         "summary": summary,
         "median_words_heard": statistics.median([r.get("heard_words", 0) for r in rows]) if rows else 0,
         "rows": rows,
     }
-    json.dump(result, sys.stdout, indent=2, ensure_ascii=False)
-    sys.stdout.write("\n")
+    emit(result)
     return 0
 
 

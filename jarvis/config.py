@@ -275,6 +275,7 @@ class Settings(_Section):
         raise ModelNotFound(f"no models in {where}", "add a [[models]] table; see the repository's config.toml")
 
 
+# (section, key) of every path setting; a section may be nested ("audio.turn").
 _PATH_FIELDS = {
     ("general", "data_dir"),
     ("memory", "path"),
@@ -284,6 +285,7 @@ _PATH_FIELDS = {
     ("tts", "kokoro_model"),
     ("tts", "kokoro_voices"),
     ("tts", "kokoro_styles"),
+    ("audio.turn", "model"),
 }
 
 
@@ -292,20 +294,25 @@ def _resolve(p: Path, base: Path) -> Path:
     return p if p.is_absolute() else (base / p).resolve()
 
 
+def _with_resolved(section: Any, dotted: str, key: str, base: Path) -> Any:
+    """A copy of ``section`` whose ``dotted`` subsection has ``key`` resolved against ``base``."""
+    head, _, rest = dotted.partition(".")
+    sub = getattr(section, head)
+    if rest:
+        sub = _with_resolved(sub, rest, key, base)
+    else:
+        sub = sub.model_copy(update={key: _resolve(getattr(sub, key), base)})
+    return section.model_copy(update={head: sub})
+
+
 def _resolve_paths(settings: Settings, base: Path) -> Settings:
-    updates: dict[str, Any] = {}
     for section, key in _PATH_FIELDS:
-        sec = updates.get(section, getattr(settings, section))
-        updates[section] = sec.model_copy(update={key: _resolve(getattr(sec, key), base)})
+        settings = _with_resolved(settings, section, key, base)
     models = tuple(
         m.model_copy(update={"file": _resolve(m.file, base)}) if m.file is not None else m
         for m in settings.models
     )
-    updates["models"] = models
-    audio = settings.audio
-    turn = audio.turn.model_copy(update={"model": _resolve(audio.turn.model, base)})
-    updates["audio"] = audio.model_copy(update={"turn": turn})
-    return settings.model_copy(update=updates)
+    return settings.model_copy(update={"models": models})
 
 
 def config_path(explicit: str | os.PathLike | None = None) -> Path:

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from jarvis.errors import MissingDependency, ModelLoadError, ModelNotFound
+from jarvis.tts.base import cpu_session
 
 log = logging.getLogger(__name__)
 
@@ -72,16 +73,11 @@ class TurnEndModel:
                 "run ./install.sh (it takes the file from the pipecat-ai wheel), or set audio.turn.enabled = false",
             )
         try:
-            import onnxruntime as ort
             from faster_whisper.feature_extractor import FeatureExtractor
-        except ImportError:  # pragma: no cover - both are dependencies of the package
-            raise MissingDependency("onnxruntime or faster-whisper is not installed", "run ./install.sh") from None
-        opts = ort.SessionOptions()
-        opts.intra_op_num_threads = max(1, threads)
-        opts.inter_op_num_threads = 1
-        opts.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+        except ImportError:  # pragma: no cover - a dependency of the package
+            raise MissingDependency("faster-whisper is not installed", "run ./install.sh") from None
         try:
-            self._session = ort.InferenceSession(str(path), sess_options=opts, providers=["CPUExecutionProvider"])
+            self._session = cpu_session(path, max(1, threads))
         except Exception as exc:  # onnxruntime raises its own exception types
             raise ModelLoadError(
                 f"cannot load the end-of-turn model {path.name}: {exc}", "run ./install.sh again"

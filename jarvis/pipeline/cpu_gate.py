@@ -22,13 +22,11 @@ class CpuGate:
     def __init__(self) -> None:
         self._open = threading.Event()
         self._open.set()
-        self.holds = 0  # how many times the gate was held (for tests and benchmarks)
 
     @contextmanager
     def hold(self) -> Iterator[None]:
         """Make :meth:`wait` block until the block ends."""
         self._open.clear()
-        self.holds += 1
         try:
             yield
         finally:
@@ -38,8 +36,3 @@ class CpuGate:
         """Return at once when the gate is open, else when it opens (or after ``timeout``)."""
         if not self._open.is_set():
             self._open.wait(timeout)
-
-    @property
-    def held(self) -> bool:
-        """True while the voice holds the gate."""
-        return not self._open.is_set()

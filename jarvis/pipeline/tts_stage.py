@@ -59,7 +59,7 @@ class TtsStage(Stage):
         self.gate = gate if settings.first_piece_first else None
         self._spoken = 0  # pieces of the current reply spoken so far
         self._turn: int | None = None
-        self._chunker = SentenceChunker(settings.clause_words)
+        self._chunker = self._chunker_for(None)
         self._language: str | None = None
         self._timings: TurnTimings | None = None
         self._failed = False

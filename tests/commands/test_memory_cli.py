@@ -13,7 +13,6 @@ from tests.support.config import write_config
 from tests.support.paths import MODELS
 
 EMBEDDER = MODELS / "all-MiniLM-L6-v2"
-pytestmark = pytest.mark.skipif(not EMBEDDER.is_dir(), reason="embedding model not installed")
 
 
 def config(folder: Path, store: str = "vs", extra: str = "") -> str:

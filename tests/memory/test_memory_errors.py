@@ -25,7 +25,6 @@ from jarvis.memory.service import MemoryService
 from tests.support.paths import MODELS, ROOT
 
 EMBEDDER = MODELS / "all-MiniLM-L6-v2"
-needs_embedder = pytest.mark.skipif(not EMBEDDER.is_dir(), reason="embedding model not installed")
 
 
 def service(path: Path, **kw: object) -> MemoryService:
@@ -80,7 +79,6 @@ def make_immutable(paths: list[Path], p: Path) -> None:
         pytest.skip(f"chattr +i is not supported here: {r.stderr.strip()}")
 
 
-@needs_embedder
 def test_unwritable_store_folder(filled: Path, tmp_path: Path, immutable: list[Path]) -> None:
     path = copy_of(filled, tmp_path)
     make_immutable(immutable, path)
@@ -93,7 +91,6 @@ def test_unwritable_store_folder(filled: Path, tmp_path: Path, immutable: list[P
     assert texts(path) == {"My dog is called Biscuit", "I was born in Lisbon", "I am allergic to peanuts"}
 
 
-@needs_embedder
 def test_uncreatable_store_folder(tmp_path: Path, immutable: list[Path]) -> None:
     parent = tmp_path / "ro"
     parent.mkdir()
@@ -102,7 +99,6 @@ def test_uncreatable_store_folder(tmp_path: Path, immutable: list[Path]) -> None
         service(parent / "vs").search("anything")
 
 
-@needs_embedder
 def test_store_path_is_a_file(tmp_path: Path) -> None:
     (tmp_path / "vs").write_text("not a folder")
     with pytest.raises(MemoryStoreError, match="is a file, not a folder") as err:
@@ -110,7 +106,6 @@ def test_store_path_is_a_file(tmp_path: Path) -> None:
     assert "memory.path" in err.value.hint
 
 
-@needs_embedder
 def test_store_locked_by_another_process(filled: Path, tmp_path: Path) -> None:
     path = copy_of(filled, tmp_path)
     holder = subprocess.Popen(
@@ -134,7 +129,6 @@ def test_store_locked_by_another_process(filled: Path, tmp_path: Path) -> None:
     assert "My dog is called Biscuit" in texts(path)  # usable again, nothing lost
 
 
-@needs_embedder
 def test_corrupt_store(filled: Path, tmp_path: Path) -> None:
     path = copy_of(filled, tmp_path)
     db = path / "chroma.sqlite3"
@@ -149,7 +143,6 @@ def test_corrupt_store(filled: Path, tmp_path: Path) -> None:
     assert after == before  # nothing was deleted or rewritten
 
 
-@needs_embedder
 def test_server_unreachable(tmp_path: Path) -> None:
     import socket
 
@@ -170,7 +163,6 @@ def test_embedder_missing(tmp_path: Path) -> None:
     assert not (tmp_path / "vs").exists()  # nothing was created
 
 
-@needs_embedder
 def test_malformed_import_stores_nothing(filled: Path, tmp_path: Path) -> None:
     path = copy_of(filled, tmp_path)
     bad = tmp_path / "bad.jsonl"
@@ -251,7 +243,6 @@ def test_failure_is_reported_once_then_chat_goes_on(tmp_path: Path) -> None:
     assert svc.remember_turn("hello", "hi there") is None  # no second raise
 
 
-@needs_embedder
 def test_memory_comes_back_after_the_cool_down(tmp_path: Path) -> None:
     """While broken, turns skip memory without retrying; after the cool-down a fixed store works."""
     from jarvis.memory.embedder import Embedder

@@ -28,7 +28,6 @@ from tests.support.paths import DATA, MODELS
 EMBEDDER = MODELS / "all-MiniLM-L6-v2"
 PAIRS = json.loads((DATA / "memory_pairs.json").read_text(encoding="utf-8"))
 
-pytestmark = pytest.mark.skipif(not EMBEDDER.is_dir(), reason="embedding model not installed (./install.sh)")
 
 
 def free_port() -> int:

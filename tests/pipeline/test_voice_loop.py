@@ -183,17 +183,21 @@ def test_ask_input_errors(tmp_path, jarvis_env):
     assert "Traceback" not in proc.stderr
 
 
-def test_voice_says_when_its_own_models_are_loaded_and_warm(tmp_path):
-    """A loop that loads whisper, Smart Turn and both voices itself publishes VoiceReady once all are warm."""
+def loading_loop(folder, **config):
+    """A voice loop that loads its own models (a WAV file as the mic); returns it, its recorder and VoiceReady."""
     from jarvis.audio.events import VoiceReady
 
-    settings = load_settings(voice_config(tmp_path))
-    assistant = Assistant(settings)
+    assistant = Assistant(load_settings(voice_config(folder, **config)))
     recorder = EventRecorder(assistant.bus)
-    loop = VoiceLoop(assistant, input_path=QUESTION, output_path=tmp_path / "out.wav",
+    loop = VoiceLoop(assistant, input_path=QUESTION, output_path=folder / "out.wav",
                      realtime_input=False, realtime_output=False).start()
+    return loop, recorder, recorder.wait_for(VoiceReady, lambda e: True, 120)
+
+
+def test_voice_says_when_its_own_models_are_loaded_and_warm(tmp_path):
+    """A loop that loads whisper, Smart Turn and both voices itself publishes VoiceReady once all are warm."""
+    loop, recorder, ready = loading_loop(tmp_path)
     try:
-        ready = recorder.wait_for(VoiceReady, lambda e: True, 120)
         assert ready is not None and ready.ok and ready.seconds > 0
         assert loop.judge is not None and loop.judge.ready
         voices = loop.voice_set()
@@ -204,15 +208,8 @@ def test_voice_says_when_its_own_models_are_loaded_and_warm(tmp_path):
 
 
 def test_voice_ready_reports_a_model_that_failed(tmp_path):
-    from jarvis.audio.events import VoiceReady
-
-    settings = load_settings(voice_config(tmp_path, stt_model="no-such-whisper"))
-    assistant = Assistant(settings)
-    recorder = EventRecorder(assistant.bus)
-    loop = VoiceLoop(assistant, input_path=QUESTION, output_path=tmp_path / "out.wav",
-                     realtime_input=False, realtime_output=False).start()
+    loop, recorder, ready = loading_loop(tmp_path, stt_model="no-such-whisper")
     try:
-        ready = recorder.wait_for(VoiceReady, lambda e: True, 120)
         assert ready is not None and not ready.ok
         errors = [e for e in recorder.events if type(e).__name__ == "StageError" and e.stage == "voice"]
         assert errors and "speech recognition model not found" in errors[0].message
