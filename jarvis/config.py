@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import tomllib
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
@@ -140,12 +140,13 @@ class MemorySettings(_Section):
     enabled: bool = True
     path: Path = Path("vectorstore")
     server: str = ""
-    embedder: Path = Path("models/all-MiniLM-L6-v2")
+    embedder: Path = Path("models/use-multilingual-v3")
     embedder_device: str = "auto"
     embedder_threads: int = Field(1, ge=0, le=256)
     collection: str = "memories"
     top_k: int = Field(4, ge=1, le=50)
-    min_similarity: float = Field(0.35, ge=-1.0, le=1.0)
+    # "auto": the threshold measured for the embedder's kind (jarvis.memory.embedder.Embedder.min_similarity)
+    min_similarity: Literal["auto"] | Annotated[float, Field(ge=-1.0, le=1.0)] = "auto"
     token_budget: int = Field(300, ge=0)
     dedup_similarity: float = Field(0.95, ge=0.0, le=1.0)
     store_turns: bool = True
@@ -176,6 +177,17 @@ class TurnSettings(_Section):
     partial_every_ms: int = Field(1000, ge=0)
 
 
+class WakeSettings(_Section):
+    """Wake word for hands-free mode ("hey jarvis", openWakeWord; see jarvis/audio/wake_word.py)."""
+
+    enabled: bool = False
+    model: Path = Path("models/wake/hey_jarvis_v0.1.onnx")
+    threshold: float = Field(0.5, gt=0.0, lt=1.0)
+    refractory_s: float = Field(2.0, ge=0.0)
+    follow_up_s: float = Field(5.0, ge=0.0)
+    chime: bool = True
+
+
 class AudioSettings(_Section):
     """Microphone and speaker."""
 
@@ -188,6 +200,7 @@ class AudioSettings(_Section):
     hands_free: bool = False
     vad: VADSettings = VADSettings()
     turn: TurnSettings = TurnSettings()
+    wake: WakeSettings = WakeSettings()
 
 
 class STTSettings(_Section):
@@ -220,6 +233,38 @@ class TTSSettings(_Section):
     first_piece_words: dict[str, int] = {"piper": 12, "kokoro": 4}
 
 
+class ToolSettings(_Section):
+    """Tools: the instant path for everyday commands, and the tools models may call."""
+
+    enabled: bool = True
+    instant: bool = True
+    timeout_s: float = Field(10.0, gt=0)
+    max_rounds: int = Field(2, ge=1, le=10)
+    confirm: bool = True
+    confirm_timeout_s: float = Field(30.0, gt=0)
+    filler_after_s: float = Field(0.7, ge=0)
+    timezone: str = ""
+    disabled: list[str] = []
+
+
+class McpServerSpec(_Section):
+    """One MCP server: a command to start (stdio) or a URL (streamable HTTP)."""
+
+    name: str = Field(pattern=r"^[A-Za-z0-9_-]{1,40}$")
+    command: str | None = None
+    args: list[str] = []
+    env: dict[str, str] = {}
+    url: str | None = None
+    timeout_s: float = Field(20.0, gt=0)
+    enabled: bool = True
+
+    @model_validator(mode="after")
+    def _one_transport(self) -> McpServerSpec:
+        if bool(self.command) == bool(self.url):
+            raise ValueError("an MCP server needs either 'command' (stdio) or 'url' (HTTP), not both")
+        return self
+
+
 class UISettings(_Section):
     """The terminal UI."""
 
@@ -240,6 +285,8 @@ class Settings(_Section):
     stt: STTSettings = STTSettings()
     tts: TTSSettings = TTSSettings()
     ui: UISettings = UISettings()
+    tools: ToolSettings = ToolSettings()
+    mcp_servers: tuple[McpServerSpec, ...] = ()
     source: Path | None = None
 
     @model_validator(mode="after")
@@ -286,6 +333,7 @@ _PATH_FIELDS = {
     ("tts", "kokoro_voices"),
     ("tts", "kokoro_styles"),
     ("audio.turn", "model"),
+    ("audio.wake", "model"),
 }
 
 
@@ -348,8 +396,23 @@ def _describe(err: dict, path: Path) -> ConfigError:
     )
 
 
+def _nul_key(data: Any, key: str = "") -> str | None:
+    """The first key whose string value holds a NUL character (no file name can), else None."""
+    if isinstance(data, str):
+        return key if "\x00" in data else None
+    items = data.items() if isinstance(data, dict) else enumerate(data) if isinstance(data, list) else ()
+    for k, v in items:
+        found = _nul_key(v, f"{key}.{k}" if key else str(k))
+        if found is not None:
+            return found
+    return None
+
+
 def parse_settings(data: dict[str, Any], path: Path) -> Settings:
     """Validate already-parsed TOML data from ``path`` into :class:`Settings`."""
+    bad = _nul_key(data)
+    if bad is not None:
+        raise ConfigError(f"{path}: bad value for '{bad}': it holds a NUL character (\\u0000)", "remove it")
     try:
         settings = Settings.model_validate({**data, "source": path})
     except ValidationError as exc:
@@ -360,6 +423,8 @@ def parse_settings(data: dict[str, Any], path: Path) -> Settings:
 def load_settings(explicit: str | os.PathLike | None = None) -> Settings:
     """Read, validate and resolve the config file; raises :class:`ConfigError`."""
     path = config_path(explicit)
+    if path.is_dir():
+        raise ConfigError(f"the config file {path} is a folder", "pass the config.toml file itself with --config")
     if not path.is_file():
         raise ConfigError(
             f"config file not found: {path}",

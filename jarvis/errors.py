@@ -101,3 +101,15 @@ class MissingDependency(JarvisError):
     """An optional Python package is not installed."""
 
     title = "Missing package"
+
+
+class InputError(JarvisError):
+    """Text or a file given to Jarvis cannot be used as it is (binary data, a folder, too big)."""
+
+    title = "Unusable input"
+
+
+class StorageError(JarvisError):
+    """A file Jarvis keeps (conversation, metrics, output) cannot be written: disk full, no permission."""
+
+    title = "Cannot save"

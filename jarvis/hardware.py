@@ -158,11 +158,24 @@ def plan_for(machine: Machine, settings) -> PlacementPlan:
     """The placement plan for ``settings`` (a :class:`jarvis.config.Settings`) on ``machine``."""
     return plan_placement(
         machine,
-        settings.models,
+        [_with_estimate(m) for m in settings.models],
         settings.default_model.name if settings.models else None,
         settings.router.memory_margin_mb,
         settings.llm.threads,
     )
+
+
+def _with_estimate(model: ModelSpec) -> ModelSpec:
+    """A local model without ``memory_mb`` gets its GGUF header's estimate: placement needs a size."""
+    if model.memory_mb or not model.is_local or model.file is None or not model.file.is_file():
+        return model
+    from jarvis.errors import JarvisError
+    from jarvis.llm.gguf import read_gguf
+
+    try:
+        return model.model_copy(update={"memory_mb": read_gguf(model.file).memory_mb(model.context)})
+    except JarvisError:
+        return model
 
 
 def _context_for(model: ModelSpec, ram_total_mb: int) -> int:

@@ -2,7 +2,11 @@
 
 Each conversation is a JSON-lines file in ``<data_dir>/conversations/``; every message is appended
 and flushed the moment it exists (the user's text before the model even starts), so a crash loses
-nothing typed. ``Conversation.resume_last`` reopens the newest file.
+nothing typed. The file is created with the first message (never empty), readable only by its
+owner (0600 in a 0700 folder), and secrets are redacted on disk as long-term memory redacts them
+(:func:`jarvis.memory.redact.redact`); the live conversation keeps the text as typed, so the
+current session can still answer about it. ``Conversation.resume_last`` reopens the newest file
+that holds a conversation, skipping empty or unreadable ones with a notice.
 """
 
 from __future__ import annotations
@@ -14,6 +18,14 @@ import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
+
+from jarvis.errors import StorageError
+from jarvis.memory.redact import redact
+from jarvis.notices import notice
+from jarvis.private import open_private, private_dir
+from jarvis.text import clean_text
+
+ROLES = ("user", "assistant")
 
 
 @dataclass
@@ -48,51 +60,64 @@ class Conversation:
 
     @classmethod
     def new(cls, folder: Path) -> Conversation:
-        """A fresh conversation file named by the current time."""
-        folder.mkdir(parents=True, exist_ok=True)
+        """A fresh conversation named by the current time (the file appears with the first message)."""
         stamp = time.strftime("%Y%m%d-%H%M%S")
         path = folder / f"{stamp}-{os.getpid()}.jsonl"
         return cls(path)
 
     @classmethod
     def load(cls, path: Path) -> Conversation:
-        """Read a saved conversation; a torn last line (crash mid-write) is skipped."""
-        turns = []
-        for line in path.read_text(encoding="utf-8").splitlines():
-            try:
-                raw = json.loads(line)
-            except ValueError:
-                continue
-            if raw.get("type") == "clear":
-                turns = []
-                continue
-            if raw.get("type") == "amend":
-                old = _reply_of(turns, raw.get("turn_id"))
-                if old is not None:
-                    old.content, old.interrupted = raw.get("content", ""), raw.get("interrupted", True)
-                continue
-            raw.pop("type", None)
-            turns.append(Turn(**{k: v for k, v in raw.items() if k in Turn.__dataclass_fields__}))
-        return cls(path, turns)
+        """Read a saved conversation; torn (crash mid-write) or foreign lines are skipped.
+
+        Raises:
+            OSError: the file cannot be read.
+        """
+        return cls(path, _read(path)[0])
 
     @classmethod
     def resume_last(cls, folder: Path) -> Conversation:
-        """The newest saved conversation, or a new one when there is none."""
-        files = sorted(folder.glob("*.jsonl"), key=lambda p: p.stat().st_mtime) if folder.is_dir() else []
-        return cls.load(files[-1]) if files else cls.new(folder)
+        """The newest saved conversation, or a new one when there is none.
+
+        Empty or unreadable files are skipped with a notice (they are left on disk, untouched).
+        """
+        files = sorted(folder.glob("*.jsonl"), key=_mtime, reverse=True) if folder.is_dir() else []
+        for path in files:
+            try:
+                turns, records = _read(path)
+            except OSError as exc:
+                notice(f"skipped conversation {path.name}: cannot read it ({exc.strerror or exc})")
+                continue
+            if records:
+                return cls(path, turns)
+            what = "it is empty" if _size(path) == 0 else "it holds no readable conversation"
+            notice(f"skipped conversation {path.name}: {what}")
+        return cls.new(folder)
 
     def _append_line(self, record: dict[str, Any]) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        with self.path.open("a", encoding="utf-8") as f:
-            f.write(json.dumps(record, ensure_ascii=False) + "\n")
-            f.flush()
-            os.fsync(f.fileno())
+        """Write one record; the line is built before the file is touched, so a bad record creates nothing.
+
+        Raises:
+            StorageError: the folder or the file cannot be written (disk full, no permission).
+        """
+        line = json.dumps(record, ensure_ascii=False) + "\n"
+        try:
+            private_dir(self.path.parent)
+            with open_private(self.path, "a") as f:
+                f.write(line)
+                f.flush()
+                os.fsync(f.fileno())
+        except OSError as exc:
+            raise StorageError(
+                f"cannot save the conversation to {self.path}: {exc.strerror or exc}",
+                "free some disk space, or set general.data_dir to a folder you can write",
+            ) from None
 
     def add(self, turn: Turn) -> Turn:
-        """Append a turn and save it at once."""
+        """Append a turn and save it at once (secrets redacted on disk only)."""
+        turn.content = clean_text(turn.content)
         with self._lock:
             self.turns.append(turn)
-            self._append_line({"type": "turn", **asdict(turn)})
+            self._append_line({"type": "turn", **asdict(turn), "content": _redacted(turn.content)})
         return turn
 
     def amend_assistant(self, turn_id: int, content: str, interrupted: bool = True) -> Turn | None:
@@ -104,10 +129,10 @@ class Conversation:
             turn = _reply_of(self.turns, turn_id)
             if turn is None:
                 return None
-            turn.content, turn.interrupted = content, interrupted
+            turn.content, turn.interrupted = clean_text(content), interrupted
             self._append_line(
-                {"type": "amend", "turn_id": turn_id, "content": content, "interrupted": interrupted,
-                 "time": time.time()}
+                {"type": "amend", "turn_id": turn_id, "content": _redacted(turn.content),
+                 "interrupted": interrupted, "time": time.time()}
             )
             return turn
 
@@ -116,3 +141,61 @@ class Conversation:
         with self._lock:
             self.turns = []
             self._append_line({"type": "clear", "time": time.time()})
+
+
+def _redacted(text: str) -> str:
+    """What the file keeps of ``text``: secrets replaced by ``[redacted]``."""
+    return redact(text)[0]
+
+
+def _mtime(path: Path) -> float:
+    try:
+        return path.stat().st_mtime
+    except OSError:
+        return 0.0
+
+
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0
+
+
+def _turn(raw: dict[str, Any]) -> Turn | None:
+    """A Turn from one stored record, or None when the record is not a usable turn."""
+    if raw.get("role") not in ROLES or not isinstance(raw.get("content"), str):
+        return None
+    try:
+        return Turn(**{k: v for k, v in raw.items() if k in Turn.__dataclass_fields__ and k != "type"})
+    except TypeError:
+        return None
+
+
+def _read(path: Path) -> tuple[list[Turn], int]:
+    """The turns in a conversation file and how many records were recognised (0: not a conversation).
+
+    Raises:
+        OSError: the file cannot be read.
+    """
+    turns: list[Turn] = []
+    records = 0
+    for line in path.read_bytes().decode("utf-8", errors="replace").splitlines():
+        try:
+            raw = json.loads(line)
+        except ValueError:
+            continue
+        if not isinstance(raw, dict):
+            continue
+        kind = raw.get("type")
+        if kind == "clear":
+            turns, records = [], records + 1
+        elif kind == "amend":
+            old = _reply_of(turns, raw.get("turn_id"))
+            if old is not None and isinstance(raw.get("content"), str):
+                old.content, old.interrupted = raw["content"], bool(raw.get("interrupted", True))
+                records += 1
+        elif (turn := _turn(raw)) is not None:
+            turns.append(turn)
+            records += 1
+    return turns, records

@@ -156,7 +156,8 @@ class ReplyDone:
     """The end of an assistant reply: the full text, stats, timings, route and memories used.
 
     ``decision`` is the route that answered (after any fallback); ``memory`` the memories
-    recalled for the turn; ``language`` the language the user spoke (None when typed).
+    recalled for the turn; ``language`` the language the user spoke (None when typed); ``tools``
+    the tool calls made (model "instant": answered by the intent matcher, no model).
     """
 
     text: str
@@ -171,6 +172,7 @@ class ReplyDone:
     language: str | None = None
     decision: RouteDecision | None = None
     memory: MemoryHits | None = None
+    tools: tuple[ToolUse, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -228,3 +230,59 @@ class ModelLoadProgress:
     done: bool = False
     error: str | None = None
     seconds: float = 0.0
+
+
+@dataclass(frozen=True)
+class ToolCall:
+    """A model's (or the intent matcher's) request to run one tool with JSON arguments."""
+
+    name: str
+    arguments: dict[str, Any] = field(default_factory=dict)
+    id: str = ""
+
+
+@dataclass(frozen=True)
+class ToolUse:
+    """One tool call of a turn, as the chat log shows it and metrics record it.
+
+    Metrics keep only ``name``, ``duration_s``, ``ok`` and ``source``: never the arguments or result.
+    ``source`` is "instant" (the intent matcher) or the model that asked.
+    """
+
+    name: str
+    arguments: dict[str, Any]
+    result: str
+    ok: bool = True
+    duration_s: float = 0.0
+    source: str = ""
+    turn_id: int = 0
+    generation: int = 0
+
+
+@dataclass(frozen=True)
+class Filler:
+    """A short phrase spoken while a tool runs ("One moment…"); never part of the reply text."""
+
+    text: str
+    language: str | None = None
+    turn_id: int = 0
+    generation: int = 0
+
+
+@dataclass(frozen=True)
+class Announcement:
+    """Something Jarvis says outside a turn (a timer that rings); shown and spoken."""
+
+    text: str
+    kind: str = "timer"
+    language: str | None = None
+
+
+@dataclass(frozen=True)
+class ConfirmRequest:
+    """A tool with side effects waits for the user's yes/no (answer with ``Assistant.confirm``)."""
+
+    request_id: int
+    question: str
+    tool: str
+    turn_id: int = 0

@@ -17,9 +17,11 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+from jarvis.errors import InputError
 from jarvis.llm.difficulty import band
 from jarvis.logs import scrub
 from jarvis.messages import RouteDecision, TurnRecord
+from jarvis.private import open_private, private_dir
 
 log = logging.getLogger(__name__)
 
@@ -97,8 +99,8 @@ class MetricsObserver:
         try:
             line = json.dumps(build_record(turn, self.session), ensure_ascii=False, default=str)
             with self._lock:
-                self.path.parent.mkdir(parents=True, exist_ok=True)
-                with self.path.open("a", encoding="utf-8") as f:
+                private_dir(self.path.parent, tighten_existing=False)  # data_dir: made 0700, never changed
+                with open_private(self.path, "a") as f:  # 0600: it says which models the user ran, and when
                     f.write(line + "\n")
         except OSError as exc:
             if not self._warned:
@@ -107,12 +109,21 @@ class MetricsObserver:
 
 
 def read_records(path: Path | str) -> tuple[list[dict[str, Any]], int]:
-    """All records in a metrics file and the number of unreadable lines skipped."""
+    """All records in a metrics file and the number of unreadable lines skipped.
+
+    A missing file has no records. Raises :class:`InputError` when ``path`` is a folder or cannot be read.
+    """
     path = Path(path).expanduser()
+    if path.is_dir():
+        raise InputError(f"{path} is a folder, not a metrics file", "pass the metrics.jsonl file itself")
     if not path.is_file():
         return [], 0
+    try:
+        text = path.read_text(encoding="utf-8", errors="replace")
+    except OSError as exc:
+        raise InputError(f"cannot read {path}: {exc.strerror or exc}", "check the file's permissions") from None
     records, bad = [], 0
-    for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
+    for line in text.splitlines():
         if not line.strip():
             continue
         try:
@@ -120,11 +131,34 @@ def read_records(path: Path | str) -> tuple[list[dict[str, Any]], int]:
         except ValueError:
             bad += 1
             continue
-        if isinstance(rec, dict):
+        if isinstance(rec, dict) and _well_formed(rec):
             records.append(rec)
         else:
             bad += 1
     return records, bad
+
+
+_NUMBER = (int, float)
+_NUMERIC_FIELDS = ("ts", "cost", "tokens_in", "tokens_out", "tokens_per_s")
+
+
+def _well_formed(rec: dict[str, Any]) -> bool:
+    """Whether a record has the shape :func:`summarize` reads (a hand-edited or foreign line may not)."""
+    if any(not isinstance(rec.get(k), (*_NUMBER, type(None))) or isinstance(rec.get(k), bool)
+           for k in _NUMERIC_FIELDS):
+        return False
+    timings, route = rec.get("timings"), rec.get("route")
+    if timings is not None and not (
+        isinstance(timings, dict) and all(isinstance(v, (*_NUMBER, type(None))) for v in timings.values())
+    ):
+        return False
+    if route is not None and not (
+        isinstance(route, dict)
+        and isinstance(route.get("difficulty"), (int, type(None)))
+        and isinstance(route.get("specialty"), (str, type(None)))
+    ):
+        return False
+    return isinstance(rec.get("session"), (str, type(None)))
 
 
 def percentile(values: Iterable[float], q: float) -> float | None:

@@ -255,6 +255,11 @@ class WavFileInput(AudioInput):
         """Length of the replayed audio in seconds."""
         return len(self.audio) / self.sample_rate
 
+    @property
+    def position_s(self) -> float:
+        """How much of the audio has been handed out, in seconds."""
+        return self._pos / self.sample_rate
+
     def start(self) -> None:
         """Start the clock."""
         self._t0 = time.monotonic()

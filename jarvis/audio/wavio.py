@@ -43,6 +43,8 @@ def wav_info(path: str | Path) -> Any:
     import soundfile as sf
 
     p = Path(path).expanduser()
+    if p.is_dir():
+        raise AudioFormatError(f"{p} is a folder, not an audio file", "give the path of a WAV file")
     if not p.is_file():
         raise AudioFormatError(f"audio file not found: {p}", "check the path")
     try:
@@ -106,3 +108,67 @@ def write_wav(path: str | Path, audio: Any, sample_rate: int) -> Path:
         hint = "check that the folder exists and is writable"
         raise AudioFormatError(f"cannot write {p}: {exc}", hint) from None
     return p
+
+
+class WavWriter:
+    """Write a 16-bit PCM WAV piece by piece, so a long text never sits in memory as one array.
+
+    Pieces go to a hidden ``.NAME.part`` file beside ``path``; :meth:`commit` renames it into place,
+    :meth:`discard` removes it (a failed run leaves no half-written file). The sample rate is the
+    first piece's; later pieces at another rate are resampled.
+
+    Raises (every method):
+        AudioFormatError: the folder cannot be created or the file cannot be written.
+    """
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path).expanduser()
+        self.part = self.path.with_name(f".{self.path.name}.part")
+        self.sample_rate = 0
+        self.frames = 0
+        self._file: Any = None
+
+    def write(self, audio: Any, sample_rate: int) -> None:
+        """Append float32 mono ``audio`` recorded at ``sample_rate``."""
+        import numpy as np
+        import soundfile as sf
+
+        try:
+            if self._file is None:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+                self.sample_rate = int(sample_rate)
+                self._file = sf.SoundFile(str(self.part), "w", self.sample_rate, 1, "PCM_16", format="WAV")
+            elif sample_rate != self.sample_rate:
+                audio = resample(audio, sample_rate, self.sample_rate)
+            arr = np.clip(np.nan_to_num(np.asarray(audio, dtype=np.float32)), -1.0, 1.0)
+            self._file.write(arr)
+            self.frames += len(arr)
+        except (RuntimeError, sf.LibsndfileError, OSError) as exc:
+            self.discard()
+            raise AudioFormatError(f"cannot write {self.path}: {exc}", "check that the folder is writable") from None
+
+    def commit(self) -> Path:
+        """Finish the file and move it to ``path``; returns ``path``."""
+        if self._file is None:
+            raise AudioFormatError(f"nothing was written to {self.path}", "give some text to speak")
+        try:
+            self._file.close()
+            self._file = None
+            self.part.replace(self.path)
+        except OSError as exc:
+            self.discard()
+            raise AudioFormatError(f"cannot write {self.path}: {exc.strerror or exc}", "check the folder") from None
+        return self.path
+
+    def discard(self) -> None:
+        """Drop what was written. Safe to call twice."""
+        if self._file is not None:
+            try:
+                self._file.close()
+            except Exception:  # already failing: removing the part file is what matters
+                pass
+            self._file = None
+        try:
+            self.part.unlink(missing_ok=True)
+        except OSError:  # pragma: no cover - a folder that went read-only meanwhile
+            pass

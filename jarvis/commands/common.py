@@ -25,3 +25,19 @@ def print_json(data: Any) -> None:
     json.dump(data, sys.stdout, ensure_ascii=False, indent=2, default=str)
     sys.stdout.write("\n")
     sys.stdout.flush()
+
+
+def positive_int(value: str) -> int:
+    """argparse type: a whole number of at least 1 (``--max-tokens``)."""
+    try:
+        number = int(value)
+    except ValueError:
+        number = 0
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"must be a whole number of at least 1, found {value!r}")
+    return number
+
+
+def add_model_flag(p: argparse.ArgumentParser) -> None:
+    """Add ``--model NAME`` after the sub-command (``jarvis --model NAME COMMAND`` works as well)."""
+    p.add_argument("--model", default=argparse.SUPPRESS, help="force this model (skip routing)")

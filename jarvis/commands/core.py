@@ -10,7 +10,9 @@ import threading
 from pathlib import Path
 
 from jarvis.assembly import build
-from jarvis.commands.common import add_json_flag, print_json, settings_from
+from jarvis.commands.common import add_json_flag, add_model_flag, positive_int, print_json, settings_from
+from jarvis.commands.inputs import read_stdin, text_arg
+from jarvis.commands.notes import MemoryOffNote
 from jarvis.config import Settings
 from jarvis.errors import EmptyInput, Interrupted, JarvisError
 
@@ -23,12 +25,14 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("question", nargs="?", default=None, help="the question (omit with --input)")
     p.add_argument("--input", help="a WAV file spoken as the question (a whole voice turn)")
     p.add_argument("--output", help="write the spoken reply to this WAV file")
-    p.add_argument("--max-tokens", type=int, help="longest reply in tokens")
+    p.add_argument("--max-tokens", type=positive_int, help="longest reply in tokens (at least 1)")
     p.add_argument("--no-memory", action="store_true", help="do not recall or store memories")
+    add_model_flag(p)
     add_json_flag(p)
     p.set_defaults(func=cmd_ask)
 
     p = sub.add_parser("doctor", help="hardware, placement plan, models, keys, log file")
+    p.add_argument("--deep", action="store_true", help="also run each stage once on its planned device and time it")
     add_json_flag(p)
     p.set_defaults(func=cmd_doctor)
 
@@ -37,24 +41,31 @@ def register(sub: argparse._SubParsersAction) -> None:
     lp = msub.add_parser("list", help="list configured models with their state")
     add_json_flag(lp)
     lp.set_defaults(func=cmd_models_list)
+    from jarvis.commands import models as models_commands
+
+    models_commands.register(msub)  # models pull
     p.set_defaults(func=cmd_models_list, json=False)
 
 
 def cmd_ask(args: argparse.Namespace) -> int:
     """``jarvis ask "question"``: stream the answer (``--json``: one record at the end)."""
     settings = settings_from(args)
+    if args.model:
+        settings.model(args.model)  # an unknown name stops here, listing the valid ones
     if args.input:
         from jarvis.commands.voice_ask import run_voice_ask
 
         return run_voice_ask(args, settings)
-    question = args.question
-    if question is None and not sys.stdin.isatty():
-        question = sys.stdin.read()
+    question = text_arg(args.question, "the question") if args.question is not None else read_stdin()
     if question is None or not question.strip():
         raise EmptyInput("nothing to answer: the question is empty", 'pass a question: jarvis ask "..."')
     jarvis = build(
         settings, resume=args.resume, model=args.model, memory=not args.no_memory, max_tokens=args.max_tokens
     )
+    jarvis.assistant.bus.subscribe(MemoryOffNote())  # memory failures were said only in the log file
+    from jarvis.commands.tools import TerminalConfirm
+
+    jarvis.assistant.bus.subscribe(TerminalConfirm(jarvis.assistant))  # a tool that changes things asks first
     stop = threading.Event()
 
     def on_sigint(signum: int, frame: object) -> None:  # Ctrl-C stops generation; what was written is kept
@@ -65,7 +76,9 @@ def cmd_ask(args: argparse.Namespace) -> int:
     printer = None if args.json else (lambda t: (sys.stdout.write(t), sys.stdout.flush()))
     try:
         with jarvis:
-            jarvis.start(preload=False)  # the turn loads its model; the memory embedder loads beside it
+            instant = jarvis.tools is not None and jarvis.tools.match(question) is not None
+            # the turn loads its model; the memory embedder loads beside it (not for an everyday command)
+            jarvis.start(preload=False, warm_up_memory=not instant)
             done = jarvis.assistant.ask(question, on_delta=printer)
     finally:
         signal.signal(signal.SIGINT, old)
@@ -78,6 +91,11 @@ def cmd_ask(args: argparse.Namespace) -> int:
                 "interrupted": done.interrupted,
                 "remote": done.remote,
                 "cost": done.cost,
+                "tools": [
+                    {"name": u.name, "arguments": u.arguments, "result": u.result, "ok": u.ok,
+                     "duration_s": u.duration_s}
+                    for u in done.tools
+                ],
                 "tokens": {
                     "prompt": stats.prompt_tokens if stats else None,
                     "completion": stats.completion_tokens if stats else None,
@@ -149,7 +167,12 @@ def cmd_doctor(args: argparse.Namespace) -> int:
     """``jarvis doctor``: a truthful health report."""
     settings = settings_from(args)
     rep = doctor_report(settings)
+    deep = getattr(args, "deep", False)
     if args.json:
+        if deep:
+            from jarvis.commands.doctor_deep import run_deep
+
+            rep["deep"] = run_deep(settings)
         print_json(rep)
         return 0
     hw = rep["hardware"]
@@ -177,7 +200,11 @@ def cmd_doctor(args: argparse.Namespace) -> int:
     out += ["", "API keys"]
     for var, present in rep["keys"].items():
         out.append(f"  {var:<18} {'set' if present else 'not set'}")
-    print("\n".join(out))
+    print("\n".join(out), flush=True)
+    if deep:  # after the quick report: this part loads every model once
+        from jarvis.commands.doctor_deep import deep_lines, run_deep
+
+        print("\n".join(deep_lines(run_deep(settings))))
     return 0
 
 

@@ -1,4 +1,4 @@
-"""``jarvis memory add | search | list | forget | export | import``: long-term memory from the shell."""
+"""``jarvis memory add | search | list | forget | export | import | reindex``: long-term memory from the shell."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from jarvis.messages import MemoryHit
 
 def register(sub: Any) -> None:
     """Add the ``memory`` command and its sub-commands to the CLI."""
-    p = sub.add_parser("memory", help="long-term memory: add, search, list, forget, export, import")
+    p = sub.add_parser("memory", help="long-term memory: add, search, list, forget, export, import, reindex")
     msub = p.add_subparsers(dest="memory_command", metavar="ACTION", required=True)
 
     a = msub.add_parser("add", help="remember a fact")
@@ -45,6 +45,10 @@ def register(sub: Any) -> None:
     i = msub.add_parser("import", help="add memories from a JSON-lines file (as written by export)")
     i.add_argument("file")
     i.set_defaults(func=cmd_import)
+
+    r = msub.add_parser("reindex", help="re-embed every memory with memory.embedder (after changing it)")
+    add_json_flag(r)
+    r.set_defaults(func=cmd_reindex)
 
 
 def _service(args: argparse.Namespace) -> Any:
@@ -172,8 +176,31 @@ def cmd_import(args: argparse.Namespace) -> int:
     """``jarvis memory import FILE.jsonl``."""
 
     def go(service: Any) -> int:
-        n = service.import_(args.file)
+        from jarvis.commands.memory_progress import progress_bar
+
+        with progress_bar("importing") as update:
+            n = service.import_(args.file, progress=update)
         print(f"imported {n} new memories from {args.file}")
+        return 0
+
+    return _run(args, go)
+
+
+def cmd_reindex(args: argparse.Namespace) -> int:
+    """``jarvis memory reindex``: re-embed every memory with the configured embedder, losing none."""
+
+    def go(service: Any) -> int:
+        from jarvis.commands.memory_progress import progress_bar
+
+        t0 = time.monotonic()
+        with progress_bar("re-embedding") as update:
+            n, was = service.reindex(progress=update)
+        now, seconds = service.embedder.name, round(time.monotonic() - t0, 2)
+        if args.json:
+            print_json({"reindexed": n, "embedder": now, "was": was, "seconds": seconds})
+        else:
+            change = f" (was {was})" if was != now else ""
+            print(f"re-embedded {n} memories with {now}{change} in {seconds:.1f} s")
         return 0
 
     return _run(args, go)

@@ -5,7 +5,8 @@ from __future__ import annotations
 import argparse
 import time
 
-from jarvis.commands.common import add_json_flag, print_json, settings_from
+from jarvis.commands.common import add_json_flag, add_model_flag, print_json, settings_from
+from jarvis.commands.inputs import text_arg
 from jarvis.errors import EmptyInput
 
 
@@ -13,6 +14,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     """Add the ``route`` and ``stats`` sub-commands."""
     p = sub.add_parser("route", help="show which model would answer a message, and why (runs nothing)")
     p.add_argument("text", nargs="+", help="the message")
+    add_model_flag(p)
     add_json_flag(p)
     p.set_defaults(func=cmd_route)
 
@@ -31,7 +33,7 @@ def cmd_route(args: argparse.Namespace) -> int:
     from jarvis.llm.router import Router
     from jarvis.messages import RouteDecision
 
-    text = " ".join(args.text).strip()
+    text = text_arg(" ".join(args.text), "the message").strip()
     if not text:
         raise EmptyInput("nothing to route: the message is empty", 'pass a message: jarvis route "..."')
     settings = settings_from(args)
@@ -87,7 +89,8 @@ def cmd_stats(args: argparse.Namespace) -> int:
         print_json(summary)
         return 0
     if not summary["turns"]:
-        print(f"no turns recorded in {path}" + (f" for {summary['scope']}" if session else ""))
+        skipped = f" ({bad} unreadable line(s) skipped)" if bad else ("" if path.exists() else " (no such file)")
+        print(f"no turns recorded in {path}" + (f" for {summary['scope']}" if session else "") + skipped)
         return 0
     print(f"{summary['scope']}: {summary['turns']} turns in {summary['sessions']} session(s)  ({path})")
     share = summary["local_share"]

@@ -9,8 +9,14 @@ import time
 from typing import Any
 
 from jarvis.commands.common import add_json_flag, print_json, settings_from
+from jarvis.commands.inputs import read_stdin, text_arg, writable_output
+from jarvis.commands.steps import Steps
 from jarvis.config import Settings
-from jarvis.errors import EmptyInput
+from jarvis.errors import EmptyInput, InputError
+
+MAX_TRANSCRIBE_S = 4 * 3600  # longer files are refused before they are read into memory
+LONG_AUDIO_S = 30.0  # transcribing more than this says what it is doing on stderr
+MANY_PIECES = 8  # `say` with more pieces than this shows its progress on stderr
 
 _LANG = re.compile(r"^[A-Za-z]{2,3}(?:[-_][A-Za-z]{2,4})?$")
 
@@ -50,20 +56,29 @@ def _plan(settings: Settings) -> Any:
 
 def cmd_transcribe(args: argparse.Namespace) -> int:
     """Read the WAV, recognise it, print the text (``--json``: text, language, timings)."""
-    from jarvis.audio.wavio import read_wav
+    from jarvis.audio.wavio import read_wav, wav_info
     from jarvis.stt import SAMPLE_RATE, load_stt, stt_placement
 
     settings = settings_from(args)
+    info = wav_info(args.file)
+    duration = info.frames / info.samplerate
+    if duration > MAX_TRANSCRIBE_S:
+        raise InputError(
+            f"{args.file} is {duration / 3600:.1f} hours long; at most {MAX_TRANSCRIBE_S // 3600} hours at a time",
+            "split it first, e.g. `sox in.wav part.wav trim 0 3600 : newfile : restart`",
+        )
     audio = read_wav(args.file, SAMPLE_RATE)
     plan = _plan(settings)
     device, compute, threads = stt_placement(settings, plan)
     t0 = time.monotonic()
-    stt = load_stt(settings, plan)
-    load_s = time.monotonic() - t0
-    try:
-        result = stt.transcribe(audio, args.language)
-    finally:
-        stt.close()
+    with Steps(enabled=duration > LONG_AUDIO_S) as progress:
+        progress.step(f"transcribing {duration:.0f} s of audio with {settings.stt.model.name}")
+        stt = load_stt(settings, plan)
+        load_s = time.monotonic() - t0
+        try:
+            result = stt.transcribe(audio, args.language)
+        finally:
+            stt.close()
     if args.json:
         doc = result.to_dict()
         doc.update(
@@ -89,35 +104,40 @@ def cmd_say(args: argparse.Namespace) -> int:
     """Speak the text sentence by sentence (as replies are spoken) and write one WAV file."""
     import numpy as np
 
-    from jarvis.audio.wavio import write_wav
+    from jarvis.audio.wavio import WavWriter
     from jarvis.tts import SentenceChunker, VoiceSet, guess_language
     from jarvis.tts.voices import voice_name
 
     settings = settings_from(args)
-    text = sys.stdin.read() if args.text == "-" else args.text
+    output = writable_output(args.output, "output file")  # before any voice loads
+    text = (read_stdin() or "") if args.text == "-" else text_arg(args.text)
     chunker = SentenceChunker(settings.tts.clause_words)
     pieces = chunker.feed(text) + chunker.flush()
     if not pieces:
         raise EmptyInput("nothing to say", "give some words (markdown and code blocks are not spoken)")
     language = args.language or guess_language(text, settings.tts.default_language)
     voices = VoiceSet(settings.tts)
+    wav = WavWriter(output)  # piece by piece: a long text never sits in memory as one recording
     t0 = time.monotonic()
-    parts, spoken = [], None
+    spoken = None
     try:
-        for piece in pieces:
-            spoken = voices.speak(piece, language)
-            if parts:
-                parts.append(np.zeros(int(spoken.sample_rate * 0.15), dtype=np.float32))
-            parts.append(spoken.audio)
+        with Steps(enabled=len(pieces) > MANY_PIECES) as progress:
+            progress.step(f"speaking {len(pieces)} pieces into {output}")
+            for i, piece in enumerate(pieces):
+                progress.count(f"{i + 1}/{len(pieces)}")
+                spoken = voices.speak(piece, language)
+                if i:
+                    wav.write(np.zeros(int(spoken.sample_rate * 0.15), dtype=np.float32), spoken.sample_rate)
+                wav.write(spoken.audio, spoken.sample_rate)
+        path = wav.commit()
     finally:
+        wav.discard()
         voices.close()
     assert spoken is not None
     total_s = time.monotonic() - t0
-    audio = np.concatenate(parts)
-    path = write_wav(args.output, audio, spoken.sample_rate)
     if spoken.note:
         sys.stderr.write(f"note: {spoken.note}\n")
-    duration = len(audio) / spoken.sample_rate
+    duration = wav.frames / wav.sample_rate
     if args.json:
         print_json(
             {
@@ -127,7 +147,7 @@ def cmd_say(args: argparse.Namespace) -> int:
                 "voice_name": voice_name(settings.tts, spoken.language),
                 "fell_back": spoken.fell_back,
                 "note": spoken.note,
-                "sample_rate": spoken.sample_rate,
+                "sample_rate": wav.sample_rate,
                 "audio_s": round(duration, 3),
                 "seconds": round(total_s, 3),
                 "real_time_factor": round(total_s / duration, 4) if duration else 0.0,

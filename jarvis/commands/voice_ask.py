@@ -2,37 +2,55 @@
 
 The file is replayed as the microphone at real time through the voice loop; everything said until
 the file ends is one question. The reply streams to stdout, is spoken into ``--output`` (or the
-speaker), and the turn's timeline is printed (``--json``: one document).
+speaker), and the turn's timeline is printed (``--json``: one document). The input and the output
+path are checked before anything loads; progress (replay position, thinking, speaking) goes to
+stderr, as does a note when long-term memory is off.
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from jarvis.assembly import build
 from jarvis.audio.events import HeardText
 from jarvis.commands.common import print_json
+from jarvis.commands.inputs import writable_output
+from jarvis.commands.notes import MemoryOffNote
+from jarvis.commands.steps import Steps
 from jarvis.config import Settings
-from jarvis.errors import AudioDeviceError, EmptyInput, JarvisError
+from jarvis.errors import AudioDeviceError, EmptyInput, InputError, JarvisError
 from jarvis.messages import ReplyDone, StageError, TokenDelta, Transcript
 from jarvis.pipeline.recorder import EventRecorder
 from jarvis.pipeline.voice_loop import VoiceLoop
+
+MAX_QUESTION_S = 600.0  # a spoken question longer than this is refused before it is replayed
 
 
 def run_voice_ask(args: argparse.Namespace, settings: Settings) -> int:
     """Replay ``args.input`` as the microphone, answer it, speak the reply, print the timeline."""
     from jarvis.audio.devices import WavFileInput
+    from jarvis.audio.wavio import wav_info
 
+    output_path = writable_output(args.output, "output file") if args.output else None
+    info = wav_info(args.input)
+    minutes = info.frames / info.samplerate / 60
+    if minutes * 60 > MAX_QUESTION_S:
+        raise InputError(
+            f"{Path(args.input).name} is {minutes:.0f} minutes long: too long for one question",
+            f"record a question under {MAX_QUESTION_S // 60:.0f} minutes, or use `jarvis transcribe` for long audio",
+        )
     source = WavFileInput(args.input, settings.audio.sample_rate, settings.audio.block_ms, realtime=True)
     use_json = bool(args.json)
-    output_path = args.output
     jarvis = build(
         settings, resume=args.resume, model=args.model, memory=not args.no_memory, max_tokens=args.max_tokens
     )
-    with jarvis, EventRecorder(jarvis.assistant.bus) as seen:
+    progress = Steps()
+    with jarvis, progress, EventRecorder(jarvis.assistant.bus) as seen:
+        jarvis.assistant.bus.subscribe(MemoryOffNote())
         if not use_json:
             jarvis.assistant.bus.subscribe(_print_deltas)
         jarvis.start()  # the chat model and the memory embedder load beside the speech models
@@ -44,13 +62,25 @@ def run_voice_ask(args: argparse.Namespace, settings: Settings) -> int:
             loop = jarvis.start_voice(use_output=False, **options)
         if loop.player is None and output_path is None and not use_json:
             sys.stderr.write("note: no speaker; the reply is printed only\n")
-        said = _wait_transcript(seen, loop, source.duration_s + 120.0)
+        total = source.duration_s
+        progress.step(f"listening to {source.name} ({total:.1f} s, replayed at real time)")
+
+        def replayed() -> bool:
+            progress.count(f"{min(source.position_s, total):.1f}/{total:.1f} s")
+            return False
+
+        said = _wait_transcript(seen, loop, total + 120.0, replayed)
+        progress.close()  # the reply streams to stdout from here: no live line beside it
+        if not progress.live:
+            progress.step("heard the question; answering")
         if not use_json:
             sys.stdout.write(f"you ({said.language or '?'}): {said.text}\njarvis: ")
             sys.stdout.flush()
         reply = _wait_reply(seen, said.turn_id, 600.0)
         heard = None
         if loop.player is not None:
+            if output_path is not None and not progress.live:
+                progress.step(f"speaking the reply into {output_path}")
             heard = seen.wait_for(HeardText, lambda e: e.turn_id == said.turn_id, timeout=600.0)
         jarvis.assistant.bus.unsubscribe(_print_deltas)
     errors = seen.of(StageError)
@@ -90,8 +120,10 @@ def _print_deltas(ev: Any) -> None:
         sys.stdout.flush()
 
 
-def _wait_transcript(seen: EventRecorder, loop: VoiceLoop, timeout: float) -> Transcript:
-    """The voice turn's transcript; EmptyInput when the file holds no speech."""
+def _wait_transcript(
+    seen: EventRecorder, loop: VoiceLoop, timeout: float, tick: Callable[[], bool] = lambda: False,
+) -> Transcript:
+    """The voice turn's transcript; EmptyInput when the file holds no speech (``tick`` runs while waiting)."""
     seg = loop.segmenter
 
     def no_speech() -> bool:
@@ -103,7 +135,7 @@ def _wait_transcript(seen: EventRecorder, loop: VoiceLoop, timeout: float) -> Tr
         return seen.first(StageError, lambda e: e.stage in ("stt", "voice") and not isinstance(e.cause, EmptyInput))
 
     said = seen.wait_for(Transcript, lambda t: t.source == "voice", timeout,
-                         give_up=lambda: no_speech() or failed() is not None)
+                         give_up=lambda: tick() or no_speech() or failed() is not None)
     if said is not None:
         return said
     if no_speech():

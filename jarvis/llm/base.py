@@ -6,19 +6,26 @@ import threading
 from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
-from jarvis.messages import GenerationStats
+from jarvis.messages import GenerationStats, ToolCall
 
-Role = Literal["system", "user", "assistant"]
+Role = Literal["system", "user", "assistant", "tool"]
 
 
 @dataclass(frozen=True)
 class ChatMessage:
-    """One message of a conversation as sent to a model."""
+    """One message of a conversation as sent to a model.
+
+    An assistant message may carry the ``tool_calls`` it made; a ``tool`` message carries one
+    call's result (``tool_call_id`` and ``name`` say which call).
+    """
 
     role: Role
     content: str
+    tool_calls: tuple[ToolCall, ...] = ()
+    tool_call_id: str = ""
+    name: str = ""
 
 
 @dataclass
@@ -31,6 +38,9 @@ class GenerationRequest:
     top_p: float = 0.95
     seed: int = -1
     stop_event: threading.Event = field(default_factory=threading.Event)
+    tools: list[dict[str, Any]] | None = None  # function schemas the model may call
+    tool_calls: list[ToolCall] = field(default_factory=list)  # filled by the backend: calls it asked for
+    bad_tool_calls: list[str] = field(default_factory=list)  # calls it wrote that could not be read
 
     def stop(self) -> None:
         """Ask the backend to stop generating as soon as it can."""
@@ -40,11 +50,13 @@ class GenerationRequest:
 class ChatModel(ABC):
     """A chat model that streams its reply.
 
-    Capabilities: ``streams`` (deltas arrive as they are generated), ``needs_key`` and
+    Capabilities: ``streams`` (deltas arrive as they are generated), ``supports_tools`` (it reads
+    ``request.tools`` and fills ``request.tool_calls``), ``needs_key`` and
     ``key_env_var`` (cloud backends), ``is_local`` (runs in this process, uses local memory).
     """
 
     streams: bool = True
+    supports_tools: bool = False
     needs_key: bool = False
     key_env_var: str | None = None
     is_local: bool = True
@@ -71,7 +83,7 @@ class ChatModel(ABC):
         """Tokens in ``text`` for this model (an estimate unless the backend overrides it)."""
         return max(1, len(text) // 4) if text else 0
 
-    def prefill(self, messages: list[ChatMessage]) -> None:  # noqa: B027 - optional hook
+    def prefill(self, messages: list[ChatMessage], tools: list[dict[str, Any]] | None = None) -> None:  # noqa: B027
         """Read ``messages`` into the model's cache so a prompt that starts with them answers sooner.
 
         Local backends override it; for a remote API it does nothing.

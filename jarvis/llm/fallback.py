@@ -24,7 +24,7 @@ from jarvis.llm.base import ChatModel, GenerationRequest
 from jarvis.llm.locality import leaves_machine
 from jarvis.llm.pool import ModelPool
 from jarvis.llm.router import Router
-from jarvis.messages import GenerationStats, RouteDecision
+from jarvis.messages import GenerationStats, RouteDecision, ToolCall, ToolUse
 
 log = logging.getLogger(__name__)
 
@@ -65,6 +65,9 @@ class Outcome:
     device: str = ""
     remote: bool = False
     cost: float = 0.0
+    tool_calls: list[ToolCall] = field(default_factory=list)  # what the model asked to run
+    bad_tool_calls: list[str] = field(default_factory=list)  # calls it wrote that could not be read
+    tools: list[ToolUse] = field(default_factory=list)  # the calls run for the whole turn
 
     @property
     def model_name(self) -> str:
@@ -211,6 +214,7 @@ class FallbackChain:
                     finally:
                         gen.close()  # type: ignore[attr-defined]
                 out.stats = model.last_stats
+                out.tool_calls, out.bad_tool_calls = list(req.tool_calls), list(req.bad_tool_calls)
         except JarvisError as exc:
             return self._failed(spec, exc, parts, out)
         except Exception as exc:  # a backend bug or a native error while generating

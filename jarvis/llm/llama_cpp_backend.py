@@ -6,11 +6,13 @@ import logging
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 from jarvis.assets import SHA256, ChecksumCache
 from jarvis.config import ModelSpec
 from jarvis.errors import ModelCorrupt, ModelLoadError, ModelNotFound
 from jarvis.llm.base import ChatMessage, ChatModel, GenerationRequest
+from jarvis.llm.tool_calls import ToolCallSplitter
 from jarvis.messages import GenerationStats
 
 log = logging.getLogger(__name__)
@@ -20,7 +22,8 @@ def verify_model_file(path: Path) -> None:
     """Raise :class:`ModelNotFound` or :class:`ModelCorrupt` when a GGUF file is missing or bad.
 
     Files of the embedded models are checked against their recorded sha256 (cached by size and
-    mtime); any other file must at least start with the GGUF magic.
+    mtime); any other file must have a readable GGUF header and be as long as the tensor data it
+    declares (a truncated download or copy is caught here, not by llama.cpp).
     """
     if not path.is_file():
         raise ModelNotFound(
@@ -39,15 +42,33 @@ def verify_model_file(path: Path) -> None:
                 "delete it and run ./install.sh to assemble it again",
             )
         return
-    with path.open("rb") as f:
-        if f.read(4) != b"GGUF":
-            raise ModelCorrupt(f"not a GGUF file: {path}", "point 'file' at a .gguf model")
+    from jarvis.llm.gguf import check_gguf
+
+    check_gguf(path)
+
+
+def llama_messages(messages: list[ChatMessage]) -> list[dict[str, Any]]:
+    """Messages as llama.cpp's chat templates read them (tool calls with their arguments as objects)."""
+    out: list[dict[str, Any]] = []
+    for m in messages:
+        row: dict[str, Any] = {"role": m.role, "content": m.content}
+        if m.tool_calls:
+            row["tool_calls"] = [
+                {"type": "function", "id": c.id, "function": {"name": c.name, "arguments": c.arguments}}
+                for c in m.tool_calls
+            ]
+        if m.role == "tool":
+            row["name"] = m.name
+            row["tool_call_id"] = m.tool_call_id
+        out.append(row)
+    return out
 
 
 class LlamaCppChat(ChatModel):
     """A GGUF chat model in this process; streams and stops between tokens."""
 
     is_local = True
+    supports_tools = True
 
     def __init__(
         self,
@@ -56,26 +77,23 @@ class LlamaCppChat(ChatModel):
         n_threads: int | None = None,
         gpu_layers: int = 0,
         seed: int = -1,
+        device: str | None = None,
     ) -> None:
         super().__init__(spec.name)
         assert spec.file is not None
         self.spec = spec
         self.path = Path(spec.file)
         verify_model_file(self.path)
-        try:
-            from llama_cpp import Llama
-        except ImportError as exc:  # pragma: no cover - install.sh installs it
-            from jarvis.errors import MissingDependency
+        from jarvis.llm.llama_gpu import device_kwargs, import_llama
 
-            raise MissingDependency(
-                f"llama-cpp-python is not importable ({exc})", "run ./install.sh"
-            ) from None
+        llama_class = import_llama()
+        self.device = device or ("cuda:0" if gpu_layers else "cpu")
         t0 = time.monotonic()
         kwargs = dict(
             model_path=str(self.path),
             n_ctx=n_ctx or spec.context,
-            n_gpu_layers=gpu_layers,
             verbose=False,
+            **device_kwargs(spec.name, self.device, gpu_layers),
         )
         if n_threads:
             kwargs["n_threads"] = n_threads
@@ -84,7 +102,7 @@ class LlamaCppChat(ChatModel):
         if spec.chat_format:
             kwargs["chat_format"] = spec.chat_format
         try:
-            self.llm = Llama(**kwargs)
+            self.llm = llama_class(**kwargs)
         except (ValueError, RuntimeError, OSError) as exc:
             raise ModelLoadError(
                 f"llama.cpp could not load {self.path.name}: {exc}",
@@ -101,8 +119,14 @@ class LlamaCppChat(ChatModel):
         return len(self.llm.tokenize(text.encode("utf-8"), add_bos=False, special=False))
 
     def stream(self, request: GenerationRequest) -> Iterator[str]:
-        """Stream the reply; stops within one token once ``request.stop_event`` is set."""
-        messages = [{"role": m.role, "content": m.content} for m in request.messages]
+        """Stream the reply; stops within one token once ``request.stop_event`` is set.
+
+        With ``request.tools`` the schemas go through the model's own chat template and the
+        ``<tool_call>`` blocks it writes are held back, parsed into ``request.tool_calls``.
+        """
+        messages = llama_messages(request.messages)
+        uses_tools = bool(request.tools) or any(m.role == "tool" for m in request.messages)
+        splitter = ToolCallSplitter() if uses_tools else None  # a call written anyway is never spoken
         t0 = time.monotonic()
         first: float | None = None
         n_out = 0
@@ -116,6 +140,8 @@ class LlamaCppChat(ChatModel):
         )
         if request.seed >= 0:
             kwargs["seed"] = request.seed
+        if request.tools:
+            kwargs["tools"] = request.tools
         chunks = self.llm.create_chat_completion(**kwargs)
         try:
             for chunk in chunks:
@@ -130,7 +156,17 @@ class LlamaCppChat(ChatModel):
                     n_out += 1
                     if first is None:
                         first = time.monotonic() - t0
-                    yield piece
+                    shown = splitter.feed(piece) if splitter is not None else piece
+                    if shown:
+                        yield shown
+            if splitter is not None:
+                rest = splitter.finish()
+                request.tool_calls.extend(splitter.calls)
+                request.bad_tool_calls.extend(splitter.bad)
+                if splitter.calls:
+                    finish = "tool_calls"
+                if rest:
+                    yield rest
         finally:
             close = getattr(chunks, "close", None)
             if close is not None:
@@ -146,13 +182,15 @@ class LlamaCppChat(ChatModel):
                 finish_reason=finish,
             )
 
-    def prefill(self, messages: list[ChatMessage]) -> None:
-        """Evaluate ``messages`` (and one token) so llama.cpp keeps them in its cache as a prompt prefix."""
+    def prefill(self, messages: list[ChatMessage], tools: list[dict[str, Any]] | None = None) -> None:
+        """Evaluate ``messages`` (and one token) so llama.cpp keeps them in its cache as a prompt prefix.
+
+        Pass the same ``tools`` the turns will pass: they are part of the prompt's start.
+        """
         if not messages:
             return
-        self.llm.create_chat_completion(
-            messages=[{"role": m.role, "content": m.content} for m in messages], max_tokens=1, temperature=0.0,
-        )
+        kwargs: dict[str, Any] = {"tools": tools} if tools else {}
+        self.llm.create_chat_completion(messages=llama_messages(messages), max_tokens=1, temperature=0.0, **kwargs)
 
     def close(self) -> None:
         """Free the model."""

@@ -19,12 +19,13 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from jarvis import cuda
 from jarvis.config import ModelSpec, Settings
-from jarvis.errors import OutOfMemory
+from jarvis.errors import ModelLoadError, OutOfMemory
 from jarvis.hardware import MiB, PlacementPlan
 from jarvis.llm.base import ChatModel
 from jarvis.llm.registry import backend_class
-from jarvis.messages import ModelLoadProgress
+from jarvis.messages import ModelLoadProgress, StageError
 
 log = logging.getLogger(__name__)
 
@@ -54,9 +55,18 @@ def read_device_memory(device: str) -> tuple[int, int] | None:
 
 
 def memory_need_mb(spec: ModelSpec) -> int:
-    """Memory a local model needs: ``memory_mb`` from the config, else file size x1.2 + context."""
+    """Memory a local model needs: ``memory_mb`` from the config, else the GGUF header's estimate
+    at the model's context (else file size x1.2 + context)."""
     if spec.memory_mb:
         return spec.memory_mb
+    if spec.file is not None and spec.file.is_file():
+        from jarvis.errors import JarvisError
+        from jarvis.llm.gguf import read_gguf
+
+        try:
+            return read_gguf(spec.file).memory_mb(spec.context)
+        except JarvisError:
+            pass
     size = spec.file.stat().st_size // MiB if spec.file is not None and spec.file.is_file() else 0
     return int(size * 1.2) + spec.context // 16 + 64
 
@@ -145,8 +155,9 @@ class ModelPool:
             log.info("evicting %s from %s to make room for %s", victim, device, name)
             self.unload(victim)
 
-    def _place(self, spec: ModelSpec) -> tuple[str, int]:
-        """(device, gpu_layers) where ``spec`` fits whole, evicting idle models; raises OutOfMemory."""
+    def _place(self, spec: ModelSpec) -> tuple[str, int, str]:
+        """(device, gpu_layers, why the planned GPU was not used) where ``spec`` fits whole, evicting idle
+        models; raises OutOfMemory."""
         need = memory_need_mb(spec)
         first = self.planned_device(spec)
         p = self.plan.get(spec.name)
@@ -158,9 +169,8 @@ class ModelPool:
         for device, gpu_layers in tries:
             ok, avail = self._make_room(device, need, spec.name)
             if ok:
-                if device != first:
-                    log.info("%s does not fit whole on %s; loading it on the CPU", spec.name, first)
-                return device, gpu_layers
+                why = f"not enough free GPU memory ({seen[0]}; {need} MiB + margin needed)" if seen else ""
+                return device, gpu_layers, why
             seen.append(f"{device} has {avail} MiB free")
         raise OutOfMemory(
             f"{spec.name} does not fit: it needs {need} MiB + {self.margin_mb} MiB margin; {'; '.join(seen)}",
@@ -179,7 +189,30 @@ class ModelPool:
             n_threads=p.n_threads if p else None,
             gpu_layers=gpu_layers,
             seed=self.settings.llm.seed,
+            device=device,
         )
+
+    def _on_cpu_instead(self, spec: ModelSpec, device: str, need: int, exc: ModelLoadError) -> ChatModel:
+        """After a failed GPU load: load on the CPU when RAM has room, then say why in one line."""
+        why = _gpu_reason(exc)
+        ok, avail = self._make_room("cpu", need, spec.name)
+        if not ok:
+            raise OutOfMemory(
+                f"{spec.name} failed on {device} ({why}) and does not fit in RAM ({need} MiB needed, {avail} free)",
+                "free GPU memory or RAM, or pick a smaller model",
+            )
+        with self._state:
+            self._loading[spec.name] = "cpu"
+        model = self._build(spec, "cpu", 0)
+        self._say_on_cpu(spec.name, device, why)
+        return model
+
+    def _say_on_cpu(self, name: str, device: str, why: str) -> None:
+        """The one line for a model that runs on the CPU instead of its GPU: log, stderr note, the bus."""
+        line = cuda.fallback_line(name, device, why)
+        log.warning(line)
+        cuda.announce(line)
+        self.publish(StageError("model", line, cuda.FALLBACK_HINT))
 
     def _touch(self, name: str, busy: int = 0) -> ChatModel | None:
         with self._state:
@@ -206,17 +239,24 @@ class ModelPool:
             model = self._touch(name, _busy)
             if model is not None:
                 return model
-            device, layers, need = "remote", 0, 0
+            device, layers, need, moved = "remote", 0, 0, ""
             planned = self.planned_device(spec)
             try:
                 if spec.is_local:
-                    device, layers = self._place(spec)
+                    device, layers, moved = self._place(spec)
                     need = memory_need_mb(spec)
                 with self._state:
                     self._loading[name] = device
                 self.publish(ModelLoadProgress(name, device))
                 t0 = time.monotonic()
-                model = self._build(spec, device, layers)
+                try:
+                    model = self._build(spec, device, layers)
+                except ModelLoadError as exc:  # a GPU that fails (out of memory, CUDA missing): the CPU
+                    if not device.startswith("cuda"):
+                        raise
+                    model, device, moved = self._on_cpu_instead(spec, device, need, exc), "cpu", ""
+                if moved:  # planned for a GPU that had no room when it came to loading
+                    self._say_on_cpu(name, planned, moved)
             except Exception as exc:
                 with self._state:
                     self._loading.pop(name, None)
@@ -308,3 +348,13 @@ class ModelPool:
         self._stop.set()
         for name in list(self.resident()):
             self.unload(name)
+
+
+def _gpu_reason(exc: ModelLoadError) -> str:
+    """Why a model could not load on its GPU, in a few words."""
+    text = exc.message
+    if "built without CUDA" in text:
+        return "llama-cpp-python is built without CUDA"
+    if cuda.is_cuda_error(text):
+        return cuda.reason(text)
+    return "llama.cpp could not load it there (most often: not enough free GPU memory)"

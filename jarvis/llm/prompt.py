@@ -3,6 +3,10 @@
 By default the memories go just before the newest question, not into the system prompt: the system
 prompt and the history then stay the same from one turn to the next, a prefix llama.cpp keeps in
 its cache, so only the new part is read again (``llm.memory_in``).
+
+The newest question is always sent. One too long for the budget keeps its beginning and its end
+around a marker saying how much was left out, and the user gets a notice; the conversation file
+keeps the whole text.
 """
 
 from __future__ import annotations
@@ -13,8 +17,37 @@ from typing import Literal
 from jarvis.history import Turn
 from jarvis.llm.base import ChatMessage
 from jarvis.messages import MemoryHits
+from jarvis.notices import notice
 
 MESSAGE_OVERHEAD_TOKENS = 4  # role markers per message, roughly
+MIN_QUESTION_TOKENS = 16  # a question is never cut shorter than this, whatever the budget
+CUT_MARK = "\n\n[... {n} characters left out to fit the model's context ...]\n\n"
+HEAD_SHARE = 2 / 3  # of what is kept of a long question, the beginning gets this share
+
+
+def _head_tail(text: str, keep: int) -> str:
+    """The first and last characters of ``text`` (``keep`` in all) around a cut marker."""
+    head = int(keep * HEAD_SHARE)
+    tail = keep - head
+    return text[:head] + CUT_MARK.format(n=len(text) - keep) + (text[-tail:] if tail else "")
+
+
+def fit_text(text: str, max_tokens: int, count_tokens: Callable[[str], int]) -> tuple[str, int]:
+    """``text`` within ``max_tokens``: whole, or its head and tail around a marker.
+
+    Returns:
+        The text to send and how many characters were left out (0: sent whole).
+    """
+    if count_tokens(text) <= max_tokens:
+        return text, 0
+    lo, hi = 0, min(len(text) - 1, max_tokens * 32)  # characters kept; a token is rarely over 32 characters
+    while lo < hi:  # the longest head + tail that fits
+        mid = (lo + hi + 1) // 2
+        if count_tokens(_head_tail(text, mid)) <= max_tokens:
+            lo = mid
+        else:
+            hi = mid - 1
+    return _head_tail(text, lo), len(text) - lo
 
 
 def memory_block(hits: MemoryHits) -> str:
@@ -36,19 +69,38 @@ def prompt_messages(
     new_user_text: str | None = None,
     memory: str = "",
     memory_in: Literal["question", "system_prompt"] = "question",
+    question_budget_tokens: int | None = None,
 ) -> list[ChatMessage]:
-    """System prompt + as many recent turns as fit in ``budget_tokens`` (+ the new question).
+    """System prompt + as many recent turns as fit in ``budget_tokens`` + the newest question.
 
-    The oldest turns are dropped first; the system prompt and the new question always stay, and
+    The newest question is ``new_user_text``, else the last turn when it is the user's. It always
+    stays: when it does not fit in ``question_budget_tokens`` (default ``budget_tokens``; the
+    model's context less the reply is the most it can be) the memories make room first, then its
+    middle is cut (:func:`fit_text`) and a notice says so. The oldest turns are dropped first, and
     the prompt never starts with an assistant message. ``memory`` (a :func:`memory_block`) goes
     before the newest user message (``memory_in="question"``) or at the end of the system prompt.
     """
     if memory and memory_in == "system_prompt":
         system_prompt, memory = f"{system_prompt}\n\n{memory}", ""
-    used = count_tokens(system_prompt) + MESSAGE_OVERHEAD_TOKENS + (count_tokens(memory) if memory else 0)
-    tail: list[ChatMessage] = []
+    turns = list(turns)
+    if new_user_text is None and turns and turns[-1].role == "user":
+        new_user_text = turns.pop().content
+    used = count_tokens(system_prompt) + MESSAGE_OVERHEAD_TOKENS
     if new_user_text is not None:
-        used += count_tokens(new_user_text) + MESSAGE_OVERHEAD_TOKENS
+        room = (question_budget_tokens or budget_tokens) - used - MESSAGE_OVERHEAD_TOKENS
+        memory_cost = count_tokens(memory) if memory else 0
+        if memory and count_tokens(new_user_text) > room - memory_cost:
+            memory, memory_cost = "", 0  # the question comes before the memories
+        new_user_text, cut = fit_text(new_user_text, max(room, MIN_QUESTION_TOKENS), count_tokens)
+        if cut:
+            notice(
+                f"your message is too long for the model's context: {cut} characters from its middle "
+                "were left out of the prompt (the whole message is saved in the conversation)"
+            )
+        used += count_tokens(new_user_text) + MESSAGE_OVERHEAD_TOKENS + memory_cost
+    elif memory:
+        used += count_tokens(memory)
+    tail: list[ChatMessage] = []
     for turn in reversed(turns):
         cost = count_tokens(turn.content) + MESSAGE_OVERHEAD_TOKENS
         if used + cost > budget_tokens:

@@ -8,11 +8,28 @@ Every failure a user can meet raises :class:`~jarvis.errors.MemoryStoreError`.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from jarvis.errors import MemoryStoreError
+
 Metadata = dict[str, str | int | float | bool]
+#: Called as ``progress(done, total)`` while a long import or reindex goes on.
+Progress = Callable[[int, int], None]
+
+
+class EmbedderMismatch(MemoryStoreError):
+    """The store was written by another embedding model than ``memory.embedder``."""
+
+    def __init__(self, location: str, stored: str, stored_dim: int, wanted: str, dim: int, count: int) -> None:
+        super().__init__(
+            f"memory in {location} was built with embedder {stored} ({stored_dim}-d), but memory.embedder "
+            f"is {wanted} ({dim}-d): its {count} memories cannot be searched with it",
+            f"run `jarvis memory reindex` to re-embed them with {wanted} (nothing is lost), "
+            f"or set memory.embedder back to the {stored} folder",
+        )
+        self.stored, self.wanted, self.count = stored, wanted, count
 
 
 @dataclass(frozen=True)
@@ -59,6 +76,14 @@ class MemoryStore(ABC):
     @abstractmethod
     def delete(self, ids: Sequence[str]) -> int:
         """Delete records by id; returns how many existed."""
+
+    @abstractmethod
+    def rebuild(self, embed: Callable[[list[str]], Any], progress: Progress | None = None) -> int:
+        """Re-embed every record with ``embed`` and record this store's embedder; returns how many.
+
+        Ids, texts and metadata are kept. An interruption at any point leaves the old records or the
+        new ones whole, never a mix. Raises MemoryStoreError (nothing is lost then either).
+        """
 
     @abstractmethod
     def count(self) -> int:

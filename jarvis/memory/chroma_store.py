@@ -3,49 +3,33 @@
 Both modes share every code path after the client is made. Embeddings always come from our own
 embedder and are passed in explicitly; the collection is created with ``embedding_function=None``
 so ChromaDB's default embedder (which downloads a model) is never used. The collection records
-which embedder built it, so switching to another model is caught instead of mixing vectors.
+which embedder built it: opening it with another model is refused (:class:`EmbedderMismatch`)
+instead of mixing vectors, and :meth:`ChromaStore.rebuild` re-embeds it into a new collection that
+replaces the old one (``jarvis memory reindex``).
 """
 
 from __future__ import annotations
 
-import errno
 import logging
 import urllib.error
 import urllib.request
 import warnings
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlparse
 
 from jarvis.errors import MemoryStoreError
-from jarvis.memory.base import MemoryStore, Metadata, Record
+from jarvis.memory.base import EmbedderMismatch, MemoryStore, Metadata, Progress, Record
+from jarvis.memory.chroma_errors import describe_failure, parse_server
 from jarvis.memory.lock import StoreLock
 
 log = logging.getLogger(__name__)
 
 HTTP_TIMEOUT_S = 10.0
-_CORRUPT_HINTS = ("malformed", "not a database", "corrupt", "no such table", "hnsw", "segment", "decode")
-
-
-def parse_server(url: str) -> tuple[str, int, bool]:
-    """``http(s)://host:port`` -> (host, port, ssl). Raises MemoryStoreError on a bad URL."""
-    parsed = urlparse(url.strip() if "://" in url else f"http://{url.strip()}")
-    try:
-        port = parsed.port
-        bad_port = False
-    except ValueError:
-        port, bad_port = None, True
-    if bad_port or parsed.scheme not in ("http", "https") or not parsed.hostname or (
-        parsed.path not in ("", "/")
-    ):
-        raise MemoryStoreError(
-            f"bad memory.server value {url!r}",
-            'use "http://host:port", e.g. "http://127.0.0.1:8000" (empty: the local folder)',
-        )
-    ssl = parsed.scheme == "https"
-    return parsed.hostname, port or (443 if ssl else 8000), ssl
+# A rebuild fills NAME-reindex, renames NAME to NAME-before-reindex, NAME-reindex to NAME, then drops
+# the old one. Each rename is atomic; an open that finds NAME missing but the old one there puts it back.
+_NEW, _OLD = "-reindex", "-before-reindex"
 
 
 class ChromaStore(MemoryStore):
@@ -58,12 +42,17 @@ class ChromaStore(MemoryStore):
         collection: str = "memories",
         embedder_name: str = "",
         dim: int = 0,
+        strict: bool = True,
     ) -> None:
+        """Open (or create) the collection. ``strict=False`` opens one written by another embedder
+        (``built_with`` says which) so that it can be rebuilt; searching it then is meaningless."""
         self.path = Path(path) if path is not None else None
         self.server = server.strip()
         self.collection_name = collection
         self.embedder_name = embedder_name
         self.dim = dim
+        self.strict = strict
+        self.built_with: tuple[str, int] | None = None  # (embedder, dim) when not ours
         self.location = self.server or str(self.path)
         self._lock: StoreLock | None = None
         self._client: Any = None
@@ -88,12 +77,8 @@ class ChromaStore(MemoryStore):
             else:
                 self._client = self._open_folder(chromadb, chroma_settings)
             with self._guard("open the collection"):
-                self._col = self._client.get_or_create_collection(
-                    self.collection_name,
-                    embedding_function=None,
-                    configuration={"hnsw": {"space": "cosine"}},
-                    metadata={"embedder": self.embedder_name, "dim": self.dim},
-                )
+                self._finish_interrupted_rebuild()
+                self._col = self._collection(self.collection_name)
                 self._check_collection()
                 self._batch = max(1, min(1000, int(self._client.get_max_batch_size())))
         except BaseException:
@@ -143,24 +128,47 @@ class ChromaStore(MemoryStore):
                 pass
         return client
 
+    def _collection(self, name: str) -> Any:
+        """Get or create collection ``name`` (cosine space, stamped with our embedder)."""
+        return self._client.get_or_create_collection(
+            name,
+            embedding_function=None,
+            configuration={"hnsw": {"space": "cosine"}},
+            metadata={"embedder": self.embedder_name, "dim": self.dim},
+        )
+
+    def _names(self) -> set[str]:
+        return {c if isinstance(c, str) else c.name for c in self._client.list_collections()}
+
+    def _finish_interrupted_rebuild(self) -> None:
+        """Put the old collection back when a rebuild stopped between its two renames."""
+        names = self._names()
+        old = self.collection_name + _OLD
+        if self.collection_name not in names and old in names:
+            log.warning("memory: a reindex was interrupted; restoring collection %s", self.collection_name)
+            self._client.get_collection(old, embedding_function=None).modify(name=self.collection_name)
+
     def _check_collection(self) -> None:
         meta = self._col.metadata or {}
         stored_name, stored_dim = meta.get("embedder"), meta.get("dim")
         if stored_name is None and stored_dim is None:
             # Created by something else: adopt it, recording our embedder.
             self._col.modify(metadata={**meta, "embedder": self.embedder_name, "dim": self.dim})
-        elif self.dim and stored_dim and int(stored_dim) != self.dim:
-            raise MemoryStoreError(
-                f"collection '{self.collection_name}' in {self.location} was built with embedder "
-                f"{stored_name} ({stored_dim}-d), but memory.embedder is {self.embedder_name} ({self.dim}-d)",
-                "set memory.embedder back, or set memory.collection to a new name and "
-                "`jarvis memory import` an export made with the old embedder",
-            )
-        elif stored_name and stored_name != self.embedder_name:
-            log.warning(
-                "collection %s was built with %s, now using %s (same size)",
-                self.collection_name, stored_name, self.embedder_name,
-            )
+        elif stored_name != self.embedder_name or (self.dim and stored_dim and int(stored_dim) != self.dim):
+            count = int(self._col.count())
+            if count == 0 and self.strict:  # nothing to lose: start it again for this embedder
+                log.info("memory: empty collection %s re-made for %s", self.collection_name, self.embedder_name)
+                self._client.delete_collection(self.collection_name)
+                self._col = self._collection(self.collection_name)
+            elif self.strict:
+                raise EmbedderMismatch(
+                    self.location, str(stored_name), int(stored_dim or 0), self.embedder_name, self.dim, count
+                )
+            else:
+                self.built_with = (str(stored_name), int(stored_dim or 0))
+        self._read_space()
+
+    def _read_space(self) -> None:
         with warnings.catch_warnings():  # "legacy embedding function config": we embed ourselves
             warnings.simplefilter("ignore", DeprecationWarning)
             config = getattr(self._col, "configuration", None) or {}
@@ -180,36 +188,7 @@ class ChromaStore(MemoryStore):
             raise self._describe(action, exc) from None
 
     def _describe(self, action: str, exc: Exception) -> MemoryStoreError:
-        text = f"{type(exc).__name__}: {exc}".replace("\n", " ")
-        short = text if len(text) <= 200 else text[:197] + "..."
-        low = text.lower()
-        full = isinstance(exc, OSError) and exc.errno == errno.ENOSPC
-        if full or "no space" in low or "disk full" in low:
-            return MemoryStoreError(
-                f"cannot {action} in {self.location}: the disk is full", "free some disk space and retry"
-            )
-        if self.server:
-            return MemoryStoreError(
-                f"memory server {self.server}: cannot {action}: {short}",
-                "check that the ChromaDB server is running and reachable (`chroma run --port N`)",
-            )
-        if isinstance(exc, PermissionError) or "permission denied" in low or "readonly" in low or (
-            "read-only" in low
-        ):
-            return MemoryStoreError(
-                f"memory folder {self.location} is not writable: {short}",
-                "check the folder's permissions, or set memory.path to a folder you can write",
-            )
-        if any(h in low for h in _CORRUPT_HINTS):
-            return MemoryStoreError(
-                f"memory store {self.location} looks corrupt ({action} failed: {short})",
-                "move the folder aside (nothing is deleted) and restart to begin a fresh store; "
-                "restore facts with `jarvis memory import` from an export",
-            )
-        return MemoryStoreError(
-            f"memory store {self.location}: cannot {action}: {short}",
-            "see the log file; if it persists, move the folder aside and restore from an export",
-        )
+        return describe_failure(action, exc, self.location, bool(self.server))
 
     # ------------------------------------------------------------------ records
     def _score(self, distance: float) -> float:
@@ -270,6 +249,51 @@ class ChromaStore(MemoryStore):
             with self._guard("delete"):
                 self._col.delete(ids=existing)
         return len(existing)
+
+    def rebuild(self, embed: Callable[[list[str]], Any], progress: Progress | None = None) -> int:
+        """Re-embed every record into a new collection that replaces this one (see :class:`MemoryStore`)."""
+        name = self.collection_name
+        with self._guard("read"):
+            res = self._col.get(include=["documents", "metadatas"])
+        ids, docs, metas = res["ids"], [d or "" for d in res["documents"]], res["metadatas"]
+        total = len(ids)
+        with self._guard("reindex"):
+            for leftover in (name + _NEW, name + _OLD):
+                if leftover in self._names():
+                    self._client.delete_collection(leftover)
+            new = self._collection(name + _NEW)
+        try:
+            if progress:
+                progress(0, total)
+            for i in range(0, total, 256):
+                j = min(total, i + 256)
+                vecs = embed(docs[i:j])
+                with self._guard("write"):
+                    new.add(ids=ids[i:j], embeddings=vecs, documents=docs[i:j],
+                            metadatas=[dict(m or {}) or {"kind": "fact"} for m in metas[i:j]])
+                if progress:
+                    progress(j, total)
+            with self._guard("reindex"):
+                copied = new.count() == total and set(new.get(include=[])["ids"]) == set(ids)
+            if not copied:
+                raise MemoryStoreError(
+                    f"reindex of {self.location} did not copy every memory; nothing was replaced",
+                    "run `jarvis memory reindex` again; see the log file if it persists",
+                )
+        except BaseException:  # the old collection is untouched: drop the partial copy
+            try:
+                self._client.delete_collection(name + _NEW)
+            except Exception:  # pragma: no cover - the next rebuild drops it
+                log.debug("dropping the partial reindex failed", exc_info=True)
+            raise
+        with self._guard("reindex"):
+            self._col.modify(name=name + _OLD)
+            new.modify(name=name)
+            self._client.delete_collection(name + _OLD)
+            self._col = self._client.get_collection(name, embedding_function=None)
+        self.built_with = None
+        self._read_space()
+        return total
 
     def count(self) -> int:
         """Number of records."""

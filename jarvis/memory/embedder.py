@@ -1,8 +1,13 @@
-"""Sentence embeddings from a sentence-transformers model folder in ``models/``.
+"""Sentence embeddings from a model folder in ``models/``; the folder's contents pick the backend.
 
-The model loads lazily on the first :meth:`Embedder.encode` (it takes seconds) and is shared by
-every Embedder in the process with the same folder and device. Nothing is ever downloaded: the
-folder must exist. torch and sentence_transformers are imported only when the model loads.
+- a sentence-transformers folder (``config.json`` ...): any ST model, e.g. all-MiniLM-L6-v2, or
+  BGE-M3 on a GPU box (:mod:`jarvis.memory.st_backend`);
+- a USE multilingual v3 folder (``weights.npz`` + ``sp.model``): the default, numpy on the CPU
+  (:mod:`jarvis.memory.use_backend`).
+
+The model loads lazily on the first :meth:`Embedder.encode` and is shared by every Embedder in the
+process with the same folder and device. Nothing is ever downloaded: the folder must exist. Heavy
+libraries are imported only when a model loads.
 """
 
 from __future__ import annotations
@@ -13,79 +18,43 @@ from pathlib import Path
 from typing import Any
 
 from jarvis.errors import MemoryStoreError
+from jarvis.memory import st_backend, use_backend
+from jarvis.memory.st_backend import resolve_device
+
+__all__ = ["Embedder", "folder_kind", "resolve_device"]
 
 log = logging.getLogger(__name__)
 
+_BACKENDS = (use_backend, st_backend)
 _CACHE: dict[tuple[str, str], Any] = {}
 _CACHE_LOCK = threading.Lock()
 
 
-def resolve_device(device: str) -> str:
-    """The torch device to use: ``cuda:N`` only when torch can reach that GPU, else ``cpu``."""
-    if not device.startswith("cuda"):
-        return "cpu"
-    try:
-        import torch
-
-        if torch.cuda.is_available():
-            index = int(device.partition(":")[2] or 0)
-            if index < torch.cuda.device_count():
-                return f"cuda:{index}"
-    except Exception:  # pragma: no cover - broken CUDA install
-        pass
-    log.warning("embedder: %s is not usable by torch; using the CPU", device)
-    return "cpu"
+def folder_kind(path: Path) -> str:
+    """``use-multilingual`` or ``sentence-transformers`` for a model folder. Raises MemoryStoreError."""
+    for backend in _BACKENDS:
+        if path.is_dir() and backend.is_model_folder(path):
+            return backend.KIND
+    what = "not found" if not path.exists() else "not a model folder this version can read"
+    raise MemoryStoreError(
+        f"embedding model {what}: {path}",
+        "run ./install.sh to fetch the default model, or set memory.embedder to a "
+        "sentence-transformers folder or models/use-multilingual-v3",
+    )
 
 
-def _set_threads(n: int) -> None:
-    """Limit torch's CPU threads (process wide: the embedder is torch's only user in Jarvis).
-
-    Fewer threads than cores keeps embedding fast when the LLM, speech or other programs share
-    the CPU; torch spinning on busy cores was 25x slower for one sentence on a loaded 2-core box.
-    """
-    try:
-        import torch
-
-        if torch.get_num_threads() != n:
-            torch.set_num_threads(n)
-    except Exception:  # pragma: no cover - torch missing: _load reports it
-        pass
-
-
-def _load(path: Path, device: str) -> Any:
-    if not path.is_dir() or not (path / "config.json").is_file():
-        raise MemoryStoreError(
-            f"embedding model not found: {path}",
-            "run ./install.sh to fetch the default model, or set memory.embedder to a "
-            "sentence-transformers folder",
-        )
-    try:
-        import transformers
-        from sentence_transformers import SentenceTransformer
-
-        transformers.utils.logging.disable_progress_bar()
-    except ImportError as exc:
-        raise MemoryStoreError(
-            f"cannot load the embedding model: {exc.name or exc} is not installed",
-            "run ./install.sh (it installs sentence-transformers)",
-        ) from None
-    try:
-        return SentenceTransformer(str(path), device=device, local_files_only=True)
-    except Exception as exc:
-        raise MemoryStoreError(
-            f"cannot load the embedding model {path.name}: {type(exc).__name__}: {exc}"[:300],
-            "check that the folder holds a complete sentence-transformers model (./install.sh repairs it)",
-        ) from None
+def _backend(kind: str) -> Any:
+    return next(b for b in _BACKENDS if b.KIND == kind)
 
 
 class Embedder:
-    """Turns texts into L2-normalised float32 vectors with a local sentence-transformers model."""
+    """Turns texts into L2-normalised float32 vectors with a local model folder."""
 
     def __init__(self, path: Path | str, device: str = "cpu", batch_size: int = 64, threads: int = 1) -> None:
         self.path = Path(path)
         self.device_request = device
         self.batch_size = batch_size
-        self.threads = threads  # torch CPU threads; 0 = leave torch's default (all cores)
+        self.threads = threads  # CPU threads; 0 = the library's default (all cores)
         self._model: Any = None
         self._lock = threading.Lock()
 
@@ -95,32 +64,40 @@ class Embedder:
         return self.path.name
 
     @property
+    def kind(self) -> str:
+        """Which backend reads the folder (see :func:`folder_kind`). Raises MemoryStoreError."""
+        return self._model.kind if self._model is not None else folder_kind(self.path)
+
+    @property
+    def min_similarity(self) -> float:
+        """The recall threshold measured for this kind of model (``memory.min_similarity = "auto"``)."""
+        return float(_backend(self.kind).MIN_SIMILARITY)
+
+    @property
     def loaded(self) -> bool:
         """True once the model is in memory."""
         return self._model is not None
 
     def model(self) -> Any:
-        """The loaded SentenceTransformer (loads it on first call). Raises MemoryStoreError."""
+        """The loaded model (loads it on first call). Raises MemoryStoreError."""
         if self._model is None:
             with self._lock:
                 if self._model is None:
-                    device = resolve_device(self.device_request)
-                    if device == "cpu" and self.threads > 0:
-                        _set_threads(self.threads)
+                    kind = folder_kind(self.path)
+                    backend = _backend(kind)
+                    device = resolve_device(self.device_request) if kind == st_backend.KIND else "cpu"
                     key = (str(self.path.resolve()), device)
                     with _CACHE_LOCK:
                         if key not in _CACHE:
-                            log.info("loading embedding model %s on %s", self.path, device)
-                            _CACHE[key] = _load(self.path, device)
+                            log.info("loading embedding model %s (%s) on %s", self.path, kind, device)
+                            _CACHE[key] = backend.load(self.path, device, self.threads)
                         self._model = _CACHE[key]
         return self._model
 
     @property
     def dim(self) -> int:
         """Length of one embedding vector."""
-        m = self.model()
-        get = getattr(m, "get_embedding_dimension", None) or m.get_sentence_embedding_dimension
-        return int(get())
+        return int(self.model().dim)
 
     @property
     def device(self) -> str:
@@ -135,13 +112,7 @@ class Embedder:
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
         try:
-            vecs = model.encode(
-                texts,
-                batch_size=self.batch_size,
-                normalize_embeddings=True,
-                convert_to_numpy=True,
-                show_progress_bar=False,
-            )
+            vecs = model.encode(list(texts), self.batch_size)
         except Exception as exc:
             raise MemoryStoreError(
                 f"embedding failed: {type(exc).__name__}: {exc}"[:300], "see the log file"

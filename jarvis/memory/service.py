@@ -12,16 +12,19 @@ import threading
 import time
 import uuid
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from jarvis.config import MemorySettings, Settings
 from jarvis.errors import EmptyInput, MemoryStoreError
-from jarvis.memory.base import MemoryStore, Metadata, Record
+from jarvis.memory.base import MemoryStore, Metadata, Progress, Record
 from jarvis.memory.embedder import Embedder
 from jarvis.memory.ranking import select_hits
 from jarvis.memory.redact import redact
-from jarvis.memory.transfer import read_jsonl, write_jsonl
+from jarvis.memory.transfer import new_records, read_jsonl, write_jsonl
 from jarvis.messages import MemoryHit, MemoryHits
+
+if TYPE_CHECKING:
+    from jarvis.memory.chroma_store import ChromaStore
 
 log = logging.getLogger(__name__)
 
@@ -68,20 +71,31 @@ class MemoryService:
         """Where memories live: the folder or the server URL."""
         return self.settings.server or str(self.settings.path)
 
+    @property
+    def min_similarity(self) -> float:
+        """``memory.min_similarity``, or the value measured for the embedder when it is "auto"."""
+        wanted = self.settings.min_similarity
+        return self.embedder.min_similarity if wanted == "auto" else float(wanted)
+
+    def _open(self, strict: bool = True) -> ChromaStore:
+        from jarvis.memory.chroma_store import ChromaStore
+
+        dim = self.embedder.dim  # loads the model: the store checks it matches
+        return ChromaStore(
+            path=None if self.settings.server else self.settings.path,
+            server=self.settings.server,
+            collection=self.settings.collection,
+            embedder_name=self.embedder.name,
+            dim=dim,
+            strict=strict,
+        )
+
     def store(self) -> MemoryStore:
-        """The open store (opens it on first use). Raises MemoryStoreError."""
+        """The open store (opens it on first use). Raises MemoryStoreError (EmbedderMismatch when
+        another embedder wrote it: see :meth:`reindex`)."""
         with self._lock:
             if self._store is None:
-                from jarvis.memory.chroma_store import ChromaStore
-
-                dim = self.embedder.dim  # loads the model: the store checks it matches
-                self._store = ChromaStore(
-                    path=None if self.settings.server else self.settings.path,
-                    server=self.settings.server,
-                    collection=self.settings.collection,
-                    embedder_name=self.embedder.name,
-                    dim=dim,
-                )
+                self._store = self._open()
             return self._store
 
     def warm_up(self) -> None:
@@ -164,7 +178,7 @@ class MemoryService:
         """The memories for a turn: top_k above min_similarity within token_budget, newest on ties."""
         m = self.settings
         candidates = self.search(query, k=max(m.top_k * 3, m.top_k + 4))
-        return select_hits(candidates, m.top_k, m.min_similarity, m.token_budget, self.embedder.count_tokens)
+        return select_hits(candidates, m.top_k, self.min_similarity, m.token_budget, self.embedder.count_tokens)
 
     def list(self, limit: int = 20) -> list[MemoryHit]:
         """The newest ``limit`` memories, newest first (``score`` 0)."""
@@ -197,7 +211,7 @@ class MemoryService:
         exact = self.get(key) if len(key) <= 128 and " " not in key else None
         if exact is not None:
             return [exact]
-        return self.search(key, k=k, min_similarity=self.settings.min_similarity)
+        return self.search(key, k=k, min_similarity=self.min_similarity)
 
     def delete(self, ids: list[str]) -> int:
         """Delete memories by id; returns how many were deleted."""
@@ -213,37 +227,48 @@ class MemoryService:
             records = store.get([rid for rid, _ in rows])
         return write_jsonl(Path(path), records)
 
-    def import_(self, path: str | Path) -> int:
+    def import_(self, path: str | Path, progress: Progress | None = None) -> int:
         """Add the memories of an exported JSON-lines file; returns how many were new.
 
         The whole file is checked before anything is stored (a malformed file stores nothing).
         Ids already present are skipped; texts are redacted; nothing is dropped as a near-duplicate,
-        so export -> import gives back exactly what was exported.
+        so export -> import gives back exactly what was exported. ``progress(done, total)`` is called
+        as the new memories are embedded and stored.
         """
         records = read_jsonl(Path(path))
         with self._lock:
             store = self.store()
-            present = {r.id for r in store.get([r.id for r in records if r.id])}
-            todo: list[Record] = []
-            seen: set[str] = set()
-            for r in records:
-                rid = r.id or uuid.uuid4().hex[:12]
-                if rid in present or rid in seen:
-                    continue
-                seen.add(rid)
-                text, n = redact(r.text)
-                meta = dict(r.metadata)
-                meta.setdefault("time", time.time())
-                meta.setdefault("source", "import")
-                if n:
-                    meta["redacted"] = int(meta.get("redacted", 0) or 0) + n
-                todo.append(Record(rid, text, meta))
+            todo = new_records(records, {r.id for r in store.get([r.id for r in records if r.id])})
             step = 256
+            if progress:
+                progress(0, len(todo))
             for i in range(0, len(todo), step):
                 chunk = todo[i : i + step]
                 vecs = self._embed([r.text for r in chunk])
                 store.add([r.id for r in chunk], [r.text for r in chunk], vecs, [r.metadata for r in chunk])
+                if progress:
+                    progress(i + len(chunk), len(todo))
             return len(todo)
+
+    def reindex(self, progress: Progress | None = None) -> tuple[int, str]:
+        """Re-embed every memory with ``memory.embedder`` (after it changed); ids, texts and metadata
+        are kept. Returns (how many, the embedder that had written the store; ours if it was ours).
+
+        The store is rebuilt into a new collection that replaces the old one only when every memory
+        is in it, so an interruption loses nothing (run it again). Raises MemoryStoreError.
+        """
+        with self._lock:
+            self.close()
+            store = self._open(strict=False)
+            try:
+                before = store.built_with[0] if store.built_with else self.embedder.name
+                n = store.rebuild(self._embed, progress)
+            except BaseException:
+                store.close()
+                raise
+            self._store = store
+            self._broken = None
+            return n, before
 
     # ------------------------------------------------------------------ seams for the assistant
     def _failed(self, exc: MemoryStoreError) -> MemoryStoreError | None:

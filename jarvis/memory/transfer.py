@@ -9,11 +9,14 @@ from __future__ import annotations
 import json
 import math
 import os
+import time
+import uuid
 from collections.abc import Iterable
 from pathlib import Path
 
 from jarvis.errors import MemoryStoreError
 from jarvis.memory.base import Metadata, Record
+from jarvis.memory.redact import redact
 
 MAX_ID = 128
 _HINT = 'each line must be a JSON object like {"id": "...", "text": "...", "metadata": {...}}'
@@ -93,3 +96,23 @@ def read_jsonl(path: Path) -> list[Record]:
             raise _bad(path, lineno, f"'id' must be a string of at most {MAX_ID} printable characters")
         records.append(Record(rid, text, _metadata(path, lineno, obj.get("metadata"))))
     return records
+
+
+def new_records(records: list[Record], present: set[str]) -> list[Record]:
+    """What an import stores: records whose id is not ``present`` (nor repeated), redacted, with
+    ``time`` and ``source`` set when missing; a record without an id gets a new one."""
+    todo: list[Record] = []
+    seen: set[str] = set()
+    for r in records:
+        rid = r.id or uuid.uuid4().hex[:12]
+        if rid in present or rid in seen:
+            continue
+        seen.add(rid)
+        text, n = redact(r.text)
+        meta = dict(r.metadata)
+        meta.setdefault("time", time.time())
+        meta.setdefault("source", "import")
+        if n:
+            meta["redacted"] = int(meta.get("redacted", 0) or 0) + n
+        todo.append(Record(rid, text, meta))
+    return todo

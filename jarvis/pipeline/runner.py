@@ -33,16 +33,20 @@ from jarvis.messages import (
     StageError,
     StatusChange,
     TokenDelta,
+    ToolUse,
     Transcript,
     TurnRecord,
     TurnTimings,
 )
 from jarvis.pipeline.cancel import CancelScope
+from jarvis.pipeline.confirmations import Confirmations
 from jarvis.pipeline.cpu_gate import CpuGate
 from jarvis.pipeline.stage import EventBus, Stage
 
 if TYPE_CHECKING:
     from jarvis.llm.router import Router
+    from jarvis.tools.intents import Intent
+    from jarvis.tools.toolbox import Toolbox
 
 log = logging.getLogger(__name__)
 
@@ -124,6 +128,8 @@ class Assistant:
         self.forced_model: str | None = None
         self.router: Router | None = None
         self.memory: TurnMemory | None = None
+        self.tools: Toolbox | None = None
+        self.confirmations = Confirmations(self.bus.publish)
         self.store_turns = False
         self.turn_observers: list[Callable[[TurnRecord], None]] = []
         # Turn ids go on from the resumed conversation's, so a barge-in amends the right reply.
@@ -179,6 +185,8 @@ class Assistant:
         text = text.strip()
         if not text:
             raise EmptyInput("nothing to answer: the message is empty", "type a question or press the talk key")
+        if self.confirmations.waiting and self.confirmations.answer_text(text):
+            return 0  # a yes/no to a tool waiting for confirmation, not a new turn
         item = Transcript(
             text, language, source, next(self._turn_ids), self.cancel.generation,
             timings=timings or TurnTimings(), recognition=recognition,
@@ -189,6 +197,7 @@ class Assistant:
     def interrupt(self) -> int:
         """Stop the reply being generated (and anything queued after it); returns the new generation."""
         gen = self.cancel.cancel()
+        self.confirmations.cancel_all()
         with self._active_lock:
             if self._active is not None:
                 self._active.stop()
@@ -202,6 +211,10 @@ class Assistant:
         with self._heard_lock:
             if self.conversation.amend_assistant(turn_id, text, interrupted=True) is None:
                 self._heard_early = (turn_id, text)
+
+    def confirm(self, request_id: int, yes: bool) -> bool:
+        """Answer a tool's :class:`ConfirmRequest`; False when it no longer waits."""
+        return self.confirmations.answer(request_id, yes)
 
     def set_model(self, name: str | None) -> None:
         """Force a model for the next turns (``None`` returns to routing). Raises ModelNotFound."""
@@ -223,6 +236,13 @@ class Assistant:
         self.pool.close()
 
     # ------------------------------------------------------------------ one turn
+    def _tool_schemas(self, model: ChatModel, spec: ModelSpec, request: str) -> list[dict] | None:
+        """The tools offered to ``model`` for ``request``: only those it may need (none for plain chat,
+        so small models are not distracted and the prompt stays short). None when it cannot call tools."""
+        if self.tools is None or not model.supports_tools or not self.settings.tools.enabled:
+            return None
+        return self.tools.schemas(personal=not withhold_memories(spec, self.settings), request=request) or None
+
     def _prompt(self, model: ChatModel, memory: str = "") -> list[ChatMessage]:
         """The prompt for ``model`` from the conversation so far (system prompt, history, memories)."""
         llm = self.settings.llm
@@ -246,7 +266,7 @@ class Assistant:
         try:
             with self.pool.lease(name) as model:
                 t0 = time.monotonic()
-                model.prefill(self._prompt(model))
+                model.prefill(self._prompt(model))  # tools are offered per turn, only those it may need
                 log.info("prefilled %s in %.2fs", name, time.monotonic() - t0)
         except Exception:
             log.warning("could not prefill %s", name, exc_info=True)
@@ -282,6 +302,10 @@ class Assistant:
         self.conversation.add(Turn("user", item.text, source=item.source, turn_id=item.turn_id))
         publish(item)
         publish(StatusChange("thinking"))
+        intent = self.tools.match(item.text, item.language) if self.tools is not None else None
+        if intent is not None:
+            self._instant_turn(item, intent)
+            return
         try:
             decision = self.decide(item.text)
         except JarvisError as exc:
@@ -315,6 +339,7 @@ class Assistant:
             language=item.language,
             decision=outcome.decision,
             memory=hits,
+            tools=tuple(outcome.tools),
         )
         if done.text or done.interrupted:
             self._save_reply(item, done, outcome.fallbacks)
@@ -338,13 +363,107 @@ class Assistant:
         publish(StatusChange("idle"))
 
     def _generate(self, item: Transcript, decision: RouteDecision, hits: MemoryHits) -> Outcome:
-        """Stream the reply through the fallback chain, publishing each piece."""
+        """Stream the reply through the fallback chain, publishing each piece; run the tools the
+        model calls and let it answer with their results (``tools.max_rounds`` rounds of calls).
+
+        A model that calls a tool it already called this turn (small models echo the result back
+        as arguments), or that still only writes calls when it should answer, gets no more rounds:
+        the tools' own results are said instead, so the user hears the answer, not an apology.
+        """
+        extra: list[ChatMessage] = []
+        texts: list[str] = []
+        uses: list[ToolUse] = []
+        rounds = self.settings.tools.max_rounds
+        called: set[str] = set()
+        for round_no in range(rounds + 1):
+            outcome = self._generate_once(item, decision, hits, extra, offer_tools=round_no < rounds)
+            texts.append(outcome.text)
+            if outcome.spec is None or outcome.interrupted or self.tools is None:
+                break
+            asked = outcome.tool_calls
+            if asked and round_no < rounds and not any(c.name in called for c in asked):
+                spec = outcome.spec
+                decision = RouteDecision(spec.name, decision.difficulty, decision.specialty, decision.reason, True)
+                messages, new_uses = self._run_tool_calls(item, asked, spec)
+                extra.extend(messages)
+                uses.extend(new_uses)
+                called.update(c.name for c in asked)
+                if self.cancel.is_stale(item.generation):
+                    outcome.interrupted = True
+                    break
+                continue
+            if (asked or outcome.bad_tool_calls) and not "".join(texts).strip():
+                outcome.text = self._answer_from_results(item, outcome, uses)
+                texts.append(outcome.text)
+            break
+        outcome.text = "".join(texts)
+        outcome.tools = uses
+        return outcome
+
+    def _answer_from_results(self, item: Transcript, outcome: Outcome, uses: list[ToolUse]) -> str:
+        """What to say when the model wrote calls instead of an answer: the tools' results, else an apology."""
+        from jarvis.pipeline.tool_turn import results_reply
+
+        if outcome.bad_tool_calls:
+            log.warning("unreadable tool call from %s: %s", outcome.model_name, outcome.bad_tool_calls[:1])
+        text = results_reply(uses, item.language)
+        self.bus.publish(TokenDelta(text, item.turn_id, item.generation))
+        return text
+
+    def _run_tool_calls(self, item: Transcript, calls: list, spec: ModelSpec) -> tuple[list[ChatMessage], list]:
+        from jarvis.pipeline.tool_turn import run_calls
+
+        assert self.tools is not None
+        tools = self.settings.tools
+        publish = self.bus.publish
+        publish(StatusChange("tool", ", ".join(c.name for c in calls)))
+
+        def confirm(tool: object, args: dict) -> bool:
+            question = tool.summary(args)  # type: ignore[attr-defined]
+            return self.confirmations.ask(question, tool.name, item.turn_id, tools.confirm_timeout_s)  # type: ignore
+
+        return run_calls(
+            self.tools, calls, item, spec.name, private=withhold_memories(spec, self.settings), publish=publish,
+            confirm=confirm if tools.confirm else None, language=item.language,
+        )
+
+    def _instant_turn(self, item: Transcript, intent: Intent) -> None:
+        """Answer an everyday command without a model (the instant path)."""
+        from jarvis.pipeline.tool_turn import instant_answer
+
+        assert self.tools is not None
+        timings, publish = item.timings, self.bus.publish
+        decision = RouteDecision("instant", 0, "tool", f"everyday command ({intent.kind}): answered without a model")
+        timings.mark("route_chosen")
+        publish(decision)
+        text, uses = instant_answer(self.tools, intent, item, publish)
+        timings.mark("first_token")
+        publish(TokenDelta(text, item.turn_id, item.generation))
+        timings.mark("reply_done")
+        done = ReplyDone(
+            text=text, model="instant", timings=timings, turn_id=item.turn_id, generation=item.generation,
+            language=item.language or intent.language, decision=decision, tools=uses,
+        )
+        self._save_reply(item, done, [])
+        publish(done)
+        record = TurnRecord(reply=done, route=decision, device="cpu")
+        for observe in self.turn_observers:
+            observe(record)
+        publish(StatusChange("idle"))
+
+    def _generate_once(
+        self, item: Transcript, decision: RouteDecision, hits: MemoryHits, extra: list[ChatMessage],
+        offer_tools: bool,
+    ) -> Outcome:
+        """One pass through the fallback chain (``extra``: tool calls and results so far)."""
         llm = self.settings.llm
         publish = self.bus.publish
 
         def prepare(model: ChatModel, spec: ModelSpec) -> GenerationRequest:
             messages = self._prompt(model, "" if withhold_memories(spec, self.settings) else memory_block(hits))
+            messages.extend(extra)
             req = GenerationRequest(messages, llm.max_tokens, llm.temperature, llm.top_p, llm.seed)
+            req.tools = self._tool_schemas(model, spec, item.text) if offer_tools else None
             with self._active_lock:
                 self._active = req
             if self.cancel.is_stale(item.generation):

@@ -8,7 +8,16 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from jarvis.errors import JarvisError
-from jarvis.messages import ReplyDone, SpeechChunk, StageError, TokenDelta, Transcript, TurnTimings
+from jarvis.messages import (
+    Announcement,
+    Filler,
+    ReplyDone,
+    SpeechChunk,
+    StageError,
+    TokenDelta,
+    Transcript,
+    TurnTimings,
+)
 from jarvis.pipeline.cancel import CancelScope
 from jarvis.pipeline.cpu_gate import CpuGate
 from jarvis.pipeline.stage import EventBus, Stage
@@ -64,6 +73,7 @@ class TtsStage(Stage):
         self._timings: TurnTimings | None = None
         self._failed = False
         self._notes: set[str] = set()
+        self._asides = 0  # turn ids for announcements: -1, -2, ...
 
     def _chunker_for(self, language: str | None) -> SentenceChunker:
         """A chunker whose first piece suits the engine that will speak ``language``."""
@@ -77,8 +87,15 @@ class TtsStage(Stage):
         self._language, self._timings, self._failed = language, timings, False
         self._spoken = 0
 
-    def process(self, item: Transcript | TokenDelta | ReplyDone) -> None:
+    def process(self, item: Transcript | TokenDelta | ReplyDone | Filler | Announcement) -> None:
         """Speak the sentences of the streamed reply as soon as each is complete."""
+        if isinstance(item, Announcement):
+            self._announce(item)
+            return
+        if isinstance(item, Filler):
+            if not self.cancel.is_stale(item.generation):
+                self._say_aside(item.text, item.language, item.turn_id, item.generation)
+            return
         if isinstance(item, Transcript):
             self._begin(item.turn_id, item.language, item.timings)
             return
@@ -128,9 +145,41 @@ class TtsStage(Stage):
         chunk = SpeechChunk(spoken.audio, spoken.sample_rate, text, item.turn_id, item.generation, self._timings)
         self.player.put(chunk)
 
+    def _announce(self, item: Announcement) -> None:
+        """A rung timer: spoken on its own (a turn id of its own, below zero), after a short chime."""
+        self._asides -= 1
+        self._say_aside(item.text, item.language, self._asides, self.cancel.generation, chime=True)
+        self.player.end_turn(self._asides)
+
+    def _say_aside(self, text: str, language: str | None, turn_id: int, generation: int, chime: bool = False) -> None:
+        """Speak ``text`` now, outside the reply's sentences (a filler or an announcement)."""
+        try:
+            spoken = self.voices().speak(text, language or guess_language(text, self.settings.default_language))
+        except JarvisError as exc:
+            self.bus.publish(StageError("tts", exc.message, exc.hint, turn_id, exc))
+            return
+        audio = spoken.audio
+        if chime:
+            import numpy as np
+
+            audio = np.concatenate([chime_tone(spoken.sample_rate), audio]).astype(np.float32)
+        self.player.put(SpeechChunk(audio, spoken.sample_rate, text, turn_id, generation, None))
+
     def offer(self, item: Any) -> None:
         """Queue an item without blocking the publisher (a full queue drops it, logged)."""
         try:
             self.inbox.put_nowait(item)
         except queue.Full:  # pragma: no cover - 8192 pieces queued: drop rather than block the model
             log.warning("TTS queue full; a piece of the reply is not spoken")
+
+
+def chime_tone(sample_rate: int) -> Any:
+    """Two short rising notes (0.35 s) that say "a timer rang" before the words."""
+    import numpy as np
+
+    out = []
+    for freq in (880.0, 1318.5):
+        t = np.arange(int(0.15 * sample_rate)) / sample_rate
+        note = 0.3 * np.sin(2 * np.pi * freq * t) * np.minimum(1.0, (0.15 - t) * 40)
+        out += [note, np.zeros(int(0.025 * sample_rate))]
+    return np.concatenate(out).astype(np.float32)

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 from jarvis.audio.events import HeardText, ListeningChanged, VoiceReady
 from jarvis.errors import AudioDeviceError, JarvisError
-from jarvis.messages import ReplyDone, StageError, StatusChange, TokenDelta, Transcript
+from jarvis.messages import Announcement, Filler, ReplyDone, StageError, StatusChange, TokenDelta, Transcript
 from jarvis.pipeline.stt_stage import SttStage
 from jarvis.pipeline.turn_judge import TurnJudge
 
@@ -127,9 +127,13 @@ class VoiceLoop:
         t0 = time.monotonic()
         try:
             if self._stt is None and self.segmenter is not None:
+                from jarvis.cuda import FALLBACK_HINT
                 from jarvis.stt import load_stt
 
-                self._stt = load_stt(self.settings, self.assistant.plan)
+                bus = self.assistant.bus  # a GPU that fails: one line in the chat, the CPU takes over
+                self._stt = load_stt(
+                    self.settings, self.assistant.plan, lambda line: bus.publish(StageError("stt", line, FALLBACK_HINT))
+                )
                 self._owned.append(self._stt)
                 warm_up_stt(self._stt)
             if self._voices is None and self.player is not None:
@@ -350,7 +354,7 @@ class VoiceLoop:
 
     def _on_event(self, ev: Any) -> None:
         """Bus observer (called from other threads; returns at once)."""
-        if isinstance(ev, (Transcript, TokenDelta, ReplyDone)) and self.tts_stage is not None:
+        if isinstance(ev, (Transcript, TokenDelta, ReplyDone, Filler, Announcement)) and self.tts_stage is not None:
             self.tts_stage.offer(ev)
         if isinstance(ev, StatusChange):
             if ev.state in ("thinking", "generating"):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from jarvis.stt.base import SAMPLE_RATE, SpeechToText, SttResult
@@ -35,8 +36,13 @@ def stt_placement(settings: Settings, plan: PlacementPlan | None = None) -> tupl
     return device, compute, threads
 
 
-def load_stt(settings: Settings, plan: PlacementPlan | None = None) -> SpeechToText:
+def load_stt(
+    settings: Settings, plan: PlacementPlan | None = None, on_fallback: Callable[[str], None] | None = None,
+) -> SpeechToText:
     """Load the faster-whisper model named by ``settings.stt``.
+
+    A GPU that cannot be used (library missing, out of memory) means the CPU instead:
+    ``on_fallback`` gets the one line saying why (the model's ``fallback_note`` keeps it).
 
     Raises:
         ModelNotFound: the model folder is missing (hint: ``./install.sh``).
@@ -54,4 +60,5 @@ def load_stt(settings: Settings, plan: PlacementPlan | None = None) -> SpeechToT
         language=settings.stt.language or None,
         short_context=settings.stt.short_context,
         languages=tuple(settings.stt.languages),
+        on_fallback=on_fallback,
     )

@@ -9,9 +9,11 @@ from __future__ import annotations
 import logging
 import re
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from jarvis import cuda
 from jarvis.errors import AudioFormatError, ConfigError, ModelLoadError, ModelNotFound
 from jarvis.stt.base import SAMPLE_RATE, SpeechToText, SttResult
 
@@ -107,10 +109,15 @@ class FasterWhisperSTT(SpeechToText):
         language: a fixed language code, or None to detect it per utterance.
         short_context: decode utterances under 20 s with an encoder window cut to their length.
         languages: when detecting, pick the most likely of these (empty: any language).
+        on_fallback: called with one line when a GPU cannot be used and the model moves to the CPU
+            (cuBLAS/cuDNN missing, out of GPU memory, no driver), at load or during a transcription.
+
+    A GPU that fails never stops speech recognition: the model is loaded on the CPU (int8) instead,
+    ``fallback_note`` says why, and the line goes to the log and to ``jarvis.notices``.
 
     Raises:
         ModelNotFound: the folder or its ``model.bin`` is missing.
-        ModelLoadError: CTranslate2 refused the model or the device.
+        ModelLoadError: CTranslate2 refused the model on the CPU too.
     """
 
     name = "faster-whisper"
@@ -125,6 +132,7 @@ class FasterWhisperSTT(SpeechToText):
         language: str | None = None,
         short_context: bool = True,
         languages: tuple[str, ...] = (),
+        on_fallback: Callable[[str], None] | None = None,
     ) -> None:
         model_dir = Path(model_dir)
         if not (model_dir / "model.bin").is_file():
@@ -138,30 +146,24 @@ class FasterWhisperSTT(SpeechToText):
             from jarvis.errors import MissingDependency
 
             raise MissingDependency("faster-whisper is not installed", "run ./install.sh") from exc
-        kind, index = split_device(device)
+        self._whisper_class = WhisperModel
         self.device = device
         self.compute_type = compute_type
+        self.cpu_threads = max(0, cpu_threads)
         self.model_dir = model_dir
         self.beam_size = beam_size
         self.language = language or None
         self.short_context = short_context
         self.languages = tuple(languages)
+        self.on_fallback = on_fallback
+        self.fallback_note = ""  # why the model left the GPU, when it did
         self.last_path = ""  # "short" or "full": how the last utterance was decoded
         t0 = time.monotonic()
-        try:
-            self._model: Any = WhisperModel(
-                str(model_dir),
-                device=kind,
-                device_index=index,
-                compute_type=compute_type,
-                cpu_threads=max(0, cpu_threads),
-                local_files_only=True,
-            )
-        except (RuntimeError, ValueError, OSError) as exc:
-            raise ModelLoadError(
-                f"cannot load {model_dir.name} on {device} ({compute_type}): {exc}",
-                "set stt.device = \"cpu\" and stt.compute_type = \"int8\" in config.toml",
-            ) from None
+        self._model: Any = None
+        if device.startswith("cuda"):
+            self._load_on_gpu()
+        if self._model is None:
+            self._model = self._load(self.device, self.compute_type)
         self.load_seconds = time.monotonic() - t0
         self.multilingual = bool(getattr(self._model.model, "is_multilingual", True))
         self.supported_languages = tuple(self._model.supported_languages)
@@ -170,6 +172,64 @@ class FasterWhisperSTT(SpeechToText):
         for code in self.languages:
             self.check_language(code)
         log.info("loaded %s on %s/%s in %.2fs", model_dir.name, device, compute_type, self.load_seconds)
+
+    def _load(self, device: str, compute_type: str) -> Any:
+        kind, index = split_device(device)
+        try:
+            return self._whisper_class(
+                str(self.model_dir),
+                device=kind,
+                device_index=index,
+                compute_type=compute_type,
+                cpu_threads=self.cpu_threads,
+                local_files_only=True,
+            )
+        except (RuntimeError, ValueError, OSError) as exc:
+            raise ModelLoadError(
+                f"cannot load {self.model_dir.name} on {device} ({compute_type}): {exc}",
+                "set stt.device = \"cpu\" and stt.compute_type = \"int8\" in config.toml",
+            ) from None
+
+    def _load_on_gpu(self) -> None:
+        """Load on ``self.device`` and run one short encode there; on any CUDA failure move to the CPU.
+
+        Missing cuBLAS/cuDNN is checked first: CTranslate2 aborts the process (no exception) when
+        cuDNN is missing at the first convolution.
+        """
+        lacking = cuda.missing("ctranslate2") if cuda.driver_present() else []
+        if lacking:
+            self._fall_back(cuda.missing_line(lacking))
+            return
+        try:
+            self._model = self._load(self.device, self.compute_type)
+            self._gpu_check()
+        except ModelLoadError as exc:
+            self._model = None
+            self._fall_back(cuda.reason(exc.message.split(": ", 1)[-1]))
+        except RuntimeError as exc:
+            self._model = None
+            self._fall_back(cuda.reason(exc))
+
+    def _gpu_check(self) -> None:
+        """One encoder pass on a second of silence: allocation and cuBLAS/cuDNN errors show up now."""
+        import ctranslate2
+        import numpy as np
+
+        mel = self._model.feature_extractor(np.zeros(SAMPLE_RATE, np.float32), padding=0)
+        frames = mel.shape[1] - mel.shape[1] % 2
+        self._model.model.encode(ctranslate2.StorageView.from_array(np.ascontiguousarray(mel[None, :, :frames])))
+
+    def _fall_back(self, why: str) -> None:
+        """Load the model on the CPU (int8) and say once why the GPU was left."""
+        line = cuda.fallback_line("speech recognition", self.device, why)
+        self.fallback_note = line
+        log.warning(line)
+        cuda.announce(line)
+        if self.on_fallback is not None:
+            self.on_fallback(line)
+        self._model = None
+        self.device, self.compute_type = "cpu", "int8"
+        self._model = self._load("cpu", "int8")
 
     def check_language(self, language: str) -> str:
         """Return ``language`` when the model knows it; :class:`ConfigError` otherwise."""
@@ -200,20 +260,30 @@ class FasterWhisperSTT(SpeechToText):
             return SttResult("", lang, 0.0, audio_s, time.monotonic() - t0)
         budget = min(_MAX_TOKENS, int(_MIN_TOKENS + _TOKENS_PER_S * min(audio_s, 30.0)))
         try:
-            use_short = (self.short_context or quick) and audio_s <= _SHORT_MAX_S
-            short = self._short(samples, lang, budget) if use_short else None
-            if short is not None:
-                text, detected, prob = short
-                self.last_path = "short"
-            elif quick:  # no slow second pass while the speaker is still talking
-                text, detected, prob = "", lang, 0.0
-                self.last_path = "none"
-            else:
-                text, detected, prob = self._full(samples, lang, budget)
-                self.last_path = "full"
+            text, detected, prob = self._decode(samples, lang, budget, quick, audio_s)
         except (RuntimeError, ValueError) as exc:
-            raise ModelLoadError(f"speech recognition failed: {exc}", "see the log file") from None
+            if not (self.device.startswith("cuda") and cuda.is_cuda_error(exc)):
+                raise ModelLoadError(f"speech recognition failed: {exc}", "see the log file") from None
+            self._fall_back(cuda.reason(exc))  # out of GPU memory mid-session: the CPU takes over
+            try:
+                text, detected, prob = self._decode(samples, lang, budget, quick, audio_s)
+            except (RuntimeError, ValueError) as again:
+                raise ModelLoadError(f"speech recognition failed: {again}", "see the log file") from None
         return SttResult(text.strip(), detected, prob, audio_s, time.monotonic() - t0)
+
+    def _decode(
+        self, samples: Any, lang: str | None, budget: int, quick: bool, audio_s: float,
+    ) -> tuple[str, str | None, float]:
+        use_short = (self.short_context or quick) and audio_s <= _SHORT_MAX_S
+        short = self._short(samples, lang, budget) if use_short else None
+        if short is not None:
+            self.last_path = "short"
+            return short
+        if quick:  # no slow second pass while the speaker is still talking
+            self.last_path = "none"
+            return "", lang, 0.0
+        self.last_path = "full"
+        return self._full(samples, lang, budget)
 
     def _full(self, samples: Any, lang: str | None, budget: int) -> tuple[str, str | None, float]:
         """faster-whisper's own loop: the 30 s window, the temperature ladder, the segment filters."""

@@ -40,6 +40,7 @@ _RULE = re.compile(r"^\s*(?:[-*_]\s*){3,}$", re.MULTILINE)
 _TABLE_SEP = re.compile(r"^\s*\|?\s*:?-{2,}:?\s*(?:\|\s*:?-{2,}:?\s*)*\|?\s*$", re.MULTILINE)
 _LEFTOVER = re.compile(r"[*#`|<>\\^]|(?<!\w)_|_(?!\w)")
 _SPACES = re.compile(r"\s+")
+_LOOK = 256  # characters looked at around a possible sentence end
 
 
 def speakable(text: str) -> str:
@@ -75,8 +76,9 @@ def _is_sentence_end(text: str, match: re.Match[str]) -> bool:
     if "." not in mark or any(c in mark for c in "!?…") or mark.startswith(".."):
         return True
     start = match.start()
-    line_start = text.rfind("\n", 0, start) + 1
-    token_start = max(text.rfind(" ", 0, start), text.rfind("\t", 0, start), line_start - 1) + 1
+    lo = max(0, start - _LOOK)  # look only this far back and ahead: a huge buffer stays cheap
+    line_start = max(text.rfind("\n", lo, start) + 1, lo)
+    token_start = max(text.rfind(" ", lo, start), text.rfind("\t", lo, start), line_start - 1) + 1
     token = text[token_start:start].lstrip("(\"'“‘*_[")
     if not token:
         return True
@@ -84,7 +86,7 @@ def _is_sentence_end(text: str, match: re.Match[str]) -> bool:
         return False
     if token.isdigit() and not text[line_start:token_start].strip():
         return False  # "1. " starting a line is a list marker
-    following = text[match.end() :].lstrip()
+    following = text[match.end() : match.end() + _LOOK].lstrip()
     return not (following and following[0].islower())
 
 
@@ -99,10 +101,17 @@ class SentenceChunker:
             voice can start early (0: treat it like the others).
         first_max_words: the longest first piece without a clause mark (default: twice
             ``first_clause_words``); a slow voice wants it short.
+        max_chars: no piece is longer than this: it is cut at the last space before it, or inside
+            a word longer than that (a URL-like run). Together with ``2 * clause_words`` words it
+            bounds every piece, whatever the text (no punctuation, one endless token).
     """
 
-    def __init__(self, clause_words: int = 18, first_clause_words: int = 6, first_max_words: int = 0) -> None:
+    def __init__(
+        self, clause_words: int = 18, first_clause_words: int = 6, first_max_words: int = 0, max_chars: int = 300,
+    ) -> None:
         self.clause_words = max(4, clause_words)
+        self.max_words = 2 * self.clause_words
+        self.max_chars = max(40, max_chars)
         self.first_clause_words = max(0, first_clause_words)
         self.first_max_words = first_max_words or 2 * self.first_clause_words
         self._buf = ""
@@ -167,37 +176,65 @@ class SentenceChunker:
             pieces.append(spoken)
             self._emitted += 1
 
+    def _word_ends(self, text: str, pos: int) -> list[int]:
+        """Where the first ``max_words + 1`` words after ``pos`` end (fewer near the end of the text).
+
+        Only the stretch a piece can span is scanned, so a huge buffer costs no more than a short one.
+        """
+        ends: list[int] = []
+        for m in _WORD.finditer(text, pos):
+            if len(ends) > self.max_words or m.start() > pos + self.max_chars:
+                break
+            ends.append(m.end())
+        return ends
+
+    def _hard_stop(self, text: str, pos: int, ends: list[int]) -> int | None:
+        """The latest index the piece starting at ``pos`` may end at, or None while it is within bounds."""
+        stop = ends[self.max_words - 1] if len(ends) > self.max_words else None
+        if len(text) - pos > self.max_chars:
+            limit = pos + self.max_chars
+            whole = [e for e in ends if e <= limit and e < len(text)]  # words known to be complete
+            cut = whole[-1] if whole else limit  # no space in reach: cut the endless token itself
+            stop = cut if stop is None else min(stop, cut)
+        return stop
+
     def _next_cut(self, text: str, pos: int) -> int | None:
         """Index where the piece starting at ``pos`` ends, or None when it is not complete yet."""
+        ends = self._word_ends(text, pos)
+        stop = self._hard_stop(text, pos, ends)
+        end = len(text) if stop is None else stop
         best: int | None = None
-        newline = text.find("\n", pos)
+        newline = text.find("\n", pos, end)
         while newline >= 0 and not text[pos:newline].strip():
-            newline = text.find("\n", newline + 1)
+            newline = text.find("\n", newline + 1, end)
         if newline >= 0:
             best = newline + 1
-        for m in _END.finditer(text, pos, best if best is not None else len(text)):
+        scan_to = best if best is not None else min(len(text), end + _LOOK)
+        for m in _END.finditer(text, pos, scan_to):
+            if m.end() > end:
+                break
             if _is_sentence_end(text, m):
                 return m.end()
         if best is not None:
             return best
+        n = len(ends)
         if self._emitted == 0 and self.first_clause_words:
-            for m in _CLAUSE.finditer(text, pos):
+            for m in _CLAUSE.finditer(text, pos, min(len(text), end + 1)):
+                if m.end() > end:
+                    break
                 if len(_WORD.findall(text, pos, m.end())) >= self.first_clause_words:
                     return m.end()
             # A long first sentence with no clause mark: start speaking after first_max_words words
-            # (cut at the last space, so a word still arriving is never split).
-            if len(_WORD.findall(text, pos)) > self.first_max_words:
-                space = text.rstrip().rfind(" ", pos)
-                if space > pos:
-                    return space + 1
-        words = _WORD.findall(text, pos)
-        if len(words) < self.clause_words:
-            return None
-        marks = [m.end() for m in _CLAUSE.finditer(text, pos) if len(_WORD.findall(text, pos, m.end())) >= 4]
+            # (cut after a word that is followed by another, so a word still arriving is never split).
+            if n > self.first_max_words:
+                return min(ends[self.first_max_words - 1], end)
+        if n < self.clause_words:
+            return stop
+        reach = min(ends[self.clause_words - 1], end)  # clause marks within the first clause_words words
+        marks = [
+            m.end() for m in _CLAUSE.finditer(text, pos, min(len(text), reach + 1))
+            if m.end() <= reach and len(_WORD.findall(text, pos, m.end())) >= 4
+        ]
         if marks:
             return marks[-1]
-        if len(words) >= 2 * self.clause_words:
-            space = text.rstrip().rfind(" ", pos)
-            if space > pos:
-                return space + 1
-        return None
+        return stop

@@ -18,11 +18,19 @@ from textual.widgets import Footer, Input
 from textual.worker import Worker, WorkerState
 
 from jarvis.errors import JarvisError
-from jarvis.messages import MemoryHits
+from jarvis.messages import ConfirmRequest, MemoryHits
 from jarvis.ui.bridge import UIBridge
 from jarvis.ui.chat_log import ChatLog, error_text
 from jarvis.ui.commands import CommandHandler
-from jarvis.ui.messages import MemoryHitsEvent, ModelLoadProgressEvent, ResourceSample, StageErrorEvent
+from jarvis.ui.confirm import ConfirmScreen
+from jarvis.ui.messages import (
+    AnnouncementEvent,
+    ConfirmRequestEvent,
+    MemoryHitsEvent,
+    ModelLoadProgressEvent,
+    ResourceSample,
+    StageErrorEvent,
+)
 from jarvis.ui.resource_panel import ResourcePanel
 from jarvis.ui.status_bar import StatusBar
 from jarvis.ui.voice_panel import VoicePanel
@@ -88,6 +96,7 @@ class JarvisApp(App):
             self._bridge.route(widget, *widget.EVENTS)
         self.assistant.bus.subscribe(self._bridge)
         self.jarvis.start()  # the first model and the memory embedder load in the background
+        self.jarvis.start_timers()  # timers, alarms and reminders ring while the TUI runs
         chat = self.chat
         for turn in self.assistant.conversation.turns[-20:]:
             if turn.role == "user":
@@ -184,6 +193,20 @@ class JarvisApp(App):
         """A stage failed (the chat log shows it too): a notification."""
         ev = message.event
         self.notify(error_text(ev), title=f"{ev.stage} error", severity="error", timeout=10)
+
+    def on_announcement_event(self, message: AnnouncementEvent) -> None:
+        """A timer rang (the chat log shows it; this also rings the terminal bell)."""
+        self.bell()
+        self.notify(message.event.text, title=f"{message.event.kind}", timeout=15)
+
+    def on_confirm_request_event(self, message: ConfirmRequestEvent) -> None:
+        """A tool with side effects asks first: a yes/no dialog (a spoken yes/no answers it too)."""
+        ev: ConfirmRequest = message.event
+
+        def answered(yes: bool | None) -> None:
+            self.assistant.confirm(ev.request_id, bool(yes))
+
+        self.push_screen(ConfirmScreen(ev.question), answered)
 
     def on_memory_hits_event(self, message: MemoryHitsEvent) -> None:
         hits: MemoryHits = message.event

@@ -9,12 +9,14 @@ from textual.widgets import Collapsible, Markdown, Static
 from textual.widgets.markdown import MarkdownStream
 
 from jarvis.audio.events import HeardText
-from jarvis.messages import MemoryHits, ReplyDone, StageError, TokenDelta, Transcript
+from jarvis.messages import Announcement, MemoryHits, ReplyDone, StageError, TokenDelta, ToolUse, Transcript
 from jarvis.ui.messages import (
+    AnnouncementEvent,
     HeardTextEvent,
     ReplyDoneEvent,
     StageErrorEvent,
     TokenDeltaEvent,
+    ToolUseEvent,
     TranscriptEvent,
 )
 
@@ -59,7 +61,9 @@ class ChatLog(VerticalScroll):
     each reply's details line, stage errors as notes, and what was heard after a barge-in.
     """
 
-    EVENTS: ClassVar[tuple[type, ...]] = (Transcript, TokenDelta, ReplyDone, StageError, HeardText)
+    EVENTS: ClassVar[tuple[type, ...]] = (
+        Transcript, TokenDelta, ReplyDone, StageError, HeardText, ToolUse, Announcement,
+    )
 
     def on_mount(self) -> None:
         self.anchor()
@@ -79,6 +83,13 @@ class ChatLog(VerticalScroll):
     def on_stage_error_event(self, message: StageErrorEvent) -> None:
         ev: StageError = message.event
         self.add_note(f"⚠ {error_text(ev)}", "error")
+
+    def on_tool_use_event(self, message: ToolUseEvent) -> None:
+        self.mount(tool_view(message.event))
+
+    def on_announcement_event(self, message: AnnouncementEvent) -> None:
+        ev: Announcement = message.event
+        self.add_note(f"⏰ {_escape(ev.text)}", "timer")
 
     def on_heard_text_event(self, message: HeardTextEvent) -> None:
         ev: HeardText = message.event
@@ -196,3 +207,16 @@ def _memory_view(hits: MemoryHits) -> Collapsible:
         title = f"used {len(hits.hits)} memories"
         body = "\n".join(f"• {_escape(h.text)}  [dim]({h.score:.2f}, {h.id[:8]})[/]" for h in hits.hits)
     return Collapsible(Static(body), title=title, collapsed=True, classes="memories")
+
+
+def tool_view(use: ToolUse) -> Collapsible:
+    """One tool call as a collapsed line (tool, result, time) that opens to the arguments and result."""
+    import json
+
+    mark = "🔧" if use.ok else "⚠"
+    result = use.result if len(use.result) <= 70 else use.result[:67] + "…"
+    ms = use.duration_s * 1000
+    title = f"{mark} {use.name} → {result}  ({ms:.0f} ms{', ' + use.source if use.source else ''})"
+    args = json.dumps(use.arguments, ensure_ascii=False, default=str)
+    body = f"[b]arguments[/b] {_escape(args)}\n[b]result[/b] {_escape(use.result)}"
+    return Collapsible(Static(body), title=title, collapsed=True, classes="tool-call")

@@ -15,6 +15,8 @@ from textual.message import Message
 
 from jarvis.audio.events import AudioDrops, HeardText, ListeningChanged, MicLevel, SpeakingChanged, VoiceReady
 from jarvis.messages import (
+    Announcement,
+    ConfirmRequest,
     MemoryHits,
     ModelLoadProgress,
     PartialTranscript,
@@ -23,6 +25,7 @@ from jarvis.messages import (
     StageError,
     StatusChange,
     TokenDelta,
+    ToolUse,
     Transcript,
 )
 
@@ -102,7 +105,22 @@ class VoiceReadyEvent(PipelineEvent, bubble=False):
     """The voice models are loaded and warm."""
 
 
+class ToolUseEvent(PipelineEvent, bubble=False):
+    """A tool call ran (shown in the chat log)."""
+
+
+class AnnouncementEvent(PipelineEvent):
+    """A timer, alarm or reminder rang (the chat log shows it; the app notifies)."""
+
+
+class ConfirmRequestEvent(PipelineEvent):
+    """A tool waits for the user's yes/no (the app asks with a dialog)."""
+
+
 MESSAGES: dict[type, type[PipelineEvent]] = {
+    ToolUse: ToolUseEvent,
+    Announcement: AnnouncementEvent,
+    ConfirmRequest: ConfirmRequestEvent,
     TokenDelta: TokenDeltaEvent,
     Transcript: TranscriptEvent,
     RouteDecision: RouteDecisionEvent,

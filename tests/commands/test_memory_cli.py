@@ -88,3 +88,33 @@ def test_export_import_and_errors(tmp_path: Path, capsys: pytest.CaptureFixture)
     down = config(tmp_path / "down", extra='server = "http://127.0.0.1:9"')
     rc, _, err = run(capsys, down, "search", "dog")
     assert rc == 2 and "unreachable" in err and "hint:" in err
+
+
+def test_reindex_after_changing_the_embedder(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    store = tmp_path / "vs"
+    (tmp_path / "old").mkdir()
+    (tmp_path / "new").mkdir()
+    old = str(write_config(tmp_path / "old", memory=f'enabled = true\npath = "{store}"\nembedder = "{EMBEDDER}"'))
+    new_embedder = MODELS / "use-multilingual-v3"
+    new = str(write_config(tmp_path / "new", memory=f'enabled = true\npath = "{store}"\nembedder = "{new_embedder}"'))
+    run(capsys, old, "add", "My brother Tom lives in Toronto")
+    run(capsys, old, "add", "Mi gato se llama Bigotes")
+    before = json.loads(run(capsys, old, "list", "--json")[1])
+
+    rc, out, err = run(capsys, new, "search", "¿Dónde vive mi hermano?")
+    assert rc == 2 and out == "" and "Traceback" not in err
+    assert "error: memory in" in err and "was built with embedder all-MiniLM-L6-v2 (384-d)" in err
+    assert "hint: run `jarvis memory reindex`" in err
+
+    rc, out, _ = run(capsys, new, "reindex", "--json")
+    assert rc == 0
+    assert {k: v for k, v in json.loads(out).items() if k != "seconds"} == {
+        "reindexed": 2, "embedder": "use-multilingual-v3", "was": "all-MiniLM-L6-v2"
+    }
+    assert json.loads(run(capsys, new, "list", "--json")[1]) == before  # same ids, texts, metadata
+    rc, out, _ = run(capsys, new, "search", "--json", "-k", "1", "¿Dónde vive mi hermano?")
+    assert rc == 0 and json.loads(out)[0]["text"] == "My brother Tom lives in Toronto"
+    rc, out, _ = run(capsys, new, "reindex")  # again: same embedder, still works
+    assert rc == 0 and out.startswith("re-embedded 2 memories with use-multilingual-v3 in ")
+    rc, _, err = run(capsys, old, "list")  # the old embedder is the stranger now
+    assert rc == 2 and "was built with embedder use-multilingual-v3" in err

@@ -15,7 +15,8 @@ PACKAGE = Path(__file__).resolve().parents[2] / "jarvis"
 TOP = ("jarvis.cli", "jarvis.commands", "jarvis.ui", "jarvis.assembly")
 FORBIDDEN = {
     "jarvis.pipeline": TOP,
-    "jarvis.llm": TOP,
+    "jarvis.llm": (*TOP, "jarvis.tools"),
+    "jarvis.tools": (*TOP, "jarvis.pipeline"),
     "jarvis.memory": TOP,
     "jarvis.audio": TOP,
     "jarvis.stt": TOP,

@@ -92,14 +92,19 @@ def broken_file(tmp: Path, kind: str) -> Path:
     path = tmp / f"{kind}.gguf"
     if kind == "corrupt":
         path.write_bytes(b"this is not a model " * 1000)
+    elif kind == "truncated":
+        path.write_bytes(SMOL.read_bytes()[: 2 * 1024 * 1024])  # GGUF header, tensors cut off
     elif kind == "load_error":
-        path.write_bytes(SMOL.read_bytes()[: 2 * 1024 * 1024])  # GGUF magic, truncated tensors
+        from tests.support.gguf_writer import tiny_llama
+
+        tiny_llama(path, arch="nonsense")  # a whole GGUF llama.cpp refuses
     return path
 
 
 @pytest.mark.parametrize("kind, why", [
     ("missing", "model file not found"),
     ("corrupt", "not a GGUF file"),
+    ("truncated", "model file is truncated"),
     ("load_error", "could not load"),
 ])
 def test_broken_local_model_falls_back_to_next_local(tmp_path, kind, why):

@@ -95,8 +95,18 @@ def test_not_a_gguf(tmp_path: Path):
 
 
 def test_llama_load_failure_is_a_clean_error(tmp_path: Path):
-    broken = tmp_path / "broken.gguf"
-    broken.write_bytes(b"GGUF" + b"\x03\x00\x00\x00" + b"\xff" * 64)
+    from tests.support.gguf_writer import tiny_llama
+
+    # a whole, well-formed GGUF that llama.cpp refuses (an architecture it does not know)
+    broken = tiny_llama(tmp_path / "broken.gguf", arch="nonsense")
     with pytest.raises(ModelLoadError) as e:
         LlamaCppChat(ModelSpec(name="x", file=broken))
     assert "broken.gguf" in e.value.message and e.value.hint
+
+
+def test_damaged_gguf_header_is_corrupt_before_llama_cpp_sees_it(tmp_path: Path):
+    broken = tmp_path / "broken.gguf"
+    broken.write_bytes(b"GGUF" + b"\x03\x00\x00\x00" + b"\xff" * 64)
+    with pytest.raises(ModelCorrupt) as e:
+        LlamaCppChat(ModelSpec(name="x", file=broken))
+    assert "broken.gguf" in e.value.message and "truncated or damaged" in e.value.message and e.value.hint

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from jarvis.history import Turn
-from jarvis.llm.prompt import memory_block, prompt_messages
+from jarvis.llm.prompt import fit_text, memory_block, prompt_messages
 from jarvis.messages import MemoryHit, MemoryHits
 
 
@@ -57,6 +57,37 @@ def test_withheld_or_no_memories_add_nothing():
     assert msgs[-1].content == "And of Spain?"
 
 
-def test_memories_stay_with_the_system_prompt_when_no_question_fits():
-    msgs = prompt_messages([Turn("user", "word " * 100)], "sys", 20, words, memory=memory_block(hits("F.")))
+def test_memories_stay_with_the_system_prompt_when_there_is_no_question():
+    msgs = prompt_messages([], "sys", 20, words, memory=memory_block(hits("F.")))
     assert [m.role for m in msgs] == ["system"] and "F." in msgs[0].content
+
+
+def test_a_question_longer_than_the_budget_is_cut_not_dropped(caplog):
+    """It used to vanish: the model got the system prompt alone and answered nothing asked."""
+    question = "START " + " ".join(f"w{i}" for i in range(500)) + " END?"
+    turns = [*HISTORY, Turn("assistant", "Madrid."), Turn("user", question)]
+    with caplog.at_level("WARNING", logger="jarvis.notice"):
+        msgs = prompt_messages(turns, "sys", 60, words, memory=memory_block(hits("My dog is Biscuit.")))
+    assert [m.role for m in msgs] == ["system", "user"]  # no room for history, nor for the memories
+    sent = msgs[-1].content
+    assert sent.startswith("START w0 w1") and sent.endswith("w499 END?")  # its beginning and its end
+    assert "characters left out to fit the model's context" in sent
+    assert words(sent) <= 60 - words("sys") - 8
+    assert "Biscuit" not in sent
+    assert any("too long for the model's context" in r.getMessage() for r in caplog.records)
+
+
+def test_a_question_may_use_the_whole_context_when_allowed():
+    question = " ".join(["word"] * 300)
+    msgs = prompt_messages([Turn("user", question)], "sys", 100, words, question_budget_tokens=1000)
+    assert msgs[-1].content == question  # longer than the history budget, within the context: whole
+    cut = prompt_messages([Turn("user", question)], "sys", 100, words)
+    assert words(cut[-1].content) < 100
+
+
+def test_fit_text_keeps_short_text_whole_and_cuts_long_text_to_the_limit():
+    assert fit_text("a b c", 5, words) == ("a b c", 0)
+    text = " ".join(str(i) for i in range(1000))
+    fitted, cut = fit_text(text, 50, words)
+    assert words(fitted) <= 50 and cut > 0 and len(fitted) < len(text)
+    assert fitted.startswith("0 1 2") and fitted.endswith("998 999")

@@ -19,6 +19,7 @@ import pytest
 
 from jarvis.config import MemorySettings
 from jarvis.errors import MemoryStoreError
+from jarvis.memory.base import EmbedderMismatch
 from jarvis.memory.chroma_store import ChromaStore
 from jarvis.memory.lock import StoreLock
 from jarvis.memory.service import MemoryService
@@ -180,9 +181,11 @@ def test_changed_embedder_is_caught(tmp_path: Path) -> None:
     store = ChromaStore(path=tmp_path / "vs", embedder_name="all-MiniLM-L6-v2", dim=384)
     store.add(["a"], ["x"], unit(1), [{"time": 1.0}])
     store.close()
-    with pytest.raises(MemoryStoreError, match="was built with embedder all-MiniLM-L6-v2") as err:
+    with pytest.raises(EmbedderMismatch, match="was built with embedder all-MiniLM-L6-v2") as err:
         ChromaStore(path=tmp_path / "vs", embedder_name="bge-m3", dim=1024)
-    assert "memory.collection" in err.value.hint
+    assert "jarvis memory reindex" in err.value.hint and "1 memories" in err.value.message
+    with pytest.raises(EmbedderMismatch, match=r"\(384-d\), but memory.embedder is other-384 \(384-d\)"):
+        ChromaStore(path=tmp_path / "vs", embedder_name="other-384", dim=384)  # same size: refused too
     again = ChromaStore(path=tmp_path / "vs", embedder_name="all-MiniLM-L6-v2", dim=384)
     assert again.count() == 1  # the failed open released the lock and lost nothing
     again.close()
@@ -191,6 +194,7 @@ def test_changed_embedder_is_caught(tmp_path: Path) -> None:
 WRITER = """
 import sys, numpy as np
 from pathlib import Path
+from jarvis.memory.base import EmbedderMismatch
 from jarvis.memory.chroma_store import ChromaStore
 store = ChromaStore(path=Path(sys.argv[1]), embedder_name="all-MiniLM-L6-v2", dim=384)
 rng = np.random.default_rng(1)

@@ -1,4 +1,4 @@
-"""Long-term memory against real ChromaDB with the real MiniLM embedder, in both modes:
+"""Long-term memory against real ChromaDB with the real default embedder (USE multilingual), in both modes:
 
 - ``local``: a persistent ChromaDB folder in a temp directory;
 - ``server``: a real ``chroma run`` server on a free localhost port (restarted to prove persistence).
@@ -9,12 +9,6 @@ Same tests, same code path after the client is made.
 from __future__ import annotations
 
 import json
-import shutil
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -23,60 +17,11 @@ import pytest
 from jarvis.config import MemorySettings
 from jarvis.memory.redact import MARK
 from jarvis.memory.service import MemoryService
+from tests.support.chroma_server import ChromaServer
 from tests.support.paths import DATA, MODELS
 
-EMBEDDER = MODELS / "all-MiniLM-L6-v2"
+EMBEDDER = MODELS / MemorySettings().embedder.name  # the default (tests/memory/test_memory_bilingual.py)
 PAIRS = json.loads((DATA / "memory_pairs.json").read_text(encoding="utf-8"))
-
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class ChromaServer:
-    """A real ``chroma run`` process on 127.0.0.1 (stopped and started again by :meth:`restart`)."""
-
-    def __init__(self, folder: Path) -> None:
-        exe = Path(sys.executable).parent / "chroma"
-        self.exe = str(exe) if exe.exists() else (shutil.which("chroma") or "chroma")
-        self.folder = folder
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.proc: subprocess.Popen | None = None
-
-    def start(self) -> None:
-        log = open(self.folder.parent / "chroma-server.log", "ab")  # noqa: SIM115 - lives with the process
-        self.proc = subprocess.Popen(
-            [self.exe, "run", "--path", str(self.folder), "--host", "127.0.0.1", "--port", str(self.port)],
-            stdout=log, stderr=subprocess.STDOUT,
-        )
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"chroma run exited with {self.proc.returncode}")
-            try:
-                with urllib.request.urlopen(f"{self.url}/api/v2/heartbeat", timeout=1):
-                    return
-            except OSError:
-                time.sleep(0.1)
-        raise RuntimeError("chroma run did not answer within 60 s")
-
-    def stop(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(timeout=15)
-        self.proc = None
-
-    def restart(self) -> None:
-        self.stop()
-        self.start()
 
 
 class Backend:

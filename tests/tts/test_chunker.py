@@ -174,3 +174,27 @@ def test_a_slow_voice_gets_a_shorter_first_piece() -> None:
     # Piper's (12 words): the same sentence is one piece.
     piper = stream(text, 2, clause_words=18, first_clause_words=6, first_max_words=12)
     assert piper[0] == "La capital de Francia es París."
+
+
+@pytest.mark.parametrize("step", [7, 20_000])
+@pytest.mark.parametrize(
+    "text",
+    [
+        " ".join(f"w{i % 97}" for i in range(4000)),  # 20,000+ characters, no punctuation at all
+        "x" * 20_000,  # one endless token
+        "go, " * 5000,  # clause marks only
+        "word " * 3000 + "end. Then more.",  # the first sentence end far away
+    ],
+    ids=["words", "token", "commas", "late-period"],
+)
+def test_every_piece_is_bounded_whatever_the_text(text: str, step: int) -> None:
+    """`jarvis say` on a text with no sentence punctuation once made one piece of it (GBs of audio)."""
+    chunker = SentenceChunker(clause_words=18)
+    pieces: list[str] = []
+    for i in range(0, len(text), step):
+        pieces += chunker.feed(text[i : i + step])
+    pieces += chunker.flush()
+    assert len(pieces) > 10
+    assert max(len(p) for p in pieces) <= 300
+    assert max(len(p.split()) for p in pieces) <= 36
+    assert "".join(pieces).replace(" ", "") == text.replace(" ", "")  # nothing lost, nothing doubled

