@@ -80,6 +80,10 @@ def build_record(turn: TurnRecord, session: str) -> dict[str, Any]:
         "timings": done.timings.relative() if done.timings is not None else {},
         "memory_hits": len(hits.hits) if hits is not None else 0,
         "memory_withheld": bool(hits is not None and hits.withheld),
+        # tool calls: name, time, ok and who asked; never their arguments or results (personal data)
+        "tools": [
+            {"name": u.name, "duration_s": u.duration_s, "ok": u.ok, "source": u.source} for u in done.tools
+        ],
     }
     out.update(_memory_snapshot())
     return out

@@ -15,6 +15,8 @@ from typing import Any
 from jarvis.messages import ToolCall
 
 OPEN, CLOSE = "<tool_call>", "</tool_call>"
+CALL_NAME = re.compile(r'"name"\s*:\s*"([\w.-]+)"')
+LOOKS_LIKE_CALL = re.compile(r'\s*(?:```(?:json)?\s*)?\{\s*"(?:name|function)"\s*:')
 
 
 def repair_json(text: str) -> str:
@@ -168,6 +170,13 @@ class ToolCallSplitter:
             calls = parse_calls(rest)
             if calls:
                 self.calls.extend(calls)
+                return ""
+            if LOOKS_LIKE_CALL.match(rest):  # a call cut short (out of tokens): never spoken
+                name = CALL_NAME.search(rest)
+                if name is not None:  # keep the tool it named; its arguments are checked when it runs
+                    self.calls.append(ToolCall(name.group(1), {}))
+                else:
+                    self.bad.append(rest.strip())
                 return ""
             return rest
         return rest

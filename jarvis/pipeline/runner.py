@@ -50,6 +50,14 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+# After a tool round a local model is asked to answer from the results. Without this, Qwen2.5 0.5B
+# and 1.5B called the same tool again (echoing the result as arguments) in 3 of 3 tries; with it,
+# all three answered in one sentence from the result.
+ANSWER_FROM_RESULT = {
+    "en": "Answer my question in one short sentence using that result. Do not call a tool.",
+    "es": "Responde a mi pregunta en una frase corta usando ese resultado. No llames a ninguna herramienta.",
+}
+
 
 class TurnMemory(Protocol):
     """What a turn needs of long-term memory (:class:`jarvis.memory.MemoryService` is one)."""
@@ -462,8 +470,11 @@ class Assistant:
         def prepare(model: ChatModel, spec: ModelSpec) -> GenerationRequest:
             messages = self._prompt(model, "" if withhold_memories(spec, self.settings) else memory_block(hits))
             messages.extend(extra)
+            answer_now = bool(extra) and spec.is_local
+            if answer_now:  # small local models answer from a result when asked plainly (measured)
+                messages.append(ChatMessage("user", ANSWER_FROM_RESULT["es" if item.language == "es" else "en"]))
             req = GenerationRequest(messages, llm.max_tokens, llm.temperature, llm.top_p, llm.seed)
-            req.tools = self._tool_schemas(model, spec, item.text) if offer_tools else None
+            req.tools = self._tool_schemas(model, spec, item.text) if offer_tools and not answer_now else None
             with self._active_lock:
                 self._active = req
             if self.cancel.is_stale(item.generation):

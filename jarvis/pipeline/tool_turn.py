@@ -89,7 +89,20 @@ def run_calls(
 
 def results_reply(uses: list[ToolUse], language: str | None) -> str:
     """The tools' results said plainly (for a model that could not word an answer), else an apology."""
-    done = [u.result for u in uses if u.ok]
+    done = [_plain(u.result) for u in uses if u.ok]
     if done:
         return " ".join(t if t.endswith((".", "!", "?")) else t + "." for t in done)
     return COULD_NOT_USE["es" if language == "es" else "en"]
+
+
+def _plain(result: str) -> str:
+    """A JSON object result (MCP tools often return one) as "key value, key value"."""
+    import json
+
+    try:
+        obj = json.loads(result)
+    except ValueError:
+        return result
+    if not isinstance(obj, dict):
+        return result
+    return ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in obj.items() if not isinstance(v, dict | list))

@@ -194,7 +194,7 @@ def _math(t: str, lang: str) -> Intent | None:
     from jarvis.tools.calculator import calculate
 
     m = MATH_ASK.match(t)
-    expr = m.group("expr") if m else t
+    expr = re.sub(r"^(?:el|la|los|las|un|una|the) ", "", m.group("expr")) if m else t
     if not re.search(r"\d", expr) or not re.search(r"[-+*/^%x]|\b(percent|por ciento|times|por|plus|mas|minus|menos|"
                                                   r"divided|entre|squared|al cuadrado|to|in|en|a)\b", expr):
         return None

@@ -19,8 +19,6 @@ class Memories(Protocol):
 
 class _MemoryTool(Tool):
     personal = True
-    keywords = (r"\b(remember|recall|forget|memory|memories|know about me|recuerda|recuerdas|olvida|memoria|"
-                r"acuerdas|sabes de mi)\b")
 
     def __init__(self, memory: Memories, min_similarity: float | None = None) -> None:
         self.memory = memory
@@ -39,6 +37,7 @@ class RememberTool(_MemoryTool):
     """Store a fact about the user in long-term memory."""
 
     name = "remember"
+    keywords = r"\b(remember that|don'?t forget|do not forget|note that|recuerda que|no olvides|apunta que)\b"
     description = "Store a fact the user asks you to remember in long-term memory."
     side_effects = True
     parameters = {"type": "object", "properties": {"fact": {"type": "string"}}, "required": ["fact"]}
@@ -58,6 +57,8 @@ class RecallTool(_MemoryTool):
     """Search long-term memory."""
 
     name = "recall"
+    # recall runs on every turn anyway (the memories go into the prompt): offered only when asked outright
+    keywords = r"\b(search (my |your )?memor(y|ies)|what do you (know|remember) about|busca en (mi |tu )?memoria)\b"
     description = "Search long-term memory for facts about the user."
     parameters = {"type": "object", "properties": {"query": {"type": "string"}}, "required": ["query"]}
 
@@ -73,6 +74,7 @@ class ForgetTool(_MemoryTool):
     """Delete memories that match a description (asks first)."""
 
     name = "forget"
+    keywords = r"\b(forget|olvida|olvidate|borra de (tu|la) memoria)\b"
     description = "Delete the memory that best matches a description, when the user asks to forget something."
     side_effects = True
     needs_confirmation = True

@@ -1,4 +1,4 @@
-"""Slash commands typed in the input box: /help, /clear, /model, /remember, /forget, /memories.
+"""Slash commands typed in the input box: /help, /clear, /model, /remember, /forget, /memories, /tools.
 
 Slow work (embedding, store I/O) runs in thread workers; a JarvisError raised there is reported by
 the app's one worker-error handler, so the commands below only say what succeeded.
@@ -28,6 +28,7 @@ HELP = """[b]Commands[/b]
   /remember TEXT      store a fact in long-term memory
   /forget QUERY|ID    forget matching memories (asks first)
   /memories \\[QUERY]   list memories, or search them
+  /tools              the tools Jarvis can use, and pending timers
 [b]Keys[/b]
   {ptt:<19} push-to-talk (press, speak, press again)
   ctrl+f              hands-free listening on/off
@@ -71,6 +72,25 @@ class CommandHandler:
             handler(arg)
         except JarvisError as exc:
             self.app.notify(exc.one_line(), severity="error")
+
+    def cmd_tools(self, arg: str) -> None:
+        """List the tools (built-in and MCP, starting MCP servers in a worker) and pending timers."""
+        tools = self.jarvis.tools
+        if tools is None:
+            self.chat.add_note("Tools are off (tools.enabled = false in config.toml).", "help")
+            return
+
+        def work() -> None:
+            errors = tools.start_mcp()
+            lines = [f"  {t.name:<24} {t.description}" + ("  [dim](asks first)[/]" if t.needs_confirmation else "")
+                     for t in tools.registry if t.name not in tools.settings.tools.disabled]
+            lines += [f"  [red]MCP {e}[/]" for e in errors]
+            pending = tools.store.list()
+            if pending:
+                lines += ["[b]Pending[/b]", *(f"  {t.describe()}" for t in pending)]
+            self._say("[b]Tools[/b]\n" + "\n".join(lines), "help")
+
+        self._bg(work)
 
     def cmd_help(self, arg: str) -> None:
         self.chat.add_note(HELP.format(ptt=self.jarvis.settings.ui.ptt_key), "help")

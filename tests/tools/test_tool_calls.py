@@ -10,7 +10,8 @@ def split(pieces):
 
 
 def test_tagged_call_is_held_back_across_pieces():
-    shown, calls, bad = split(["Let me check. <tool", "_call>\n{\"name\": \"clock\", ", "\"arguments\": {}}\n</tool_call>"])
+    pieces = ["Let me check. <tool", "_call>\n{\"name\": \"clock\", ", "\"arguments\": {}}\n</tool_call>"]
+    shown, calls, bad = split(pieces)
     assert shown == "Let me check. "
     assert [(c.name, c.arguments) for c in calls] == [("clock", {})]
     assert bad == []
@@ -54,3 +55,10 @@ def test_a_plain_answer_streams_untouched():
     s = ToolCallSplitter()
     assert [s.feed(p) for p in pieces] == pieces
     assert s.finish() == "" and s.calls == []
+
+
+def test_a_call_cut_short_keeps_its_tool_and_is_never_spoken():
+    shown, calls, bad = split(["```json\n{\n  \"name\": \"system_status\",\n  \"arguments\": {\n    \"type\": \"obj"])
+    assert shown == "" and [(c.name, c.arguments) for c in calls] == [("system_status", {})] and bad == []
+    shown, calls, bad = split(['{"name": '])
+    assert shown == "" and calls == [] and bad == ['{"name":']
