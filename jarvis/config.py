@@ -21,6 +21,8 @@ USER_CONFIG = Path.home() / ".config" / "jarvis" / "config.toml"
 
 Backend = Literal["llama_cpp", "openai", "anthropic", "openai_compatible"]
 SPECIALTIES = ("chat", "code", "math", "reasoning", "summary")
+# How the microphone is used: push-to-talk, always listening, or listening for "hey jarvis" first.
+ListenMode = Literal["ptt", "hands_free", "wake_word"]
 
 
 class _Section(BaseModel):
@@ -178,9 +180,9 @@ class TurnSettings(_Section):
 
 
 class WakeSettings(_Section):
-    """Wake word for hands-free mode ("hey jarvis", openWakeWord; see jarvis/audio/wake_word.py)."""
+    """The wake word for ``audio.mode = "wake_word"`` ("hey jarvis", openWakeWord; see jarvis/audio/wake_word.py)."""
 
-    enabled: bool = False
+    enabled: bool = False  # deprecated: with ``audio.hands_free = true`` it means ``audio.mode = "wake_word"``
     model: Path = Path("models/wake/hey_jarvis_v0.1.onnx")
     threshold: float = Field(0.5, gt=0.0, lt=1.0)
     refractory_s: float = Field(2.0, ge=0.0)
@@ -197,10 +199,21 @@ class AudioSettings(_Section):
     block_ms: int = Field(30, ge=5)
     queue_blocks: int = Field(200, ge=4)
     headset: bool = False
-    hands_free: bool = False
+    mode: ListenMode = "ptt"
+    hands_free: bool | None = None  # deprecated alias of ``mode`` (read only when ``mode`` is not set)
     vad: VADSettings = VADSettings()
     turn: TurnSettings = TurnSettings()
     wake: WakeSettings = WakeSettings()
+
+    @model_validator(mode="before")
+    @classmethod
+    def _mode_from_old_keys(cls, data: Any) -> Any:
+        """``hands_free = true`` (plus the old ``wake.enabled = true``) still picks the mode when ``mode`` is unset."""
+        if not isinstance(data, dict) or "mode" in data or not data.get("hands_free"):
+            return data
+        wake = data.get("wake")
+        woke = wake.get("enabled") if isinstance(wake, dict) else getattr(wake, "enabled", False)
+        return {**data, "mode": "wake_word" if woke else "hands_free"}
 
 
 class STTSettings(_Section):

@@ -28,6 +28,7 @@ class Utterance:
     reason: str = ""  # how it ended: silence | max_length | flush | turn_model
     ended: float = 0.0  # time.monotonic() when the end of the turn was decided
     transcript: Any = field(default=None, compare=False, repr=False)  # an SttResult decoded while judging
+    wake: bool = False  # it holds the wake word: "hey jarvis" is cut from the transcript, the rest is the question
 
 
 @dataclass(frozen=True)

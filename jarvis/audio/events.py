@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-ListenMode = Literal["off", "ptt", "hands_free"]
+ListenMode = Literal["off", "ptt", "hands_free", "wake_word"]
 
 
 @dataclass(frozen=True)
@@ -20,7 +20,7 @@ class MicLevel:
 
 @dataclass(frozen=True)
 class ListeningChanged:
-    """Listening mode changed: push-to-talk open/closed, hands-free on/off, or off (no microphone)."""
+    """Listening mode changed: push-to-talk open/closed, hands-free or wake word on, or off (no microphone)."""
 
     mode: ListenMode
     active: bool
@@ -55,3 +55,20 @@ class VoiceReady:
 
     seconds: float  # from the voice loop's start
     ok: bool = True
+
+
+@dataclass(frozen=True)
+class WakeScore:
+    """The wake-word model's newest score, one per 80 ms heard (high rate: the UI keeps only the newest)."""
+
+    score: float
+    threshold: float
+    awake: bool  # speech now is a turn without the wake word (just woken, or the follow-up window)
+
+
+@dataclass(frozen=True)
+class WakeDetected:
+    """The wake word was heard ("hey jarvis"): Jarvis listens for the question."""
+
+    score: float
+    time_s: float  # where in the input it fired, in seconds from the start of listening

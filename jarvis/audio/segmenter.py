@@ -4,7 +4,10 @@ It pulls blocks from an :class:`AudioInput` (never inside the PortAudio callback
 for the VAD, publishes :class:`MicLevel` per block and :class:`AudioDrops` when drops grow, and
 emits an :class:`Utterance` when the state machine ends one. Listening is gated: push-to-talk opens
 and closes the gate, hands-free keeps it open, and the echo guard (``muted``) ignores the
-microphone while Jarvis speaks on open speakers. Control calls are thread safe (a command queue).
+microphone while Jarvis speaks on open speakers. In wake-word mode a
+:class:`~jarvis.audio.wake_listener.WakeListener` also hears every block and decides which
+utterances are turns (the others are dropped here, never transcribed). Control calls are thread
+safe (a command queue).
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ import queue
 import threading
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from jarvis.audio.devices import AudioInput
 from jarvis.audio.events import AudioDrops, MicLevel
@@ -24,6 +27,9 @@ from jarvis.audio.vad import QUIET, VadMachine, make_classifier
 from jarvis.config import TurnSettings, VADSettings
 from jarvis.errors import AudioDeviceError
 from jarvis.messages import StageError, Utterance
+
+if TYPE_CHECKING:
+    from jarvis.audio.wake_listener import WakeListener
 
 log = logging.getLogger(__name__)
 
@@ -60,6 +66,7 @@ class Segmenter:
             waits up to ``turn.max_silence_ms``. None: ``vad.end_silence_ms`` of silence ends it.
         on_partial: receives the utterance so far every ``turn.partial_every_ms`` of speech.
         turn: the end-of-turn settings (used with ``judge`` / ``on_partial``).
+        wake: wake-word mode (None: every utterance is a turn); see :meth:`set_wake`.
     """
 
     def __init__(
@@ -78,6 +85,7 @@ class Segmenter:
         judge: Callable[[Any], TurnVerdict] | None = None,
         on_partial: Callable[[Any], None] | None = None,
         turn: TurnSettings | None = None,
+        wake: WakeListener | None = None,
     ) -> None:
         self.source = source
         self.rate = source.sample_rate
@@ -101,6 +109,8 @@ class Segmenter:
         self.on_utterance = on_utterance
         self.merge = merge
         self.listening = listening
+        self.wake = wake
+        self.position = 0  # stream samples read from the input so far (the wake word's clock)
         self.ended = threading.Event()  # the input ran out (file) or failed (device)
         self.failed: str | None = None
         self.utterances = 0
@@ -111,6 +121,7 @@ class Segmenter:
         self._stop = threading.Event()
         self._residual: Any = None
         self._frame_times: dict[int, float] = {}
+        self._frame_starts: dict[int, int] = {}  # VAD frame index -> its first stream sample
         self._drops_seen = 0
         self._clipped = False
         self._state = QUIET
@@ -126,6 +137,15 @@ class Segmenter:
     def set_listening(self, on: bool, flush: bool = True) -> None:
         """Open or close the gate; closing ends the utterance in progress (when ``flush``)."""
         self._cmds.put(("listen", on, flush))
+
+    def set_wake(self, wake: WakeListener | None) -> None:
+        """Wake-word mode on (a listener) or off (None); an utterance in progress is forgotten."""
+        self._cmds.put(("wake", wake))
+
+    @property
+    def stream_s(self) -> float:
+        """Seconds of input read so far (the clock of the wake word's follow-up window)."""
+        return self.position / self.rate
 
     def flush(self) -> None:
         """End the utterance in progress now."""
@@ -180,6 +200,9 @@ class Segmenter:
                 self.listening = on
             elif cmd[0] == "flush":
                 self._end(self.machine.flush())
+            elif cmd[0] == "wake":
+                self.wake = cmd[1]
+                self.machine.reset()
 
     def _finish_input(self) -> None:
         self._commands()
@@ -193,6 +216,8 @@ class Segmenter:
         import numpy as np
 
         db, peak, clip = level(block)
+        start = self.position
+        self.position += len(block)
         drops = self.source.drops
         if drops != self._drops_seen:
             self._drops_seen = drops
@@ -210,19 +235,23 @@ class Segmenter:
             self.publish(MicLevel(db, peak, self._state, clip))
             return
         self._clipped = self._clipped or clip
+        if self.wake is not None:
+            self.wake.feed(block, start)
         data = block if self._residual is None else np.concatenate([self._residual, block])
+        data_start = start - (len(data) - len(block))
         n = self.machine.frame_len
         full = len(data) // n * n
         for i in range(0, full, n):
             frame = data[i:i + n]
             idx = self.machine.frames_seen
             self._frame_times[idx] = now
+            self._frame_starts[idx] = data_start + i
             step = self.machine.push(frame, self.classify(frame))
             if step.started and self.on_speech_start is not None:
                 self.on_speech_start()
-            if step.partial and self.on_partial is not None:
+            if step.partial and self.on_partial is not None and self._armed():
                 self.on_partial(self.machine.audio_so_far())
-            if step.check and self.judge is not None and not self.merge:
+            if step.check and self.judge is not None and not self.merge and self._armed():
                 step = self._ask_judge(step)
             if step.segment is not None or step.discarded:
                 self._end(step)
@@ -230,8 +259,19 @@ class Segmenter:
         if len(self._frame_times) > 4000:
             cutoff = self.machine.frames_seen - 2000
             self._frame_times = {k: v for k, v in self._frame_times.items() if k >= cutoff}
+            self._frame_starts = {k: v for k, v in self._frame_starts.items() if k >= cutoff}
         self._state = self.machine.state
         self.publish(MicLevel(db, peak, self._state, clip))
+
+    def _armed(self) -> bool:
+        """May the utterance in progress be a turn? (Always, but in wake-word mode before the wake.)
+
+        Speech that cannot be a turn is neither shown as partial transcripts nor judged by the
+        end-of-turn model (which transcribes it): nothing said before the wake word is transcribed.
+        """
+        if self.wake is None:
+            return True
+        return self.wake.armed(self._frame_starts.get(self.machine.start_frame, -1))
 
     def _ask_judge(self, step: Any) -> Any:
         """Ask the end-of-turn judge about the utterance so far; end it now when it is complete."""
@@ -254,6 +294,17 @@ class Segmenter:
         clipped, self._clipped = self._clipped, False
         if seg is None:
             return
+        audio, wake = seg.audio, False
+        verdict, self._verdict = self._verdict, None
+        if self.wake is not None and not self.merge:
+            start = self._frame_starts.get(seg.first_frame, self.position - len(audio))
+            admitted = self.wake.admit(start, start + len(audio))
+            if admitted is None:  # no wake word and the gate closed: not a turn, not transcribed
+                log.debug("utterance without the wake word dropped (%.1f s)", len(audio) / self.rate)
+                return
+            cut, wake = admitted
+            if cut > start:  # speech before "hey jarvis" is not part of the question
+                audio, verdict = audio[cut - start:], None
         if clipped:
             self.publish(
                 StageError(
@@ -268,11 +319,10 @@ class Segmenter:
             self._merged_speech_ms += seg.speech_ms
             return
         # The judge's transcript holds for this utterance when no speech came after the judged audio.
-        verdict, self._verdict = self._verdict, None
         transcript = verdict[1].transcript if verdict and verdict[0] == seg.last_speech_frame else None
         utt = Utterance(
-            seg.audio, self.rate, speech_end, self.generation(),
-            reason=seg.reason, ended=time.monotonic(), transcript=transcript,
+            audio, self.rate, speech_end, self.generation(),
+            reason=seg.reason, ended=time.monotonic(), transcript=transcript, wake=wake,
         )
         self.utterances += 1
         self.emit(utt)

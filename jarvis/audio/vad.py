@@ -27,6 +27,7 @@ class Segment:
     speech_ms: int  # voiced frames in it, in ms
     reason: str  # silence | max_length | flush | turn_model
     last_speech_frame: int  # index (in frames pushed so far) of the last voiced frame
+    first_frame: int = -1  # index of the segment's first frame (its audio is the frames from here on)
 
 
 @dataclass(frozen=True)
@@ -144,6 +145,11 @@ class VadMachine:
         """Index of the newest voiced frame of the utterance in progress (-1 when quiet)."""
         return self._last_voiced
 
+    @property
+    def start_frame(self) -> int:
+        """Index of the first frame of the utterance in progress, pre-roll included (-1 when quiet)."""
+        return self.frames_seen - len(self._frames) if self._frames else -1
+
     def audio_so_far(self) -> Any:
         """The utterance in progress as one float32 array (empty when quiet)."""
         import numpy as np
@@ -172,7 +178,7 @@ class VadMachine:
     def _finish(self, reason: str) -> VadStep:
         import numpy as np
 
-        voiced, frames, last = self._voiced, self._frames, self._last_voiced
+        voiced, frames, last, first = self._voiced, self._frames, self._last_voiced, self.start_frame
         # keep a little of the trailing silence (it helps the recogniser), drop the rest
         tail = max(0, self._silence - max(1, 300 // self.frame_ms))
         if tail:
@@ -181,7 +187,7 @@ class VadMachine:
         if voiced < self._min_frames:
             return VadStep(QUIET, discarded=True)
         audio = np.concatenate(frames).astype(np.float32) if frames else np.zeros(0, np.float32)
-        return VadStep(QUIET, segment=Segment(audio, voiced * self.frame_ms, reason, last))
+        return VadStep(QUIET, segment=Segment(audio, voiced * self.frame_ms, reason, last, first))
 
 
 class WebRtcClassifier:

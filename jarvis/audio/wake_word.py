@@ -341,18 +341,20 @@ def detect_file(
 class WakeGate:
     """Hands-free with the wake word: may speech that starts now be a turn without its own wake word?
 
-    Open for ``follow_up_s`` after a wake (the question may come after a pause: "hey jarvis ...
-    what time is it") and after a reply was spoken (a follow-up needs no wake word); closed
-    otherwise, and by :meth:`close` once a turn was taken. Pure: the caller passes monotonic times.
+    Open for ``wake_window_s`` (default ``follow_up_s``) after a wake (the question may come after
+    a pause: "hey jarvis ... what time is it") and for ``follow_up_s`` after a reply was spoken (a
+    follow-up needs no wake word); closed otherwise, and by :meth:`close` once a turn was taken.
+    Pure: the caller passes monotonic times (any one clock, e.g. seconds of audio heard).
     """
 
-    def __init__(self, follow_up_s: float) -> None:
+    def __init__(self, follow_up_s: float, wake_window_s: float | None = None) -> None:
         self.follow_up_s = follow_up_s
+        self.wake_window_s = follow_up_s if wake_window_s is None else wake_window_s
         self._open_until = float("-inf")
 
     def woke(self, now: float) -> None:
         """The wake word was heard at ``now``."""
-        self._open_until = max(self._open_until, now + self.follow_up_s)
+        self._open_until = max(self._open_until, now + self.wake_window_s)
 
     def reply_done(self, now: float) -> None:
         """Jarvis finished speaking at ``now``: listen for a follow-up."""

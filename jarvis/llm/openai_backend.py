@@ -37,16 +37,22 @@ from jarvis.messages import GenerationStats
 log = logging.getLogger(__name__)
 
 
-def to_chat_api(messages: list[ChatMessage], names: ToolNames | None = None) -> list[dict[str, Any]]:
+def to_chat_api(
+    messages: list[ChatMessage], names: ToolNames | None = None, empty: str | None = None
+) -> list[dict[str, Any]]:
     """Messages in the chat completions format: an assistant's calls as ``tool_calls`` (arguments
-    as a JSON string, wire names), each result as a ``tool`` message with its ``tool_call_id``."""
+    as a JSON string, wire names), each result as a ``tool`` message with its ``tool_call_id``.
+
+    ``empty`` is the content of an assistant message that only calls tools: None for OpenAI (its
+    documented form); "" for compatible servers, some of which (llama-cpp-python's) want a string.
+    """
     names = names or ToolNames()
     out: list[dict[str, Any]] = []
     for m in with_call_ids(messages):
         if m.tool_calls:
             out.append({
                 "role": "assistant",
-                "content": m.content or None,  # the API's form for "only tool calls"
+                "content": m.content or empty,
                 "tool_calls": [
                     {"id": c.id, "type": "function",
                      "function": {"name": names.wire(c.name), "arguments": json.dumps(c.arguments)}}
@@ -84,6 +90,7 @@ class OpenAIChat(ApiChat):
     send_usage_option = True
     supports_tools = True
     retry_without_tools = False  # ask again without tools when the server refuses them
+    empty_content: str | None = None  # content of an assistant message that only calls tools
 
     def make_client(self, env: Mapping[str, str] | None) -> Any:
         """An ``openai.OpenAI`` client; without a required key it sends a placeholder."""
@@ -114,7 +121,7 @@ class OpenAIChat(ApiChat):
         names = ToolNames.for_request(request)
         kwargs: dict = dict(
             model=self.spec.id,
-            messages=to_chat_api(request.messages, names),
+            messages=to_chat_api(request.messages, names, self.empty_content),
             max_tokens=request.max_tokens,
             temperature=request.temperature,
             top_p=request.top_p,
@@ -220,6 +227,7 @@ class OpenAICompatibleChat(OpenAIChat):
     key_required = False
     send_usage_option = True
     retry_without_tools = True
+    empty_content = ""
 
     def __init__(self, spec: ModelSpec, settings: Settings, env: Mapping[str, str] | None = None) -> None:
         self.needs_key = bool(spec.key_env)

@@ -12,6 +12,7 @@ from concurrent.futures import Future
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from jarvis.audio.wake_word import strip_wake_phrase
 from jarvis.errors import EmptyInput
 from jarvis.messages import PartialTranscript, StatusChange, TurnTimings, Utterance
 from jarvis.pipeline.stage import Stage
@@ -90,6 +91,11 @@ class SttStage(Stage):
             self.bus.publish(StatusChange("transcribing"))
             result = stt.transcribe(item.audio, language=self._language())
         text = result.text.strip()
+        if item.wake:  # "hey jarvis, what time is it?" -> "what time is it?"
+            text = strip_wake_phrase(text)
+            if not has_words(text):  # the wake word alone: the question comes next (the gate is open)
+                self.bus.publish(StatusChange("idle"))
+                return
         if not has_words(text):
             self.bus.publish(StatusChange("idle"))
             raise EmptyInput("heard no words (silence or noise only); nothing was sent", NO_WORDS_HINT)

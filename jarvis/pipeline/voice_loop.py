@@ -8,11 +8,15 @@
   sentence while the model writes the next;
 - the :class:`~jarvis.audio.playback.Player` plays them and publishes what was heard.
 
-Push-to-talk is a toggle (:meth:`VoiceLoop.ptt_toggle`), hands-free listens all the time
-(:meth:`VoiceLoop.set_hands_free`). Barge-in (:meth:`VoiceLoop.barge_in`) stops the model and the
-speaker at once and trims the history to the heard part. With open speakers (``audio.headset =
-false``) the microphone is ignored while Jarvis speaks; with a headset, speech interrupts Jarvis.
-Every fact of a turn rides on its messages (see :mod:`jarvis.messages`); the loop keeps none.
+Three listening modes (``audio.mode``, :meth:`VoiceLoop.set_mode`): push-to-talk is a toggle
+(:meth:`VoiceLoop.ptt_toggle`); hands-free listens all the time; wake word listens all the time
+but takes a turn only after "hey jarvis" (a :class:`~jarvis.audio.wake_listener.WakeListener` in
+the VAD thread: a chime and ``WakeDetected`` when it wakes, ``WakeScore`` live, and a follow-up
+window after each reply). Barge-in (:meth:`VoiceLoop.barge_in`) stops the model and the speaker at
+once and trims the history to the heard part. With open speakers (``audio.headset = false``) the
+microphone is ignored while Jarvis speaks; with a headset, speech interrupts Jarvis (in wake-word
+mode, the wake word does). Every fact of a turn rides on its messages (see
+:mod:`jarvis.messages`); the loop keeps none.
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from jarvis.audio.events import HeardText, ListeningChanged, VoiceReady
+from jarvis.config import ListenMode
 from jarvis.errors import AudioDeviceError, JarvisError
 from jarvis.messages import Announcement, Filler, ReplyDone, StageError, StatusChange, TokenDelta, Transcript
 from jarvis.pipeline.stt_stage import SttStage
@@ -32,6 +37,8 @@ from jarvis.pipeline.turn_judge import TurnJudge
 if TYPE_CHECKING:
     from jarvis.audio.playback import Player
     from jarvis.audio.segmenter import Segmenter
+    from jarvis.audio.wake_listener import WakeListener
+    from jarvis.audio.wake_word import WakeDetection
     from jarvis.pipeline.runner import Assistant
     from jarvis.pipeline.tts_stage import TtsStage
     from jarvis.stt.base import SpeechToText
@@ -61,11 +68,13 @@ class VoiceLoop:
         input_path: replay this WAV file as the microphone (None: the configured microphone).
         output_path: record the speech into this WAV file (None: the configured speaker).
         realtime_input / realtime_output: replay / record WAV files at real time (False: as fast as possible).
-        hands_free: start listening continuously (default: ``audio.hands_free``).
+        mode: how to listen: ``ptt``, ``hands_free`` or ``wake_word`` (default: ``audio.mode``).
+        hands_free: True is ``mode="hands_free"``, False ``mode="ptt"`` (when ``mode`` is not given).
         headset: the microphone does not hear the speaker (default: ``audio.headset``); speech
             then interrupts Jarvis (spoken barge-in).
         stream_tts: speak sentence by sentence while the reply streams (False: after the whole reply).
-        merge_input: treat everything said until the input ends as one utterance (a question file).
+        merge_input: treat everything said until the input ends as one utterance (a question file;
+            no wake word needed).
         stt / voices: already loaded models to use (else loaded in the background on start).
         input / output: ready device objects (tests); override the paths and the config.
         use_input / use_output: open the microphone / the speaker at all.
@@ -79,6 +88,7 @@ class VoiceLoop:
         output_path: str | Path | None = None,
         realtime_input: bool = True,
         realtime_output: bool = True,
+        mode: ListenMode | None = None,
         hands_free: bool | None = None,
         headset: bool | None = None,
         stream_tts: bool = True,
@@ -93,7 +103,15 @@ class VoiceLoop:
         self.assistant = assistant
         self.settings = assistant.settings
         audio = self.settings.audio
-        self.hands_free = audio.hands_free if hands_free is None else hands_free
+        if mode is None:
+            mode = audio.mode if hands_free is None else "hands_free" if hands_free else "ptt"
+        if merge_input and mode == "wake_word":
+            mode = "hands_free"
+        self.mode: ListenMode = mode
+        # what the hands-free key turns on: the configured hands-free mode (plain hands-free by default)
+        self._hands_free_mode: ListenMode = next(m for m in (mode, audio.mode, "hands_free") if m != "ptt")
+        self.wake: WakeListener | None = None
+        self._cue_until = 0.0  # the wake chime plays until then (it is no reply: the mic stays open)
         self.headset = audio.headset if headset is None else headset
         self.stream_tts = stream_tts
         self.merge_input = merge_input
@@ -187,6 +205,8 @@ class VoiceLoop:
         if self._use_input:
             try:
                 source = self._input or open_input(audio, self._input_path, self._realtime_input)
+                if self.mode == "wake_word":
+                    self._start_wake(source.sample_rate)
                 self.segmenter = Segmenter(
                     source, audio.vad, bus.publish, self.stt_stage.put,
                     generation=lambda: self.assistant.cancel.generation,
@@ -198,6 +218,7 @@ class VoiceLoop:
                     judge=self.judge,
                     on_partial=self._partial if audio.turn.partial_every_ms else None,
                     turn=audio.turn,
+                    wake=self.wake if self.mode == "wake_word" else None,
                 )
             except JarvisError as exc:
                 input_error = exc
@@ -229,6 +250,26 @@ class VoiceLoop:
         self._publish_mode()
         return self
 
+    def _make_wake(self, sample_rate: int) -> WakeListener:
+        """Load the wake-word detector (about 0.2 s). Raises ModelNotFound / ModelLoadError."""
+        from jarvis.audio.wake_listener import WakeListener
+        from jarvis.audio.wake_word import WakeWordDetector
+
+        wake = self.settings.audio.wake
+        detector = WakeWordDetector(wake.model, wake.threshold, wake.refractory_s)
+        self._owned.append(detector)
+        return WakeListener(detector, wake, sample_rate, self.assistant.bus.publish, on_wake=self._on_wake)
+
+    def _start_wake(self, sample_rate: int) -> None:
+        """Wake-word mode at start: without its model, say so and fall back to push-to-talk."""
+        try:
+            self.wake = self._make_wake(sample_rate)
+        except JarvisError as exc:
+            self.mode = "ptt"
+            self.assistant.bus.publish(
+                StageError("wake", f"{exc.message}; push-to-talk instead of the wake word", exc.hint, cause=exc)
+            )
+
     def stop(self) -> None:
         """Stop listening and speaking, and free the devices (a WAV output is written now)."""
         if not self._started:
@@ -258,6 +299,11 @@ class VoiceLoop:
 
     # ------------------------------------------------------------------ control
     @property
+    def hands_free(self) -> bool:
+        """True while the microphone listens all the time (hands-free or wake word)."""
+        return self.mode != "ptt"
+
+    @property
     def listening(self) -> bool:
         """True while the microphone is open (push-to-talk pressed or hands-free)."""
         return self.hands_free or self._ptt_open
@@ -265,7 +311,7 @@ class VoiceLoop:
     @property
     def speaking(self) -> bool:
         """True while Jarvis's voice plays."""
-        return self.player is not None and self.player.speaking
+        return self.player is not None and self.player.speaking and time.monotonic() >= self._cue_until
 
     @property
     def busy(self) -> bool:
@@ -288,19 +334,35 @@ class VoiceLoop:
             self.barge_in()
             if not self.hands_free:
                 self._set_ptt(True)
+            self._wake_open()
             return True
         if self.hands_free:
+            self._wake_open()  # the talk key needs no wake word
             mic.flush()
             return True
         self._set_ptt(not self._ptt_open)
         return self._ptt_open
 
     def set_hands_free(self, on: bool) -> None:
-        """Listen continuously (True) or only while push-to-talk is open (False)."""
+        """Listen continuously (True: hands-free, or the wake word when ``audio.mode`` says so) or
+        only while push-to-talk is open (False)."""
+        self.set_mode(self._hands_free_mode if on else "ptt")
+
+    def set_mode(self, mode: ListenMode) -> None:
+        """Listen by push-to-talk, hands-free, or hands-free after the wake word.
+
+        Raises AudioDeviceError without a microphone, ModelNotFound/ModelLoadError when the wake-word
+        model cannot be loaded (the mode is then unchanged).
+        """
         mic = self._mic()
-        self.hands_free = on
+        if mode == "wake_word" and self.wake is None:
+            self.wake = self._make_wake(mic.rate)
+        self.mode = mode
+        if mode != "ptt":
+            self._hands_free_mode = mode
         self._ptt_open = False
-        mic.set_listening(on, flush=True)
+        mic.set_wake(self.wake if mode == "wake_word" else None)
+        mic.set_listening(mode != "ptt", flush=True)
         self._publish_mode()
 
     def _set_ptt(self, on: bool) -> None:
@@ -312,7 +374,7 @@ class VoiceLoop:
         if self.segmenter is None:
             self.assistant.bus.publish(ListeningChanged("off", False))
         elif self.hands_free:
-            self.assistant.bus.publish(ListeningChanged("hands_free", True))
+            self.assistant.bus.publish(ListeningChanged(self.mode, True))
         else:
             self.assistant.bus.publish(ListeningChanged("ptt", self._ptt_open))
 
@@ -336,8 +398,30 @@ class VoiceLoop:
         return not self.headset and self.speaking
 
     def _on_speech_start(self) -> None:
+        if self.headset and self.speaking and self.mode != "wake_word":  # there the wake word interrupts
+            self.barge_in()
+
+    def _on_wake(self, detection: WakeDetection) -> None:
+        """The wake word was heard (VAD thread): interrupt Jarvis (headset), chime."""
         if self.headset and self.speaking:
             self.barge_in()
+        if self.settings.audio.wake.chime and self.player is not None:
+            from jarvis.audio.wake_word import chime
+
+            rate = self.player.output.sample_rate
+            tone = chime(rate)
+            self._cue_until = time.monotonic() + len(tone) / rate + 0.05
+            self.player.buffer.add(tone)
+
+    def _wake_open(self) -> None:
+        """The talk key in wake-word mode: what is said now is a turn without the wake word."""
+        if self.mode == "wake_word" and self.wake is not None and self.segmenter is not None:
+            self.wake.open(self.segmenter.stream_s)
+
+    def _reply_done(self) -> None:
+        """A reply ended: in wake-word mode, a follow-up needs no wake word for ``follow_up_s``."""
+        if self.wake is not None and self.segmenter is not None:
+            self.wake.reply_done(self.segmenter.stream_s)
 
     def _partial(self, audio: Any) -> None:
         if self._models_ready.is_set() and self._stt is not None:  # no partials while the model loads
@@ -351,6 +435,8 @@ class VoiceLoop:
 
     def _turn_submitted(self) -> None:
         self._busy = True
+        if self.wake is not None:
+            self.wake.turn_taken()
 
     def _on_event(self, ev: Any) -> None:
         """Bus observer (called from other threads; returns at once)."""
@@ -363,7 +449,9 @@ class VoiceLoop:
                 self._busy = False
         elif isinstance(ev, ReplyDone) and self.player is None:
             self._busy = False
+            self._reply_done()
         elif isinstance(ev, StageError) and ev.stage == "llm":
             self._busy = False
         elif isinstance(ev, HeardText) and not ev.interrupted:
             self._busy = False
+            self._reply_done()

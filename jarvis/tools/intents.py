@@ -32,7 +32,8 @@ def _rx(*patterns: str) -> re.Pattern[str]:
 
 POLITE = (r"(?:(?:hey |ok |okay )?jarvis,? )?"
           r"(?:(?:can|could|would) you (?:please )?|please |por favor |puedes |podrias )?")
-TIME_EN = _rx(r"what(?:'s| is) the time", r"what time is it", r"tell me the time", r"the time", r"time please",
+TIME_EN = _rx(r"what(?:'s| is) the (?:current )?time", r"what time is it", r"tell me the (?:current )?time",
+              r"the (?:current )?time", r"time please",
               r"do you (?:know|have) the time", r"what(?:'s| is) the time now", r"what time is it now")
 TIME_ES = _rx(r"que hora es", r"que horas son", r"(?:me )?(?:dices|das|puedes decir) la hora", r"la hora",
               r"que hora es ahora")
@@ -106,7 +107,8 @@ def _clean(text: str) -> str:
     t = re.sub(r"[¿¡!?.,;]+$", "", t)
     t = re.sub(r"^[¿¡]+", "", t)
     t = re.sub(r"\s+", " ", t.replace("’", "'")).strip()
-    return re.sub(rf"^{POLITE}", "", t).strip()
+    t = re.sub(rf"^{POLITE}", "", t).strip()
+    return re.sub(r",? (?:please|por favor)$", "", t).strip()
 
 
 def _full(rx: re.Pattern[str], text: str) -> bool:

@@ -177,14 +177,17 @@ class JarvisApp(App):
             self.notify(exc.one_line(), severity="error")
 
     def action_hands_free(self) -> None:
-        """Toggle hands-free listening."""
+        """Toggle hands-free listening (the wake word's, when ``audio.mode = "wake_word"``)."""
         if self.voice_loop is None:
             self.notify("No voice input: keyboard mode.", severity="warning")
             return
         try:
             on_now = not self.voice_loop.hands_free
             self.voice_loop.set_hands_free(on_now)
-            self.notify("Hands-free on: just talk." if on_now else "Hands-free off.")
+            if self.voice_loop.mode == "wake_word":
+                self.notify('Wake word on: say "hey jarvis" and your question.')
+            else:
+                self.notify("Hands-free on: just talk." if on_now else "Hands-free off.")
         except JarvisError as exc:
             self.notify(exc.one_line(), severity="error")
 

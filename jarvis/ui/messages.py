@@ -13,7 +13,16 @@ from typing import Any
 
 from textual.message import Message
 
-from jarvis.audio.events import AudioDrops, HeardText, ListeningChanged, MicLevel, SpeakingChanged, VoiceReady
+from jarvis.audio.events import (
+    AudioDrops,
+    HeardText,
+    ListeningChanged,
+    MicLevel,
+    SpeakingChanged,
+    VoiceReady,
+    WakeDetected,
+    WakeScore,
+)
 from jarvis.messages import (
     Announcement,
     ConfirmRequest,
@@ -105,6 +114,14 @@ class VoiceReadyEvent(PipelineEvent, bubble=False):
     """The voice models are loaded and warm."""
 
 
+class WakeScoreEvent(CoalescedEvent, bubble=False):
+    """The wake-word score of the latest 80 ms (the newest replaces an unhandled older one)."""
+
+
+class WakeDetectedEvent(PipelineEvent, bubble=False):
+    """The wake word was heard."""
+
+
 class ToolUseEvent(PipelineEvent, bubble=False):
     """A tool call ran (shown in the chat log)."""
 
@@ -136,6 +153,8 @@ MESSAGES: dict[type, type[PipelineEvent]] = {
     AudioDrops: AudioDropsEvent,
     PartialTranscript: PartialTranscriptEvent,
     VoiceReady: VoiceReadyEvent,
+    WakeScore: WakeScoreEvent,
+    WakeDetected: WakeDetectedEvent,
 }
 
 

@@ -1,4 +1,5 @@
-"""Voice panel: listening mode, live mic level and VAD state, what is being heard, drops, speaking."""
+"""Voice panel: listening mode, live mic level and VAD state, the wake-word score and cue, what is
+being heard, drops, speaking."""
 
 from __future__ import annotations
 
@@ -7,7 +8,15 @@ from typing import ClassVar
 from rich.markup import escape
 from textual.widgets import Static
 
-from jarvis.audio.events import AudioDrops, ListeningChanged, MicLevel, SpeakingChanged, VoiceReady
+from jarvis.audio.events import (
+    AudioDrops,
+    ListeningChanged,
+    MicLevel,
+    SpeakingChanged,
+    VoiceReady,
+    WakeDetected,
+    WakeScore,
+)
 from jarvis.messages import PartialTranscript, Transcript
 from jarvis.ui.messages import (
     AudioDropsEvent,
@@ -17,11 +26,13 @@ from jarvis.ui.messages import (
     SpeakingChangedEvent,
     TranscriptEvent,
     VoiceReadyEvent,
+    WakeDetectedEvent,
+    WakeScoreEvent,
 )
 from jarvis.ui.resource_panel import bar
 
 PARTIAL_CHARS = 60  # the end of a long partial transcript is what the speaker is saying now
-MODE_NAMES = {"off": "off", "ptt": "push-to-talk", "hands_free": "hands-free"}
+MODE_NAMES = {"off": "off", "ptt": "push-to-talk", "hands_free": "hands-free", "wake_word": "wake word"}
 
 
 def listening_label(ev: ListeningChanged) -> str:
@@ -30,11 +41,18 @@ def listening_label(ev: ListeningChanged) -> str:
     return text + " (listening)" if ev.active else text
 
 
+def wake_line(ev: WakeScore) -> str:
+    """The live wake-word line: the score as a bar, the threshold, and whether a turn needs it now."""
+    mark = "  [b green]awake[/]" if ev.awake else ""
+    return f"wake  {bar(ev.score, 1.0, 14)} {ev.score:.2f}/{ev.threshold:.2f}{mark}"
+
+
 class VoicePanel(Static):
     """Shows the voice events it receives (see :attr:`EVENTS`)."""
 
     EVENTS: ClassVar[tuple[type, ...]] = (
         MicLevel, ListeningChanged, AudioDrops, SpeakingChanged, PartialTranscript, Transcript, VoiceReady,
+        WakeScore, WakeDetected,
     )
 
     def on_mount(self) -> None:
@@ -47,6 +65,8 @@ class VoicePanel(Static):
         self._unavailable = ""
         self.partial = ""
         self.readiness = "loading voice models…"
+        self.wake: WakeScore | None = None  # the newest wake-word score (wake-word mode only)
+        self.woke: WakeDetected | None = None  # the wake cue, shown until the question is heard
         self._redraw()
 
     def show_unavailable(self, why: str) -> None:
@@ -62,6 +82,18 @@ class VoicePanel(Static):
 
     def on_listening_changed_event(self, message: ListeningChangedEvent) -> None:
         self.mode_text = listening_label(message.event)
+        if message.event.mode != "wake_word":
+            self.wake = self.woke = None
+        self._redraw()
+
+    def on_wake_score_event(self, message: WakeScoreEvent) -> None:
+        self.wake = message.event
+        if not self.wake.awake:
+            self.woke = None
+        self._redraw()
+
+    def on_wake_detected_event(self, message: WakeDetectedEvent) -> None:
+        self.woke = message.event
         self._redraw()
 
     def on_audio_drops_event(self, message: AudioDropsEvent) -> None:
@@ -82,8 +114,9 @@ class VoicePanel(Static):
         self._redraw()
 
     def on_transcript_event(self, message: TranscriptEvent) -> None:
-        if self.partial:  # the turn has its transcript: the live line has done its job
+        if self.partial or self.woke:  # the turn has its transcript: the live lines have done their job
             self.partial = ""
+            self.woke = None
             self._redraw()
 
     def _redraw(self) -> None:
@@ -98,6 +131,10 @@ class VoicePanel(Static):
             f"mic   {bar(level, 1.0, 14)} {self._level:5.1f} dB" + (" [b red]CLIP[/]" if self._clip else ""),
             f"vad   {self._vad}",
         ]
+        if self.wake is not None:
+            lines.append(wake_line(self.wake))
+        if self.woke is not None:
+            lines.append(f'[b green]● "hey jarvis"[/] ({self.woke.score:.2f}): listening…')
         if self.partial:
             text = self.partial if len(self.partial) <= PARTIAL_CHARS else "…" + self.partial[-PARTIAL_CHARS:]
             lines.append(f"[i]{escape(text)}[/]")

@@ -3,7 +3,8 @@
 The services are played by :class:`StubAPI`, a local HTTP server speaking their streaming wire
 protocols (a fake only because the cloud APIs cannot be reached from here): it streams scripted tool
 calls in fragments as the real APIs do and records each request, so the tests check both what the
-backend reads and what it sends.
+backend reads and what it sends. One test sends a tool round to a real llama.cpp server, which
+validates the messages strictly.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from jarvis.llm.base import ChatMessage, GenerationRequest
 from jarvis.llm.openai_backend import OpenAIChat, OpenAICompatibleChat
 from jarvis.messages import ReplyDone, ToolCall
 from jarvis.tools.intents import match
-from tests.support.api_stub import ANTHROPIC_KEY, StubAPI, StubCall, StubReply
+from tests.support.api_stub import ANTHROPIC_KEY, SERVER_KEY, StubAPI, StubCall, StubReply, llama_server
 
 CALC = {"type": "function", "function": {
     "name": "calculator", "description": "Calculate exactly.",
@@ -140,6 +141,24 @@ def test_openai_sends_calls_and_results_in_wire_format(tmp_path, stub):
         {"expression": "17% of 240"}, {"text": "buy milk"}]
     assert msgs[3:] == [{"role": "tool", "tool_call_id": "call_a", "content": "17% of 240 = 40.8"},
                         {"role": "tool", "tool_call_id": "call_b", "content": "Saved."}]
+
+
+def test_compatible_server_sends_string_content_with_calls(tmp_path, stub):
+    model = openai_model(tmp_path, stub, "srv-results", "openai_compatible")
+    list(model.stream(follow_up()))
+    assert stub.bodies("srv-results")[-1]["messages"][2]["content"] == ""
+
+
+def test_a_real_compatible_server_accepts_a_tool_round(tmp_path):
+    """llama-cpp-python's server validates messages (string content, tool_call_id): it takes ours."""
+    spec = dict(name="srv", backend="openai_compatible", id="smol", base_url=llama_server(), key_env="SRV_KEY")
+    s = settings(tmp_path, [spec])
+    model = OpenAICompatibleChat(s.model("srv"), s, env={"SRV_KEY": SERVER_KEY})
+    req = follow_up()
+    req.max_tokens, req.seed = 4, 1
+    assert "".join(model.stream(req)).strip()
+    assert model.last_stats.finish_reason in ("stop", "length") and req.tool_calls == []
+    model.close()
 
 
 def test_openai_bad_arguments_are_reported_not_called(tmp_path, stub):
