@@ -6,13 +6,18 @@ from __future__ import annotations
 import threading
 from typing import Any
 
+import pytest
 from textual.widgets import Collapsible
 
-from jarvis.messages import Announcement, ReplyDone, ToolCall, ToolUse
+from jarvis.audio.events import HeardText, ListeningChanged
+from jarvis.config import load_settings
+from jarvis.messages import Announcement, ReplyDone, ToolCall, ToolUse, Transcript
 from jarvis.tools.base import Tool, ToolResult
 from jarvis.ui.chat_log import ChatLog, Note
 from jarvis.ui.confirm import ConfirmScreen
+from tests.support import pulse
 from tests.support.tui import event_hook, jarvis_app, wait_for
+from tests.support.voicekit import voice_config, voice_models
 
 
 async def test_a_timer_set_by_typing_rings_in_the_tui(settings):
@@ -73,3 +78,40 @@ async def test_a_tool_that_changes_things_asks_with_a_dialog(settings):
             await pilot.press("y")
             await wait_for(pilot, lambda: not worker.is_alive(), timeout=20)
             assert wipe.ran.is_set() and results[0][0].ok
+
+
+@pytest.fixture(scope="module")
+def server():
+    if pulse.available() is not None:
+        pytest.skip(pulse.available())
+    return pulse.pulse_server()
+
+
+async def test_a_timer_set_by_voice_rings_and_is_spoken_while_the_tui_runs(tmp_path, server):
+    import numpy as np
+    import soundfile as sf
+
+    settings = load_settings(voice_config(tmp_path, audio='input_device = "pulse"\noutput_device = "pulse"'))
+    stt, voices = voice_models()
+    spoken = voices.speak("Set a timer for two seconds.", "en")
+    said = tmp_path / "timer.wav"
+    silence = np.zeros(int(0.6 * spoken.sample_rate), dtype=np.float32)
+    sf.write(said, np.concatenate([silence, spoken.audio, silence]), spoken.sample_rate)
+    events: list[Any] = []
+    with jarvis_app(settings, voice=True, voice_options={"stt": stt, "voices": voices}) as app:
+        async with app.run_test(size=(120, 36), message_hook=event_hook(events)) as pilot:
+            await wait_for(pilot, lambda: any(isinstance(e, ListeningChanged) for e in events))
+            await pilot.press("ctrl+t")
+            await wait_for(pilot, lambda: "listening" in app.voice_panel.mode_text)
+            server.play(said)
+            await wait_for(pilot, lambda: any(isinstance(e, Transcript) and e.source == "voice" for e in events))
+            heard = next(e for e in events if isinstance(e, Transcript) and e.source == "voice")
+            assert "timer" in heard.text.lower()
+            await wait_for(pilot, lambda: any(isinstance(e, Announcement) for e in events), timeout=60)
+            use = next(e for e in events if isinstance(e, ToolUse))
+            assert (use.name, use.source, use.ok) == ("set_timer", "instant", True)
+            assert next(e for e in events if isinstance(e, ReplyDone)).model == "instant"
+            # the ring is played at the speaker: the player reports it heard in full (its own turn id < 0)
+            await wait_for(pilot, lambda: any(isinstance(e, HeardText) and e.turn_id < 0 for e in events), timeout=60)
+            rung = next(e for e in events if isinstance(e, HeardText) and e.turn_id < 0)
+            assert "timer is done" in rung.text and not rung.interrupted
