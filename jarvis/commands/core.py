@@ -251,7 +251,7 @@ def run_tui(args: argparse.Namespace) -> int:
     jarvis = build(settings, resume=args.resume, model=args.model)
     # Textual draws on sys.__stderr__; native libraries (llama.cpp, ONNX) may write to fd 2. Give
     # Textual a private copy of the terminal and send fd 2 to the log file, so nothing garbles the UI.
-    log_fd = os.open(settings.general.log_file, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+    log_fd = os.open(settings.general.log_file, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
     terminal_fd = os.dup(2)
     terminal = os.fdopen(terminal_fd, "w", buffering=1, encoding="utf-8", errors="replace")
     real_stderr = sys.__stderr__

@@ -23,6 +23,7 @@ from jarvis.errors import MemoryStoreError
 from jarvis.memory.base import EmbedderMismatch, MemoryStore, Metadata, Progress, Record
 from jarvis.memory.chroma_errors import describe_failure, parse_server
 from jarvis.memory.lock import StoreLock
+from jarvis.private import private_dir
 
 log = logging.getLogger(__name__)
 
@@ -93,7 +94,7 @@ class ChromaStore(MemoryStore):
                 "set memory.path to a folder (it is created when missing)",
             )
         try:
-            self.path.mkdir(parents=True, exist_ok=True)
+            private_dir(self.path, tighten_existing=False)  # a new store is 0700: it holds private facts
         except OSError as exc:
             raise MemoryStoreError(
                 f"cannot create the memory folder {self.path}: {exc.strerror or exc}",

@@ -30,7 +30,7 @@ class StoreLock:
         except ImportError:  # pragma: no cover - not POSIX: no locking
             return self
         try:
-            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
         except OSError as exc:
             raise MemoryStoreError(
                 f"memory folder {self.path.parent} is not writable: {exc.strerror or exc}",

@@ -17,6 +17,7 @@ from pathlib import Path
 from jarvis.errors import MemoryStoreError
 from jarvis.memory.base import Metadata, Record
 from jarvis.memory.redact import redact
+from jarvis.private import open_private
 
 MAX_ID = 128
 _HINT = 'each line must be a JSON object like {"id": "...", "text": "...", "metadata": {...}}'
@@ -28,7 +29,7 @@ def write_jsonl(path: Path, records: Iterable[Record]) -> int:
     tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
     n = 0
     try:
-        with tmp.open("w", encoding="utf-8") as fh:
+        with open_private(tmp, "w") as fh:  # exports hold private facts: 0600
             for r in records:
                 meta = dict(sorted(r.metadata.items()))
                 fh.write(json.dumps({"id": r.id, "text": r.text, "metadata": meta}, ensure_ascii=False))

@@ -261,6 +261,7 @@ class Assistant:
             model.count_tokens,
             memory=memory,
             memory_in=llm.memory_in,
+            question_budget_tokens=getattr(model, "n_ctx", 10**9) - llm.max_tokens,
         )
 
     def prefill(self, name: str) -> None:

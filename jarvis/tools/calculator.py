@@ -21,6 +21,9 @@ MAX_FACTORIAL = 1_000
 
 WORDS = [  # (pattern, replacement), applied to accent-free lower case text in order
     (r"\b(what is|what's|whats|how much is|calculate|compute|cuanto es|cuanto son|calcula|cual es)\b", " "),
+    (r"\s+(for me|please|por favor)$", ""),
+    (r"^(?:divide|divideme|divida) (.+?) (?:by|entre|por) (.+)$", r"(\1) / (\2)"),
+    (r"^(?:multiply|multiplica) (.+?) (?:by|por) (.+)$", r"(\1) * (\2)"),
     (r"\b(square root of|raiz cuadrada de)\b", " sqrt "),
     (r"\b(to the power of|raised to|elevado a)\b", " ^ "),
     (r"\b(squared|al cuadrado)\b", " ^ 2 "),

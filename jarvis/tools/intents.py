@@ -88,8 +88,13 @@ HELP = _rx(r"what can you do", r"what do you do", r"help", r"what are your (?:sk
            r"que puedes hacer", r"que sabes hacer", r"ayuda", r"ayudame", r"en que me puedes ayudar")
 REMEMBER = re.compile(r"^(?:please )?(?:remember|don't forget|recuerda|acuerdate de|no olvides) (?:that |que )?"
                       r"(?P<fact>.+)$")
-MATH_ASK = re.compile(r"^(?:what(?:'s| is)|how much is|calculate|compute|cuanto es|cuanto son|calcula|cuanto da)"
+MATH_ASK = re.compile(r"^(?:what(?:'s| is)|how much is|calculate|compute|cuanto es|cuanto son|calcula|cuanto da|"
+                      r"cual es)"
                       r" (?P<expr>.+)$")
+MATH_WORDS = (
+    r"[-+*/^%x]|\b(percent|por ciento|times|por|plus|mas|minus|menos|divided|divide|multiply|multiplica|entre|"
+    r"squared|al cuadrado|cubed|root|raiz|sqrt|to|in|en|a)\b"
+)
 SPANISH_HINTS = re.compile(
     r"\b(que|hora|dia|fecha|pon|ponme|temporizador|alarma|recuerdame|recuerda|cancela|para|cuanto|es|son|de|"
     r"minutos|segundos|horas|hoy|ayuda|puedes|callate|lista|queda|mis|los|las)\b"
@@ -197,8 +202,7 @@ def _math(t: str, lang: str) -> Intent | None:
 
     m = MATH_ASK.match(t)
     expr = re.sub(r"^(?:el|la|los|las|un|una|the) ", "", m.group("expr")) if m else t
-    if not re.search(r"\d", expr) or not re.search(r"[-+*/^%x]|\b(percent|por ciento|times|por|plus|mas|minus|menos|"
-                                                  r"divided|entre|squared|al cuadrado|to|in|en|a)\b", expr):
+    if not re.search(r"\d", expr) or not re.search(MATH_WORDS, expr):
         return None
     try:
         calculate(expr)
