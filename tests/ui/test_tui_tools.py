@@ -115,3 +115,28 @@ async def test_a_timer_set_by_voice_rings_and_is_spoken_while_the_tui_runs(tmp_p
             await wait_for(pilot, lambda: any(isinstance(e, HeardText) and e.turn_id < 0 for e in events), timeout=60)
             rung = next(e for e in events if isinstance(e, HeardText) and e.turn_id < 0)
             assert "timer is done" in rung.text and not rung.interrupted
+
+
+async def test_an_mcp_tool_answers_a_typed_question_in_the_tui(tmp_path):
+    import sys
+    from pathlib import Path
+
+    from tests.support.config import write_config
+
+    server = Path(__file__).resolve().parents[1] / "support" / "mcp_server.py"
+    extra = f'[[mcp_servers]]\nname = "orders"\ncommand = "{sys.executable}"\nargs = ["{server}"]\n'
+    settings = load_settings(write_config(tmp_path, extra))
+    seen: list[Any] = []
+    with jarvis_app(settings) as app:
+        async with app.run_test(size=(120, 36), message_hook=event_hook(seen)) as pilot:
+            await pilot.click("#prompt")
+            await pilot.press(*"What is the status of order A101?")
+            await pilot.press("enter")
+            await wait_for(pilot, lambda: any(isinstance(e, ReplyDone) for e in seen), timeout=180)
+            await pilot.pause(0.3)
+            use = next(e for e in seen if isinstance(e, ToolUse))
+            assert (use.name, use.arguments, use.ok) == ("orders.lookup_order", {"order_id": "A101"}, True)
+            done = next(e for e in seen if isinstance(e, ReplyDone))
+            assert "process" in done.text.lower()
+            titles = [str(c.title) for c in app.query_one(ChatLog).query(Collapsible)]
+            assert any("orders.lookup_order" in t for t in titles)

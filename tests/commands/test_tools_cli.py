@@ -1,0 +1,46 @@
+"""`jarvis tools list/call` and `jarvis ask` with tools, as a user runs them (real processes)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.support.config import write_config
+from tests.support.paths import JARVIS
+
+SERVER = Path(__file__).resolve().parents[1] / "support" / "mcp_server.py"
+
+
+def run(args: list[str], env: dict, stdin: str | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run([*JARVIS, *args], env=env, capture_output=True, text=True, timeout=300, input=stdin)
+
+
+def test_tools_list_call_and_ask(tmp_path, jarvis_env):
+    extra = f'[[mcp_servers]]\nname = "orders"\ncommand = "{sys.executable}"\nargs = ["{SERVER}"]\n'
+    env = dict(jarvis_env, JARVIS_CONFIG=str(write_config(tmp_path, extra)))
+    listed = run(["tools", "list", "--json"], env)
+    assert listed.returncode == 0, listed.stderr
+    rows = {r["name"]: r for r in json.loads(listed.stdout)}
+    assert {"clock", "calculator", "set_timer", "system_status", "orders.lookup_order"} <= set(rows)
+    assert rows["orders.cancel_order"]["needs_confirmation"] and rows["orders.cancel_order"]["source"] == "orders"
+    called = run(["tools", "call", "calculator", '{"expression": "17% of 240"}', "--json"], env)
+    assert called.returncode == 0 and json.loads(called.stdout)["data"]["value"] == "40.8"
+    # a tool that changes things, with no terminal to ask on: refused, nothing changed
+    refused = run(["tools", "call", "orders.cancel_order", '{"order_id": "A100"}'], env, stdin="")
+    assert refused.returncode == 2 and "said no" in refused.stderr and "Traceback" not in refused.stderr
+    for bad in (["tools", "call", "nope"], ["tools", "call", "clock", "{not json"],
+                ["tools", "call", "calculator", '{"expression": "1/0"}']):
+        out = run(bad, env)
+        assert out.returncode == 2 and out.stderr.startswith("error: ") and "Traceback" not in out.stderr
+    before = dt.datetime.now().strftime("%H:%M")
+    asked = run(["ask", "What time is it?"], env)
+    after = dt.datetime.now().strftime("%H:%M")
+    assert asked.returncode == 0 and asked.stdout.strip() in (f"It's {before}.", f"It's {after}.")
+    answer = run(["ask", "--json", "What is the status of order A101?"], env)
+    assert answer.returncode == 0, answer.stderr
+    record = json.loads(answer.stdout)
+    assert [t["name"] for t in record["tools"]] == ["orders.lookup_order"] and record["tools"][0]["ok"]
+    assert "process" in record["text"].lower()
