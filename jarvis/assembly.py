@@ -66,6 +66,8 @@ class Jarvis:
         A memory that cannot load is published as a :class:`StageError` ("memory"); chat goes on.
         """
         self.assistant.start(preload=preload)
+        if self.tools is not None and preload:
+            threading.Thread(target=self.tools.warm_up, name="jarvis-tools-warm-up", daemon=True).start()
         if warm_up_memory and self.memory is not None and self._warm_up is None:
             self._warm_up = threading.Thread(target=self._warm_up_memory, name="jarvis-memory-warm-up", daemon=True)
             self._warm_up.start()

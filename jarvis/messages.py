@@ -287,3 +287,10 @@ class ConfirmRequest:
     question: str
     tool: str
     turn_id: int = 0
+
+
+@dataclass(frozen=True)
+class StopRequested:
+    """The user said or typed "stop": whatever Jarvis is saying stops now (the voice loop barges in)."""
+
+    turn_id: int = 0

@@ -32,6 +32,7 @@ from jarvis.messages import (
     Source,
     StageError,
     StatusChange,
+    StopRequested,
     TokenDelta,
     ToolUse,
     Transcript,
@@ -45,6 +46,7 @@ from jarvis.pipeline.stage import EventBus, Stage
 
 if TYPE_CHECKING:
     from jarvis.llm.router import Router
+    from jarvis.tools.base import Tool
     from jarvis.tools.intents import Intent
     from jarvis.tools.toolbox import Toolbox
 
@@ -427,9 +429,8 @@ class Assistant:
         publish = self.bus.publish
         publish(StatusChange("tool", ", ".join(c.name for c in calls)))
 
-        def confirm(tool: object, args: dict) -> bool:
-            question = tool.summary(args)  # type: ignore[attr-defined]
-            return self.confirmations.ask(question, tool.name, item.turn_id, tools.confirm_timeout_s)  # type: ignore
+        def confirm(tool: Tool, args: dict) -> bool:
+            return self.confirmations.ask(tool.summary(args), tool.name, item.turn_id, tools.confirm_timeout_s)
 
         return run_calls(
             self.tools, calls, item, spec.name, private=withhold_memories(spec, self.settings), publish=publish,
@@ -445,6 +446,8 @@ class Assistant:
         decision = RouteDecision("instant", 0, "tool", f"everyday command ({intent.kind}): answered without a model")
         timings.mark("route_chosen")
         publish(decision)
+        if intent.kind == "stop":
+            publish(StopRequested(item.turn_id))
         text, uses = instant_answer(self.tools, intent, item, publish)
         timings.mark("first_token")
         publish(TokenDelta(text, item.turn_id, item.generation))

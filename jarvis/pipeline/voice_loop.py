@@ -28,9 +28,18 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from jarvis.audio.events import HeardText, ListeningChanged, VoiceReady
-from jarvis.config import ListenMode
+from jarvis.config import AudioMode
 from jarvis.errors import AudioDeviceError, JarvisError
-from jarvis.messages import Announcement, Filler, ReplyDone, StageError, StatusChange, TokenDelta, Transcript
+from jarvis.messages import (
+    Announcement,
+    Filler,
+    ReplyDone,
+    StageError,
+    StatusChange,
+    StopRequested,
+    TokenDelta,
+    Transcript,
+)
 from jarvis.pipeline.stt_stage import SttStage
 from jarvis.pipeline.turn_judge import TurnJudge
 
@@ -88,7 +97,7 @@ class VoiceLoop:
         output_path: str | Path | None = None,
         realtime_input: bool = True,
         realtime_output: bool = True,
-        mode: ListenMode | None = None,
+        mode: AudioMode | None = None,
         hands_free: bool | None = None,
         headset: bool | None = None,
         stream_tts: bool = True,
@@ -107,9 +116,9 @@ class VoiceLoop:
             mode = audio.mode if hands_free is None else "hands_free" if hands_free else "ptt"
         if merge_input and mode == "wake_word":
             mode = "hands_free"
-        self.mode: ListenMode = mode
+        self.mode: AudioMode = mode
         # what the hands-free key turns on: the configured hands-free mode (plain hands-free by default)
-        self._hands_free_mode: ListenMode = next(m for m in (mode, audio.mode, "hands_free") if m != "ptt")
+        self._hands_free_mode: AudioMode = next(m for m in (mode, audio.mode, "hands_free") if m != "ptt")
         self.wake: WakeListener | None = None
         self._cue_until = 0.0  # the wake chime plays until then (it is no reply: the mic stays open)
         self.headset = audio.headset if headset is None else headset
@@ -348,7 +357,7 @@ class VoiceLoop:
         only while push-to-talk is open (False)."""
         self.set_mode(self._hands_free_mode if on else "ptt")
 
-    def set_mode(self, mode: ListenMode) -> None:
+    def set_mode(self, mode: AudioMode) -> None:
         """Listen by push-to-talk, hands-free, or hands-free after the wake word.
 
         Raises AudioDeviceError without a microphone, ModelNotFound/ModelLoadError when the wake-word
@@ -440,6 +449,8 @@ class VoiceLoop:
 
     def _on_event(self, ev: Any) -> None:
         """Bus observer (called from other threads; returns at once)."""
+        if isinstance(ev, StopRequested) and self.speaking:
+            threading.Thread(target=self.barge_in, name="jarvis-stop", daemon=True).start()
         if isinstance(ev, (Transcript, TokenDelta, ReplyDone, Filler, Announcement)) and self.tts_stage is not None:
             self.tts_stage.offer(ev)
         if isinstance(ev, StatusChange):

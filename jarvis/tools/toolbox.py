@@ -49,11 +49,19 @@ class Toolbox:
         self.executor = ToolExecutor(self.registry, t.timeout_s, t.filler_after_s or 1e9)
         self.clock = TimerService(self.store, self._ring)
         self._mcp: Any = None
+        self._said: list[str] = []  # MCP failures last logged (each is logged once, not every turn)
 
     def add_memory(self, memory: Memories) -> None:
         """Add remember / recall / forget on the memory service."""
         for cls in (RememberTool, RecallTool, ForgetTool):
             self.registry.add(cls(memory))
+
+    def warm_up(self) -> None:
+        """Import and run the calculator once (sympy takes ~0.4 s to import), so the first "what is
+        17% of 240" is instant too."""
+        from jarvis.tools.calculator import calculate
+
+        calculate("17% of 240")
 
     def start(self) -> Toolbox:
         """Start ringing timers."""
@@ -105,8 +113,10 @@ class Toolbox:
             self._mcp = McpManager(specs, self.registry)
         self._mcp.ensure_started()
         errors = list(getattr(self._mcp, "errors", []))
-        for line in errors:
-            log.warning("MCP: %s", line)
+        if errors != self._said:
+            for line in errors:
+                log.warning("MCP: %s", line)
+            self._said = errors
         return errors
 
     def _ring(self, timer: Timer, late: bool) -> None:

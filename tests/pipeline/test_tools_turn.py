@@ -143,3 +143,16 @@ def test_a_tool_that_changes_things_waits_for_a_spoken_yes(tmp_path):
                                                ("mejor no", False), ("what time is it", None)])
 def test_yes_or_no(text, verdict):
     assert yes_or_no(text) is verdict
+
+
+def test_stop_asks_the_voice_to_stop_without_a_model(tmp_path):
+    from jarvis.messages import StopRequested
+
+    settings = settings_for(tmp_path)
+    with build(settings, memory=False) as jarvis:
+        seen: list[Any] = []
+        jarvis.assistant.bus.subscribe(seen.append)
+        done = jarvis.assistant.ask("Cállate")
+        assert done.model == "instant" and done.text == "Vale."
+        assert any(isinstance(e, StopRequested) for e in seen)
+        assert jarvis.assistant.pool.resident() == {}
