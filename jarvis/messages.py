@@ -294,3 +294,11 @@ class StopRequested:
     """The user said or typed "stop": whatever Jarvis is saying stops now (the voice loop barges in)."""
 
     turn_id: int = 0
+
+
+@dataclass(frozen=True)
+class ConfirmAnswered:
+    """A :class:`ConfirmRequest` got its answer (from anywhere: the dialog, a spoken yes, a timeout)."""
+
+    request_id: int
+    yes: bool

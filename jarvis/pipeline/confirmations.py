@@ -9,7 +9,7 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-from jarvis.messages import ConfirmRequest
+from jarvis.messages import ConfirmAnswered, ConfirmRequest
 
 YES = re.compile(r"^(yes|yeah|yep|sure|ok|okay|do it|go ahead|confirm|si|sí|vale|claro|adelante|hazlo|de acuerdo)\b",
                  re.I)
@@ -48,6 +48,7 @@ class Confirmations:
         finally:
             with self._lock:
                 self._pending.pop(request_id, None)
+            self.publish(ConfirmAnswered(request_id, answer[0]))  # the dialog (if any) closes
 
     def answer(self, request_id: int, yes: bool) -> bool:
         """Answer one request; False when it is no longer waiting."""

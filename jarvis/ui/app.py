@@ -25,6 +25,7 @@ from jarvis.ui.commands import CommandHandler
 from jarvis.ui.confirm import ConfirmScreen
 from jarvis.ui.messages import (
     AnnouncementEvent,
+    ConfirmAnsweredEvent,
     ConfirmRequestEvent,
     MemoryHitsEvent,
     ModelLoadProgressEvent,
@@ -209,7 +210,13 @@ class JarvisApp(App):
         def answered(yes: bool | None) -> None:
             self.assistant.confirm(ev.request_id, bool(yes))
 
-        self.push_screen(ConfirmScreen(ev.question), answered)
+        self.push_screen(ConfirmScreen(ev.question, ev.request_id), answered)
+
+    def on_confirm_answered_event(self, message: ConfirmAnsweredEvent) -> None:
+        """Answered elsewhere (a spoken "yes", the timeout): its dialog goes away."""
+        screen = self.screen
+        if isinstance(screen, ConfirmScreen) and screen.request_id == message.event.request_id:
+            screen.dismiss(message.event.yes)
 
     def on_memory_hits_event(self, message: MemoryHitsEvent) -> None:
         hits: MemoryHits = message.event

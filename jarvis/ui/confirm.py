@@ -14,9 +14,10 @@ class ConfirmScreen(ModalScreen[bool]):
 
     BINDINGS = [Binding("escape", "no", "Cancel"), Binding("y", "yes", "Yes"), Binding("n", "no", "No")]
 
-    def __init__(self, question: str) -> None:
+    def __init__(self, question: str, request_id: int = 0) -> None:
         super().__init__()
         self.question = question
+        self.request_id = request_id  # the tool confirmation it answers (0: a UI command's own question)
 
     def compose(self) -> ComposeResult:
         with Grid(id="confirm"):

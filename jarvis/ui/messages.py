@@ -25,6 +25,7 @@ from jarvis.audio.events import (
 )
 from jarvis.messages import (
     Announcement,
+    ConfirmAnswered,
     ConfirmRequest,
     MemoryHits,
     ModelLoadProgress,
@@ -134,7 +135,12 @@ class ConfirmRequestEvent(PipelineEvent):
     """A tool waits for the user's yes/no (the app asks with a dialog)."""
 
 
+class ConfirmAnsweredEvent(PipelineEvent):
+    """A tool's confirmation was answered (its dialog closes)."""
+
+
 MESSAGES: dict[type, type[PipelineEvent]] = {
+    ConfirmAnswered: ConfirmAnsweredEvent,
     ToolUse: ToolUseEvent,
     Announcement: AnnouncementEvent,
     ConfirmRequest: ConfirmRequestEvent,

@@ -78,6 +78,14 @@ async def test_a_tool_that_changes_things_asks_with_a_dialog(settings):
             await pilot.press("y")
             await wait_for(pilot, lambda: not worker.is_alive(), timeout=20)
             assert wipe.ran.is_set() and results[0][0].ok
+            # answered by voice instead: the spoken "no" is the answer, and the dialog goes away
+            wipe.ran.clear()
+            worker = threading.Thread(target=call)
+            worker.start()
+            await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen), timeout=20)
+            assert assistant.submit_text("no", source="voice") == 0
+            await wait_for(pilot, lambda: not worker.is_alive() and not isinstance(app.screen, ConfirmScreen), 20)
+            assert not wipe.ran.is_set() and not results[1][0].ok
 
 
 @pytest.fixture(scope="module")
