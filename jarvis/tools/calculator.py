@@ -221,10 +221,16 @@ class CalculatorTool(Tool):
     """Exact arithmetic, percentages, unit conversions and equations (sympy, never eval)."""
 
     name = "calculator"
+    # a number next to an operator or a math/unit word, or an explicit request to calculate: a year
+    # or an order number alone ("the 1969 moon landing") does not offer the calculator
     keywords = (
-        r"\d|\b(calculate|math|percent|sum|plus|minus|times|divided|multiply|convert|equation|solve|"
-        r"square|root|cuanto|cuantos|calcula|suma|resta|ciento|convierte|ecuacion|raiz|miles|km|kilos?|"
-        r"pounds|celsius|fahrenheit|half|third|mitad|tercio)\b"
+        r"\d\s*[-+*/^%x×÷=]\s*\d|\d\s*%|\b(calculate|calcula|solve|resuelve|equation|ecuacion|convert|convierte)\b|"
+        r"\b(divide|multiply|multiplica|power|potencia|average|media|promedio)\b.*\d|"
+        r"\d.*\b(percent|por ciento|plus|minus|times|divided|divide|multiply|multiplied|over|squared|cubed|"
+        r"root|mas|menos|por|entre|raiz|miles?|km|kilometers?|kilometros?|meters?|metros?|feet|foot|pies|"
+        r"inch(es)?|kilos?|kilograms?|pounds?|libras?|grams?|gramos?|celsius|fahrenheit|liters?|litros?|"
+        r"gallons?|cups?|mph|tip|propina|half|mitad|third|tercio|total|eggs|each|cada)\b|"
+        r"\b(percent|por ciento|square root|raiz cuadrada|how many|how much|cuantos|cuantas|cuanto)\b.*\d"
     )
     description = (
         "Calculate exactly: arithmetic, percentages ('17% of 240'), powers and roots, unit conversions "

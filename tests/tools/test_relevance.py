@@ -1,0 +1,36 @@
+"""Which tools a request is offered: only those it may need (plain chat gets none)."""
+
+import pytest
+
+from jarvis.config import load_settings
+from jarvis.tools.toolbox import Toolbox
+
+
+@pytest.fixture(scope="module")
+def toolbox(tmp_path_factory):
+    settings = load_settings(None)
+    data = tmp_path_factory.mktemp("data")
+    return Toolbox(settings.model_copy(update={"general": settings.general.model_copy(update={"data_dir": data})}))
+
+
+@pytest.mark.parametrize(
+    ("request_text", "tools"),
+    [
+        ("What is the capital of France?", set()),
+        ("Tell me about the 1969 moon landing", set()),
+        ("Write a haiku about autumn", set()),
+        ("¿Cuál es la capital de España?", set()),
+        ("How busy is my computer right now?", {"system_status"}),
+        ("I have 3 boxes of 48 eggs, how many eggs in total?", {"calculator"}),
+        ("Convert 10 miles to kilometers", {"calculator"}),
+        ("What time is it in Lima?", {"clock"}),
+    ],
+)
+def test_only_the_tools_a_request_may_need(toolbox, request_text, tools):
+    offered = {s["function"]["name"] for s in toolbox.schemas(request=request_text)}
+    assert offered == tools
+
+
+def test_timer_requests_get_the_timer_tools(toolbox):
+    offered = {s["function"]["name"] for s in toolbox.schemas(request="I'm cooking, remind me later to stir")}
+    assert {"set_reminder", "set_timer", "list_timers", "cancel_timer"} <= offered
