@@ -76,7 +76,8 @@ def run_calls(
                           model, item.turn_id, item.generation)
         else:
             use, _ = toolbox.executor.run(
-                toolbox.with_language(call, language), source=model, turn_id=item.turn_id,
+                toolbox.with_language(toolbox.grounded(call, item.text), language), source=model,
+                turn_id=item.turn_id,
                 generation=item.generation, confirm=confirm, on_slow=filler,
             )
         publish(use)

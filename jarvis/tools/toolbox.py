@@ -9,12 +9,13 @@ from typing import TYPE_CHECKING, Any
 
 from jarvis.messages import Announcement, ToolCall
 from jarvis.tools.calculator import CalculatorTool
-from jarvis.tools.clock import ClockTool
+from jarvis.tools.clock import ClockTool, plain
 from jarvis.tools.executor import ToolExecutor
 from jarvis.tools.intents import Intent, match
 from jarvis.tools.memory_tools import ForgetTool, Memories, RecallTool, RememberTool
 from jarvis.tools.phrases import ring_text
 from jarvis.tools.registry import ToolRegistry
+from jarvis.tools.spoken_numbers import duration_seconds
 from jarvis.tools.system import SystemStatusTool
 from jarvis.tools.timers import Timer, TimerService, TimerStore, timer_tools
 
@@ -90,6 +91,22 @@ class Toolbox:
             return ToolCall(call.name, {**call.arguments, "language": language}, call.id)
         return call
 
+    def grounded(self, call: ToolCall, request: str) -> ToolCall:
+        """A model's call checked against what the user said (small models slip on both):
+
+        * a timer or reminder gets the duration the user said ("9 minutes", not the model's 9 s);
+        * the clock gets a time zone only when the user named a place (models invent one).
+        """
+        args = dict(call.arguments)
+        if call.name in ("set_timer", "set_reminder") and not args.get("time"):
+            said = duration_seconds(request)
+            if said is not None:
+                args = {k: v for k, v in args.items() if k not in ("seconds", "minutes", "hours")}
+                args["seconds"] = said
+        elif call.name == "clock" and args.get("timezone") and not names_place(str(args["timezone"]), request):
+            args.pop("timezone")
+        return ToolCall(call.name, args, call.id) if args != call.arguments else call
+
     # ------------------------------------------------------------------ model path
     def schemas(self, personal: bool = True, request: str | None = None) -> list[dict]:
         """Function schemas for a model (MCP servers started first; disabled tools left out).
@@ -122,3 +139,19 @@ class Toolbox:
     def _ring(self, timer: Timer, late: bool) -> None:
         text = ring_text(timer.kind, timer.label, timer.seconds, timer.language, late)
         self.publish(Announcement(text, timer.kind, timer.language))
+
+
+def names_place(zone: str, request: str) -> bool:
+    """Whether ``request`` names the place of ``zone`` ("Tokyo" for Asia/Tokyo, "Nueva York" too)."""
+    from jarvis.tools.base import ToolError
+    from jarvis.tools.clock import PLACE_ALIASES, find_zone
+
+    said = plain(request)
+    try:
+        key = find_zone(zone).key
+    except ToolError:
+        return False
+    city = key.rsplit("/", 1)[-1].replace("_", " ").lower()
+    return city in said or plain(zone) in said or any(
+        alias in said for alias, target in PLACE_ALIASES.items() if target == key
+    )

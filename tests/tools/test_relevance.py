@@ -34,3 +34,13 @@ def test_only_the_tools_a_request_may_need(toolbox, request_text, tools):
 def test_timer_requests_get_the_timer_tools(toolbox):
     offered = {s["function"]["name"] for s in toolbox.schemas(request="I'm cooking, remind me later to stir")}
     assert {"set_reminder", "set_timer", "list_timers", "cancel_timer"} <= offered
+
+
+def test_model_arguments_are_checked_against_what_the_user_said(toolbox):
+    from jarvis.messages import ToolCall
+
+    timer = toolbox.grounded(ToolCall("set_timer", {"seconds": 9}), "Please set a timer for 9 minutes")
+    assert timer.arguments == {"seconds": 540.0}
+    assert toolbox.grounded(ToolCall("clock", {"timezone": "Europe/Madrid"}), "What time is it?").arguments == {}
+    kept = toolbox.grounded(ToolCall("clock", {"timezone": "America/New_York"}), "¿Qué hora es en Nueva York?")
+    assert kept.arguments == {"timezone": "America/New_York"}
