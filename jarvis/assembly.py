@@ -172,5 +172,6 @@ def build(
         toolbox = Toolbox(settings, assistant.bus.publish, assistant.pool.resident)
         if service is not None:
             toolbox.add_memory(service)
+            toolbox.embed = service.embedder.encode  # MCP tools are offered by meaning, in any language
         assistant.tools = toolbox
     return Jarvis(assistant, service, voice_options)

@@ -44,3 +44,29 @@ def test_model_arguments_are_checked_against_what_the_user_said(toolbox):
     assert toolbox.grounded(ToolCall("clock", {"timezone": "Europe/Madrid"}), "What time is it?").arguments == {}
     kept = toolbox.grounded(ToolCall("clock", {"timezone": "America/New_York"}), "¿Qué hora es en Nueva York?")
     assert kept.arguments == {"timezone": "America/New_York"}
+
+
+def test_mcp_tools_are_offered_by_meaning_in_either_language(tmp_path):
+    """Tools without keywords (MCP) are matched with the memory's multilingual embedder."""
+    import sys
+    from pathlib import Path
+
+    from jarvis.assembly import build
+    from tests.support.config import write_config
+    from tests.support.paths import MODELS
+
+    server = Path(__file__).resolve().parents[1] / "support" / "mcp_server.py"
+    extra = f'[[mcp_servers]]\nname = "orders"\ncommand = "{sys.executable}"\nargs = ["{server}"]\n'
+    settings = load_settings(write_config(tmp_path, extra, memory=f'enabled = true\npath = "{tmp_path / "vs"}"\n'
+                                                            f'embedder = "{MODELS / "use-multilingual-v3"}"'))
+    with build(settings) as jarvis:
+        box = jarvis.tools
+        assert box is not None and box.embed is not None
+
+        def offered(text):
+            return {s["function"]["name"] for s in box.schemas(request=text)}
+
+        assert "orders.lookup_order" in offered("¿En qué estado está el pedido A100?")  # no shared word
+        assert "orders.lookup_order" in offered("What is the status of order A101?")
+        assert not {n for n in offered("What is the capital of France?") if n.startswith("orders.")}
+        assert not {n for n in offered("Tell me a joke") if n.startswith("orders.")}
