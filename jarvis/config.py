@@ -22,7 +22,7 @@ USER_CONFIG = Path.home() / ".config" / "jarvis" / "config.toml"
 Backend = Literal["llama_cpp", "openai", "anthropic", "openai_compatible"]
 SPECIALTIES = ("chat", "code", "math", "reasoning", "summary")
 # How the microphone is used: push-to-talk, always listening, or listening for "hey jarvis" first.
-ListenMode = Literal["ptt", "hands_free", "wake_word"]
+AudioMode = Literal["ptt", "hands_free", "wake_word"]
 
 
 class _Section(BaseModel):
@@ -199,7 +199,7 @@ class AudioSettings(_Section):
     block_ms: int = Field(30, ge=5)
     queue_blocks: int = Field(200, ge=4)
     headset: bool = False
-    mode: ListenMode = "ptt"
+    mode: AudioMode = "ptt"
     hands_free: bool | None = None  # deprecated alias of ``mode`` (read only when ``mode`` is not set)
     vad: VADSettings = VADSettings()
     turn: TurnSettings = TurnSettings()

@@ -65,8 +65,8 @@ class VoicePanel(Static):
         self._unavailable = ""
         self.partial = ""
         self.readiness = "loading voice models…"
-        self.wake: WakeScore | None = None  # the newest wake-word score (wake-word mode only)
-        self.woke: WakeDetected | None = None  # the wake cue, shown until the question is heard
+        self.wake_score: WakeScore | None = None  # the newest wake-word score (wake-word mode only)
+        self.wake_cue: WakeDetected | None = None  # the wake cue, shown until the question is heard
         self._redraw()
 
     def show_unavailable(self, why: str) -> None:
@@ -83,17 +83,17 @@ class VoicePanel(Static):
     def on_listening_changed_event(self, message: ListeningChangedEvent) -> None:
         self.mode_text = listening_label(message.event)
         if message.event.mode != "wake_word":
-            self.wake = self.woke = None
+            self.wake_score = self.wake_cue = None
         self._redraw()
 
     def on_wake_score_event(self, message: WakeScoreEvent) -> None:
-        self.wake = message.event
-        if not self.wake.awake:
-            self.woke = None
+        self.wake_score = message.event
+        if not self.wake_score.awake:
+            self.wake_cue = None
         self._redraw()
 
     def on_wake_detected_event(self, message: WakeDetectedEvent) -> None:
-        self.woke = message.event
+        self.wake_cue = message.event
         self._redraw()
 
     def on_audio_drops_event(self, message: AudioDropsEvent) -> None:
@@ -114,9 +114,9 @@ class VoicePanel(Static):
         self._redraw()
 
     def on_transcript_event(self, message: TranscriptEvent) -> None:
-        if self.partial or self.woke:  # the turn has its transcript: the live lines have done their job
+        if self.partial or self.wake_cue:  # the turn has its transcript: the live lines have done their job
             self.partial = ""
-            self.woke = None
+            self.wake_cue = None
             self._redraw()
 
     def _redraw(self) -> None:
@@ -131,10 +131,10 @@ class VoicePanel(Static):
             f"mic   {bar(level, 1.0, 14)} {self._level:5.1f} dB" + (" [b red]CLIP[/]" if self._clip else ""),
             f"vad   {self._vad}",
         ]
-        if self.wake is not None:
-            lines.append(wake_line(self.wake))
-        if self.woke is not None:
-            lines.append(f'[b green]● "hey jarvis"[/] ({self.woke.score:.2f}): listening…')
+        if self.wake_score is not None:
+            lines.append(wake_line(self.wake_score))
+        if self.wake_cue is not None:
+            lines.append(f'[b green]● "hey jarvis"[/] ({self.wake_cue.score:.2f}): listening…')
         if self.partial:
             text = self.partial if len(self.partial) <= PARTIAL_CHARS else "…" + self.partial[-PARTIAL_CHARS:]
             lines.append(f"[i]{escape(text)}[/]")

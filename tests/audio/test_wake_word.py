@@ -10,6 +10,7 @@ import pytest
 
 from jarvis.audio.wake_word import (
     FRAME_SAMPLES,
+    PHRASE_LOOKBACK_S,
     SAMPLE_RATE,
     WakeDetection,
     WakeGate,
@@ -176,10 +177,75 @@ def test_wake_settings_are_validated(tmp_path: Path) -> None:
     from jarvis.config import load_settings
 
     cfg = tmp_path / "c.toml"
-    cfg.write_text('[audio.wake]\nenabled = true\nmodel = "w/hey.onnx"\nthreshold = 0.3\nfollow_up_s = 4\n')
-    wake = load_settings(cfg).audio.wake
-    assert wake.enabled and wake.threshold == 0.3 and wake.follow_up_s == 4 and wake.chime
+    cfg.write_text(
+        '[audio]\nmode = "wake_word"\n[audio.wake]\nmodel = "w/hey.onnx"\nthreshold = 0.3\nfollow_up_s = 4\n'
+    )
+    audio = load_settings(cfg).audio
+    wake = audio.wake
+    assert audio.mode == "wake_word"
+    assert wake.threshold == 0.3 and wake.follow_up_s == 4 and wake.chime
     assert wake.model == (tmp_path / "w" / "hey.onnx").resolve()
     cfg.write_text("[audio.wake]\nthreshold = 1.5\n")
     with pytest.raises(ConfigError, match="audio.wake.threshold"):
         load_settings(cfg)
+    cfg.write_text('[audio]\nmode = "always"\n')
+    with pytest.raises(ConfigError, match="audio.mode"):
+        load_settings(cfg)
+
+
+@pytest.mark.parametrize(
+    ("audio", "mode"),
+    [
+        ("", "ptt"),
+        ("hands_free = true", "hands_free"),  # the old key still works
+        ("hands_free = false", "ptt"),
+        ("hands_free = true\n[audio.wake]\nenabled = true", "wake_word"),  # the old wake switch too
+        ("hands_free = false\n[audio.wake]\nenabled = true", "ptt"),
+        ('mode = "ptt"\nhands_free = true', "ptt"),  # audio.mode wins
+    ],
+)
+def test_listening_mode_and_its_old_keys(tmp_path: Path, audio: str, mode: str) -> None:
+    from jarvis.config import load_settings
+
+    cfg = tmp_path / "c.toml"
+    cfg.write_text(f"[audio]\n{audio}\n")
+    assert load_settings(cfg).audio.mode == mode
+
+
+@pytest.mark.parametrize("rate", [16000, 48000])
+def test_listener_places_wakes_in_the_stream_and_admits_turns(detector, rate: int) -> None:
+    """The wake-word mode's rules on one spoken "hey jarvis, what time is it?" (stream samples at ``rate``)."""
+    from jarvis.audio.events import WakeDetected, WakeScore
+    from jarvis.audio.wake_listener import WakeListener
+    from jarvis.audio.wavio import resample
+    from jarvis.config import WakeSettings
+
+    meta = POSITIVES[0]
+    said = np.concatenate([read_wav(WAKE / meta["file"]), np.zeros(SAMPLE_RATE, np.float32)])
+    audio = resample(said, SAMPLE_RATE, rate)
+    events: list = []
+    listener = WakeListener(detector, WakeSettings(follow_up_s=3.0), rate, events.append)
+    offset = 5 * rate  # the first 5 s of the stream were not heard (muted)
+    block = rate * 30 // 1000
+    for i in range(0, len(audio), block):
+        listener.feed(audio[i : i + block], offset + i)
+    (at,) = listener.wakes
+    assert meta["jarvis_end_s"] - 0.3 <= (at - offset) / rate <= meta["jarvis_end_s"] + 0.5
+    assert [e.time_s for e in events if isinstance(e, WakeDetected)] == [at / rate]
+    scores = [e for e in events if isinstance(e, WakeScore)]
+    assert len(scores) == len(audio) * SAMPLE_RATE // rate // FRAME_SAMPLES  # one per 80 ms
+    assert not scores[0].awake and scores[-1].awake and max(e.score for e in scores) >= 0.5
+
+    start, end = offset + rate // 5, offset + len(audio)
+    assert listener.admit(start, end) == (start, True)  # the whole utterance: "hey" is in it
+    long_before = at - 6 * rate  # 6 s of other speech ran into "hey jarvis": the turn starts before "hey"
+    assert listener.admit(long_before, end) == (at - round(PHRASE_LOOKBACK_S * rate), True)
+    # "hey jarvis" ... a pause ... the question
+    assert listener.admit(at + 2 * rate, at + 3 * rate) == (at + 2 * rate, False)
+    listener.turn_taken()
+    later = at + 10 * rate
+    assert listener.admit(later, later + rate) is None and listener.dropped == 1  # no wake word: dropped
+    listener.reply_done(later / rate)
+    assert listener.admit(later + 2 * rate, later + 3 * rate) == (later + 2 * rate, False)  # a follow-up
+    assert listener.admit(later + 4 * rate, later + 5 * rate) is None  # after the 3 s window
+    assert listener.armed(later + 2 * rate) and not listener.armed(later + 4 * rate) and not listener.armed(-1)

@@ -77,3 +77,39 @@ async def test_the_voice_panel_shows_what_is_heard_while_the_user_speaks(tmp_pat
             assert {w.strip(",.").lower() for w in shown.split()} & {w.strip(",.").lower() for w in said.text.split()}
             assert app.voice_panel.partial == ""  # the turn has its transcript now
             assert sum(isinstance(e, PartialTranscript) for e in events) >= 1
+
+
+async def test_the_voice_panel_shows_the_wake_score_and_the_wake_cue(tmp_path):
+    """Wake-word mode, a WAV file as the microphone saying "Hey Jarvis," alone: the panel shows the
+    live score with the threshold, the cue, and that Jarvis is awake (waiting for the question)."""
+    import json
+
+    from jarvis.audio.devices import WavFileInput, WavFileOutput
+    from jarvis.audio.events import WakeDetected, WakeScore
+    from jarvis.audio.wavio import read_wav, write_wav
+    from tests.support.paths import FIXTURES, MODELS
+
+    wake = FIXTURES / "wake"
+    meta = json.loads((wake / "wake.json").read_text())["positive"][3]  # "Hey Jarvis, how far away is the moon?"
+    audio = read_wav(wake / meta["file"])[: int((meta["jarvis_end_s"] + 0.15) * 16000)]
+    mic = WavFileInput(write_wav(tmp_path / "hey-jarvis.wav", audio, 16000), realtime=False, pad_s=1.0)
+    path = voice_config(tmp_path, audio='input_device = ""\noutput_device = ""\nmode = "wake_word"')
+    path.write_text(path.read_text() + f'\n[audio.wake]\nmodel = "{MODELS / "wake" / "hey_jarvis_v0.1.onnx"}"\n')
+    stt, voices = voice_models()
+    speaker = WavFileOutput(tmp_path / "out.wav", realtime=False)
+    options = {"stt": stt, "voices": voices, "input": mic, "output": speaker}
+    events: list = []
+    with jarvis_app(load_settings(path), voice=True, voice_options=options) as app:
+        async with app.run_test(size=(120, 36), message_hook=event_hook(events)) as pilot:
+            panel = app.voice_panel
+            await wait_for(pilot, lambda: panel.wake_cue is not None, timeout=60)
+            await wait_for(pilot, lambda: panel.wake_score is not None and panel.wake_score.awake, timeout=60)
+            shown = str(panel.render())
+            assert "wake word (listening)" in shown and "wake word" in str(app.status_bar.render())
+            assert '"hey jarvis"' in shown and "awake" in shown
+            score = panel.wake_score
+            assert f"{score.score:.2f}/0.50" in shown  # the live score against the threshold
+            detected = next(e for e in events if isinstance(e, WakeDetected))
+            assert detected.score >= 0.5 and f"({detected.score:.2f})" in shown
+            assert any(isinstance(e, WakeScore) for e in events)
+            assert not any(isinstance(e, Transcript) for e in events)  # "hey jarvis" alone is no question
