@@ -118,6 +118,10 @@ _FOLLOW_UP = re.compile(
     r"sigue|explain|explica|then|entonces|so|ok so|same|lo mismo|in (?:python|javascript|english|spanish)|"
     r"en (?:python|javascript|ingles|espanol))\b"
 )
+# Small talk is 3; anything else asks for content (a fact, a sum, a text), however short, and is at
+# least REQUEST_MIN, so a model given only small talk (config.toml: SmolLM2) never gets a question.
+SMALL_TALK = 3
+REQUEST_MIN = 5
 _BASE = {"chat": 12.0, "code": 28.0, "math": 20.0, "reasoning": 38.0, "summary": 26.0}
 
 
@@ -158,7 +162,7 @@ def _split(folded: str) -> tuple[str, str]:
 def _estimate_one(text: str) -> Estimate:
     folded = _fold(text.strip())
     if not folded or _SMALLTALK.match(folded):
-        return Estimate(3, "chat", ("small talk",))
+        return Estimate(SMALL_TALK, "chat", ("small talk",))
     instruction, material = _split(folded)
     specialty, _ = _specialty(instruction)
     if specialty == "chat" and material:
@@ -188,7 +192,9 @@ def _estimate_one(text: str) -> Estimate:
     questions = folded.count("?")
     if questions > 1:
         d += 6.0 * (questions - 1)
-    return Estimate(int(max(1, min(100, round(d)))), specialty, tuple(cues))
+    if round(d) < REQUEST_MIN:
+        cues.insert(0, "a request, not small talk")
+    return Estimate(int(max(REQUEST_MIN, min(100, round(d)))), specialty, tuple(cues))
 
 
 def _previous_user_text(text: str, conversation: Conversation | Sequence[Any] | None) -> str | None:

@@ -56,6 +56,7 @@ class ChromaStore(MemoryStore):
         self.built_with: tuple[str, int] | None = None  # (embedder, dim) when not ours
         self.location = self.server or str(self.path)
         self._lock: StoreLock | None = None
+        self._share: Any = None
         self._client: Any = None
         self._col: Any = None
         self._space = "cosine"
@@ -82,6 +83,10 @@ class ChromaStore(MemoryStore):
                 self._col = self._collection(self.collection_name)
                 self._check_collection()
                 self._batch = max(1, min(1000, int(self._client.get_max_batch_size())))
+            if self._lock is not None:  # other Jarvis processes reach the folder through this one
+                from jarvis.memory.share import serve
+
+                self._share = serve(self, self.path)
         except BaseException:
             self.close()
             raise
@@ -303,6 +308,9 @@ class ChromaStore(MemoryStore):
 
     def close(self) -> None:
         """Close the client and release the folder lock."""
+        if self._share is not None:
+            self._share.close()
+            self._share = None
         client, self._client, self._col = self._client, None, None
         if client is not None:
             try:

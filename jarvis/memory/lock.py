@@ -14,6 +14,10 @@ from jarvis.errors import MemoryStoreError
 LOCK_NAME = ".jarvis.lock"
 
 
+class StoreInUse(MemoryStoreError):
+    """Another process holds the folder (see :mod:`jarvis.memory.share` to reach it)."""
+
+
 class StoreLock:
     """Holds the lock of one folder from :meth:`acquire` to :meth:`release`."""
 
@@ -46,7 +50,7 @@ class StoreLock:
                 pass
             os.close(fd)
             who = f" (pid {owner})" if owner.isdigit() else ""
-            raise MemoryStoreError(
+            raise StoreInUse(
                 f"memory store {self.path.parent} is in use by another Jarvis process{who}",
                 "close the other Jarvis (TUI or command) and retry, or share memory through a "
                 "ChromaDB server (memory.server)",

@@ -12,7 +12,7 @@ import threading
 import time
 import uuid
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from jarvis.config import MemorySettings, Settings
 from jarvis.errors import EmptyInput, MemoryStoreError
@@ -22,9 +22,6 @@ from jarvis.memory.ranking import select_hits
 from jarvis.memory.redact import redact
 from jarvis.memory.transfer import new_records, read_jsonl, write_jsonl
 from jarvis.messages import MemoryHit, MemoryHits
-
-if TYPE_CHECKING:
-    from jarvis.memory.chroma_store import ChromaStore
 
 log = logging.getLogger(__name__)
 
@@ -77,18 +74,27 @@ class MemoryService:
         wanted = self.settings.min_similarity
         return self.embedder.min_similarity if wanted == "auto" else float(wanted)
 
-    def _open(self, strict: bool = True) -> ChromaStore:
+    def _open(self, strict: bool = True) -> MemoryStore:
         from jarvis.memory.chroma_store import ChromaStore
+        from jarvis.memory.lock import StoreInUse
 
         dim = self.embedder.dim  # loads the model: the store checks it matches
-        return ChromaStore(
-            path=None if self.settings.server else self.settings.path,
-            server=self.settings.server,
-            collection=self.settings.collection,
-            embedder_name=self.embedder.name,
-            dim=dim,
-            strict=strict,
-        )
+        try:
+            return ChromaStore(
+                path=None if self.settings.server else self.settings.path,
+                server=self.settings.server,
+                collection=self.settings.collection,
+                embedder_name=self.embedder.name,
+                dim=dim,
+                strict=strict,
+            )
+        except StoreInUse:  # another Jarvis holds the folder: read and write through it
+            from jarvis.memory.share import connect
+
+            remote = connect(self.settings.path) if strict else None
+            if remote is None:
+                raise
+            return remote
 
     def store(self) -> MemoryStore:
         """The open store (opens it on first use). Raises MemoryStoreError (EmbedderMismatch when
