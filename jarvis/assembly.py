@@ -174,4 +174,9 @@ def build(
             toolbox.add_memory(service)
             toolbox.embed = service.embedder.encode  # MCP tools are offered by meaning, in any language
         assistant.tools = toolbox
+    if settings.profile:
+        from jarvis.profiles import active_profile
+        from jarvis.tutor.coach import attach_tutor
+
+        attach_tutor(assistant, active_profile(settings))
     return Jarvis(assistant, service, voice_options)

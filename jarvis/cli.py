@@ -43,6 +43,7 @@ def build_parser() -> argparse.ArgumentParser:
     ap.add_argument("-v", "--verbose", action="store_true", help="debug logging on stderr")
     ap.add_argument("--resume", action="store_true", help="continue the last conversation")
     ap.add_argument("--model", help="force this model (skip routing)")
+    ap.add_argument("--profile", help="use this [[profiles]] entry of config.toml (an assistant or a tutor)")
     sub = ap.add_subparsers(dest="command", metavar="COMMAND")
     for module in COMMAND_MODULES:
         module.register(sub)

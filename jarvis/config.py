@@ -15,6 +15,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from jarvis.errors import ConfigError, ModelNotFound
+from jarvis.profile_spec import ProfileSpec
 
 REPO_CONFIG = Path(__file__).resolve().parent.parent / "config.toml"
 USER_CONFIG = Path.home() / ".config" / "jarvis" / "config.toml"
@@ -56,7 +57,9 @@ class GeneralSettings(_Section):
 class LLMSettings(_Section):
     """How replies are generated."""
 
-    system_prompt: str = "You are Jarvis, a helpful, concise voice assistant."
+    system_prompt: str = (
+        "You are Jarvis, a helpful, concise voice assistant. Answer in the language the user speaks."
+    )
     max_tokens: int = Field(512, ge=1, le=32768)
     temperature: float = Field(0.7, ge=0.0, le=2.0)
     top_p: float = Field(0.95, gt=0.0, le=1.0)
@@ -300,6 +303,8 @@ class Settings(_Section):
     ui: UISettings = UISettings()
     tools: ToolSettings = ToolSettings()
     mcp_servers: tuple[McpServerSpec, ...] = ()
+    profiles: tuple[ProfileSpec, ...] = ()
+    profile: str = ""  # the profile to start with ("" = none); `jarvis --profile NAME` overrides
     source: Path | None = None
 
     @model_validator(mode="after")
@@ -310,6 +315,9 @@ class Settings(_Section):
             raise ValueError(f"model names must be unique; repeated: {', '.join(sorted(dupes))}")
         if sum(m.default for m in self.models) > 1:
             raise ValueError("at most one model may have default = true")
+        profiles = [p.name for p in self.profiles]
+        if len(set(profiles)) != len(profiles):
+            raise ValueError("profile names must be unique")
         return self
 
     def model(self, name: str) -> ModelSpec:
@@ -391,8 +399,8 @@ def config_path(explicit: str | os.PathLike | None = None) -> Path:
 def _describe(err: dict, path: Path) -> ConfigError:
     loc = [str(x) for x in err.get("loc", ())]
     key = ".".join(loc) or "(top level)"
-    if loc and loc[0] == "models" and len(loc) > 1 and loc[1].isdigit():
-        key = f"models[{loc[1]}]" + ("." + ".".join(loc[2:]) if len(loc) > 2 else "")
+    if loc and loc[0] in ("models", "profiles") and len(loc) > 1 and loc[1].isdigit():
+        key = f"{loc[0]}[{loc[1]}]" + ("." + ".".join(loc[2:]) if len(loc) > 2 else "")
     found = err.get("input")
     if err.get("type") == "extra_forbidden":
         return ConfigError(

@@ -11,8 +11,10 @@ from jarvis.config import Settings, load_settings
 
 
 def settings_from(args: argparse.Namespace) -> Settings:
-    """Load the settings named by ``--config`` (or the default file)."""
-    return load_settings(getattr(args, "config", None))
+    """Load the settings named by ``--config`` (or the default file), with ``--profile`` applied."""
+    from jarvis.profiles import apply_profile
+
+    return apply_profile(load_settings(getattr(args, "config", None)), getattr(args, "profile", None))
 
 
 def add_json_flag(p: argparse.ArgumentParser) -> None:

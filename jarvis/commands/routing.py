@@ -23,6 +23,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     g.add_argument("--session", help="one session: its id, or 'last' (default: all time)")
     g.add_argument("--last", action="store_true", help="the last session (same as --session last)")
     s.add_argument("--file", help="metrics file (default: <data_dir>/metrics.jsonl)")
+    s.add_argument("--profile", default=argparse.SUPPRESS, help="a tutor profile's sessions over time")
     add_json_flag(s)
     s.set_defaults(func=cmd_stats)
 
@@ -75,6 +76,8 @@ def _fmt(x: float | None, unit: str = "s") -> str:
 
 def cmd_stats(args: argparse.Namespace) -> int:
     """Print a summary of the metrics file."""
+    if getattr(args, "profile", None):
+        return _profile_stats(args)
     from pathlib import Path
 
     from jarvis.metrics import read_records, summarize
@@ -110,4 +113,17 @@ def cmd_stats(args: argparse.Namespace) -> int:
         print(f"  {name:20s} {m['turns']:5d} turns  {m['share']:6.1%}  {where:6s}  ${m['cost']:.4f}")
     if bad:
         print(f"({bad} unreadable line(s) skipped)")
+    return 0
+
+
+def _profile_stats(args: argparse.Namespace) -> int:
+    """``jarvis stats --profile NAME``: the saved tutor sessions of a profile."""
+    from jarvis.tutor.report import profile_report, report_lines
+
+    settings = settings_from(args)  # an unknown profile is a ConfigError here
+    report = profile_report(settings.general.data_dir, settings.profile)
+    if args.json:
+        print_json(report)
+    else:
+        print("\n".join(report_lines(report)))
     return 0

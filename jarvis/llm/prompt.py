@@ -70,6 +70,7 @@ def prompt_messages(
     memory: str = "",
     memory_in: Literal["question", "system_prompt"] = "question",
     question_budget_tokens: int | None = None,
+    note: str = "",
 ) -> list[ChatMessage]:
     """System prompt + as many recent turns as fit in ``budget_tokens`` + the newest question.
 
@@ -79,6 +80,7 @@ def prompt_messages(
     middle is cut (:func:`fit_text`) and a notice says so. The oldest turns are dropped first, and
     the prompt never starts with an assistant message. ``memory`` (a :func:`memory_block`) goes
     before the newest user message (``memory_in="question"``) or at the end of the system prompt.
+    ``note`` (a per-turn instruction, e.g. the reply language) goes after the newest question.
     """
     if memory and memory_in == "system_prompt":
         system_prompt, memory = f"{system_prompt}\n\n{memory}", ""
@@ -112,7 +114,7 @@ def prompt_messages(
         tail.pop(0)
     msgs = [ChatMessage("system", system_prompt), *tail]
     if new_user_text is not None:
-        msgs.append(ChatMessage("user", new_user_text))
+        msgs.append(ChatMessage("user", f"{new_user_text}\n\n{note}" if note else new_user_text))
     if memory:
         last = max((i for i, m in enumerate(msgs) if m.role == "user"), default=None)
         if last is None:  # no question fits: the memories stay with the system prompt

@@ -22,6 +22,7 @@ from jarvis.hardware import Machine, PlacementPlan, plan_for, probe
 from jarvis.history import Conversation, Turn
 from jarvis.llm.base import ChatMessage, ChatModel, GenerationRequest
 from jarvis.llm.fallback import FallbackChain, Outcome
+from jarvis.llm.language_note import language_note, turn_language
 from jarvis.llm.locality import withhold_memories
 from jarvis.llm.pool import ModelPool
 from jarvis.llm.prompt import memory_block, prompt_messages
@@ -73,6 +74,20 @@ class TurnMemory(Protocol):
         model: str | None = None,
     ) -> str | None:
         """Store a completed turn."""
+        ...
+
+
+class TurnCoach(Protocol):
+    """Something that shapes each turn around a practice scenario (:class:`jarvis.tutor.coach.Tutor`)."""
+
+    language: str
+
+    def before_reply(self, item: Transcript) -> str:
+        """An extra instruction for this turn's prompt (e.g. steer back to the scenario), or ""."""
+        ...
+
+    def after_reply(self, item: Transcript, done: ReplyDone) -> None:
+        """Feedback on the learner's turn (corrections), published on the bus; the session saved."""
         ...
 
 
@@ -139,6 +154,7 @@ class Assistant:
         self.router: Router | None = None
         self.memory: TurnMemory | None = None
         self.tools: Toolbox | None = None
+        self.coach: TurnCoach | None = None  # tutor mode (a tutor profile)
         self.confirmations = Confirmations(self.bus.publish)
         self.store_turns = False
         self.turn_observers: list[Callable[[TurnRecord], None]] = []
@@ -253,7 +269,7 @@ class Assistant:
             return None
         return self.tools.schemas(personal=not withhold_memories(spec, self.settings), request=request) or None
 
-    def _prompt(self, model: ChatModel, memory: str = "") -> list[ChatMessage]:
+    def _prompt(self, model: ChatModel, memory: str = "", note: str = "") -> list[ChatMessage]:
         """The prompt for ``model`` from the conversation so far (system prompt, history, memories)."""
         llm = self.settings.llm
         return prompt_messages(
@@ -264,6 +280,7 @@ class Assistant:
             memory=memory,
             memory_in=llm.memory_in,
             question_budget_tokens=getattr(model, "n_ctx", 10**9) - llm.max_tokens,
+            note=note,
         )
 
     def prefill(self, name: str) -> None:
@@ -310,10 +327,15 @@ class Assistant:
         timings = item.timings
         timings.mark("transcript_ready")
         publish = self.bus.publish
+        language = self.coach.language if self.coach is not None else turn_language(
+            item.language, item.text, self.settings.stt.language
+        )
+        if language != item.language:  # the reply (and its voice) follow the user's language
+            item = replace(item, language=language)
         self.conversation.add(Turn("user", item.text, source=item.source, turn_id=item.turn_id))
         publish(item)
         publish(StatusChange("thinking"))
-        intent = self.tools.match(item.text, item.language) if self.tools is not None else None
+        intent = self.tools.match(item.text, item.language) if self.tools is not None and self.coach is None else None
         if intent is not None:
             self._instant_turn(item, intent)
             return
@@ -329,12 +351,21 @@ class Assistant:
             publish(hits)
         timings.mark("memory_ready")
         publish(decision)
-        outcome = self._generate(item, decision, hits)
+        note = language_note(item.language)
+        if self.coach is not None:
+            note = " ".join(filter(None, (self.coach.before_reply(item), note)))
+        outcome = self._generate(item, decision, hits, note)
         timings.mark("reply_done")
         error = outcome.error
         if outcome.spec is None and not outcome.text and not outcome.interrupted:
             err = error or JarvisError("no model could answer", "see the log file")
             publish(StageError("llm", err.message, err.hint, item.turn_id))
+            # the failed turn still gets its metrics line: model "none", every model's error
+            failed = ReplyDone("", "none", timings=timings, turn_id=item.turn_id, generation=item.generation,
+                               language=item.language, memory=hits)
+            record = TurnRecord(failed, decision, fallbacks=tuple(outcome.fallbacks), error=err.one_line())
+            for observe in self.turn_observers:
+                observe(record)
             publish(StatusChange("idle"))
             return
         done = ReplyDone(
@@ -355,6 +386,8 @@ class Assistant:
         if done.text or done.interrupted:
             self._save_reply(item, done, outcome.fallbacks)
         publish(done)
+        if self.coach is not None and done.text and not done.interrupted:
+            self._coach_after(item, done)
         if error is not None:
             publish(StageError("llm", error.message, error.hint, item.turn_id))
         if self.memory is not None and self.store_turns and done.text and not done.interrupted and error is None:
@@ -373,7 +406,18 @@ class Assistant:
             observe(record)
         publish(StatusChange("idle"))
 
-    def _generate(self, item: Transcript, decision: RouteDecision, hits: MemoryHits) -> Outcome:
+    def _coach_after(self, item: Transcript, done: ReplyDone) -> None:
+        """The tutor's feedback on a learner turn; its failure is reported, never raised."""
+        assert self.coach is not None
+        try:
+            self.coach.after_reply(item, done)
+        except JarvisError as exc:
+            self.bus.publish(StageError("tutor", exc.message, exc.hint, item.turn_id))
+        except Exception as exc:  # pragma: no cover - unexpected
+            log.exception("tutor feedback failed")
+            self.bus.publish(StageError("tutor", f"{type(exc).__name__}: {exc}", "see the log file", item.turn_id))
+
+    def _generate(self, item: Transcript, decision: RouteDecision, hits: MemoryHits, note: str = "") -> Outcome:
         """Stream the reply through the fallback chain, publishing each piece; run the tools the
         model calls and let it answer with their results (``tools.max_rounds`` rounds of calls).
 
@@ -387,7 +431,7 @@ class Assistant:
         rounds = self.settings.tools.max_rounds
         called: set[str] = set()
         for round_no in range(rounds + 1):
-            outcome = self._generate_once(item, decision, hits, extra, offer_tools=round_no < rounds)
+            outcome = self._generate_once(item, decision, hits, extra, offer_tools=round_no < rounds, note=note)
             texts.append(outcome.text)
             if outcome.spec is None or outcome.interrupted or self.tools is None:
                 break
@@ -465,14 +509,15 @@ class Assistant:
 
     def _generate_once(
         self, item: Transcript, decision: RouteDecision, hits: MemoryHits, extra: list[ChatMessage],
-        offer_tools: bool,
+        offer_tools: bool, note: str = "",
     ) -> Outcome:
         """One pass through the fallback chain (``extra``: tool calls and results so far)."""
         llm = self.settings.llm
         publish = self.bus.publish
 
         def prepare(model: ChatModel, spec: ModelSpec) -> GenerationRequest:
-            messages = self._prompt(model, "" if withhold_memories(spec, self.settings) else memory_block(hits))
+            memory = "" if withhold_memories(spec, self.settings) else memory_block(hits)
+            messages = self._prompt(model, memory, note)
             messages.extend(extra)
             answer_now = bool(extra) and spec.is_local
             if answer_now:  # small local models answer from a result when asked plainly (measured)
