@@ -38,8 +38,12 @@ def turn_language(heard: str | None, text: str, forced: str = "") -> str | None:
 
 
 def language_note(language: str | None) -> str:
-    """The per-turn instruction to answer in ``language`` (empty when unknown)."""
-    if not language:
+    """The per-turn instruction to answer in ``language`` (empty when unknown, or English).
+
+    English gets no note: the models answer in English anyway, and an extra line next to the
+    question made qwen-0.5b skip a tool call it made without it (the MCP order test).
+    """
+    if not language or language == "en":
         return ""
     if language in NOTES:
         return NOTES[language]

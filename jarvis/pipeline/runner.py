@@ -53,6 +53,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+TEMPLATE_TOKENS = 32  # role markers and the generation prompt of a chat template, with a margin
+
 # After a tool round a local model is asked to answer from the results. Without this, Qwen2.5 0.5B
 # and 1.5B called the same tool again (echoing the result as arguments) in 3 of 3 tries; with it,
 # all three answered in one sentence from the result.
@@ -272,14 +274,17 @@ class Assistant:
     def _prompt(self, model: ChatModel, memory: str = "", note: str = "") -> list[ChatMessage]:
         """The prompt for ``model`` from the conversation so far (system prompt, history, memories)."""
         llm = self.settings.llm
+        room = getattr(model, "n_ctx", 10**9) - llm.max_tokens  # the context less the reply
+        # the newest question may use the room the system prompt, the note and the chat template leave
+        question_room = room - model.count_tokens(llm.system_prompt) - model.count_tokens(note) - TEMPLATE_TOKENS
         return prompt_messages(
             self.conversation.turns,
             llm.system_prompt,
-            min(llm.history_tokens, getattr(model, "n_ctx", 10**9) - llm.max_tokens),
+            min(llm.history_tokens, room),
             model.count_tokens,
             memory=memory,
             memory_in=llm.memory_in,
-            question_budget_tokens=getattr(model, "n_ctx", 10**9) - llm.max_tokens,
+            question_budget_tokens=max(16, question_room),
             note=note,
         )
 
