@@ -199,9 +199,12 @@ def _timers(t: str, lang: str) -> Intent | None:
 def _math(t: str, lang: str) -> Intent | None:
     from jarvis.tools.base import ToolError
     from jarvis.tools.calculator import calculate
+    from jarvis.tools.units import find_conversion
 
     m = MATH_ASK.match(t)
     expr = re.sub(r"^(?:el|la|los|las|un|una|the) ", "", m.group("expr")) if m else t
+    if find_conversion(t) is not None:  # "how many feet are in 3 meters", "5 km to miles"
+        return Intent("math", lang, ToolCall("calculator", {"expression": t}))
     if not re.search(r"\d", expr) or not re.search(MATH_WORDS, expr):
         return None
     try:

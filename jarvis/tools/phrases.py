@@ -60,6 +60,12 @@ def say(intent: Intent, use: ToolUse | None, result: ToolResult | None) -> str:
         return "Cancelled." if n == 1 else f"Cancelled {n}."
     if intent.kind == "math":
         value = str(d["value"])
+        unit = d.get("unit")
+        if unit:  # a conversion: said to 4 significant figures, with its unit
+            short = f"{float(value):.4g}"
+            about = ("unos " if es else "about ") if short != value else ""
+            unit = f"°{unit}" if unit in ("C", "F", "K") else unit
+            return f"Son {about}{short.replace('.', ',')} {unit}." if es else f"That's {about}{short} {unit}."
         return f"Son {value.replace('.', ',')}." if es else f"That's {value}."
     if intent.kind == "remember":
         return "Entendido, lo recordaré." if es else "Got it, I'll remember that."

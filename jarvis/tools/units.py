@@ -60,6 +60,13 @@ PATTERN = re.compile(
 )
 
 
+HOW_MANY = re.compile(
+    r"^(?:how many|how much|cuantos|cuantas)\s+(?:degrees |grados )?(?P<dst>[a-z/]+(?: [a-z]+)?)\s+"
+    r"(?:is|are|are in|are there in|in|make|son|hay en|caben en|equivale[n]? a)\s+"
+    r"(?P<n>-?\d+(?:[.,]\d+)?)\s*(?:degrees |grados )?(?P<src>[a-z/]+(?: [a-z]+)?)$"
+)
+
+
 def _unit(name: str) -> str | None:
     n = name.strip().replace("°", "")
     if n in UNITS or n in TEMPERATURE:
@@ -71,12 +78,16 @@ def find_conversion(text: str) -> tuple[str, str, str] | None:
     """(number, from-unit, to-unit) when ``text`` asks for a conversion, else None."""
     from jarvis.tools.clock import plain
 
-    t = plain(text).strip().rstrip("?.! ")
-    t = re.sub(r"^(convert|how many|how much is|what is|cuantos|cuantas|convierte|pasa)\s+", "", t)
-    m = PATTERN.search(t)
-    if m is None:
-        return None
-    number, src, dst = m.group(1), m.group(2), m.group(3)
+    t = plain(text).strip().strip("¿¡?.! ")
+    asked = HOW_MANY.match(t)  # "how many feet are in 3 meters", "cuantos kilometros son 26 millas"
+    if asked is not None:
+        number, src, dst = asked.group("n"), asked.group("src"), asked.group("dst")
+    else:
+        t = re.sub(r"^(convert|how many|how much is|what is|cuantos|cuantas|convierte|pasa)\s+", "", t)
+        m = PATTERN.search(t)
+        if m is None:
+            return None
+        number, src, dst = m.group(1), m.group(2), m.group(3)
     for a in (src, src.split()[0]):
         for b in (dst, dst.split()[0]):
             if _unit(a) and _unit(b):

@@ -74,3 +74,19 @@ def test_bad_input_is_a_tool_error_never_eval(bad, tmp_path, monkeypatch):
 
 def test_percentage_result_reads_naturally():
     assert calculate("What is 17% of 240?").text == "17% of 240 = 40.8"
+
+
+@pytest.mark.parametrize(
+    ("question", "value"),
+    [
+        ("How many pounds is 5 kilograms?", "11.02311311"),
+        ("How many feet are in 3 meters?", "9.842519685"),
+        ("¿Cuántos kilómetros son 26 millas?", "41.842944"),
+    ],
+)
+def test_how_many_questions_are_conversions_answered_at_once(question, value):
+    from jarvis.tools.intents import match
+
+    intent = match(question)
+    assert intent is not None and intent.kind == "math"
+    assert calculate(intent.call.arguments["expression"]).data["value"] == value
