@@ -98,7 +98,11 @@ def ring_text(kind: str, label: str, seconds: float, language: str, late: bool) 
     """What Jarvis says when a timer, alarm or reminder rings."""
     es = language == "es"
     if kind == "timer":
-        what = (f"El temporizador de {say_duration(seconds, 'es')}" if es else f"Your {say_duration(seconds)} timer")
+        length = say_duration(seconds)
+        parts = length.split()
+        if len(parts) == 2:  # "10 minutes" -> "10-minute timer"
+            length = f"{parts[0]}-{parts[1].removesuffix('s')}"
+        what = f"El temporizador de {say_duration(seconds, 'es')}" if es else f"Your {length} timer"
         text = f"{what}{f' ({label})' if label else ''} {'ha terminado' if es else 'is done'}."
     elif kind == "alarm":
         text = (f"¡Alarma{': ' + label if label else ''}!" if es else f"Alarm{': ' + label if label else ''}!")

@@ -35,7 +35,7 @@ async def test_a_timer_set_by_typing_rings_in_the_tui(settings):
             assert lines and lines[0].collapsed  # one collapsed line per call
             await wait_for(pilot, lambda: any(isinstance(e, Announcement) for e in seen), timeout=30)
             rang = next(e for e in seen if isinstance(e, Announcement))
-            assert rang.text == "Your 2 seconds timer is done."
+            assert rang.text == "Your 2-second timer is done."
             await pilot.pause(0.2)
             assert any("timer is done" in str(n.render()) for n in chat.query(Note))
             await pilot.click("#prompt")
