@@ -10,6 +10,7 @@ from textual.widgets.markdown import MarkdownStream
 
 from jarvis.audio.events import HeardText
 from jarvis.messages import Announcement, MemoryHits, ReplyDone, StageError, TokenDelta, ToolUse, Transcript
+from jarvis.tutor.feedback import TutorFeedback
 from jarvis.ui.messages import (
     AnnouncementEvent,
     HeardTextEvent,
@@ -18,6 +19,7 @@ from jarvis.ui.messages import (
     TokenDeltaEvent,
     ToolUseEvent,
     TranscriptEvent,
+    TutorFeedbackEvent,
 )
 
 FLUSH_S = 0.1  # streamed reply text is drawn at most this often
@@ -62,7 +64,7 @@ class ChatLog(VerticalScroll):
     """
 
     EVENTS: ClassVar[tuple[type, ...]] = (
-        Transcript, TokenDelta, ReplyDone, StageError, HeardText, ToolUse, Announcement,
+        Transcript, TokenDelta, ReplyDone, StageError, HeardText, ToolUse, Announcement, TutorFeedback,
     )
 
     def on_mount(self) -> None:
@@ -86,6 +88,11 @@ class ChatLog(VerticalScroll):
 
     def on_tool_use_event(self, message: ToolUseEvent) -> None:
         self.mount(tool_view(message.event))
+
+    def on_tutor_feedback_event(self, message: TutorFeedbackEvent) -> None:
+        text = message.event.text()
+        if text:
+            self.add_note("✎ " + _escape(text).replace("\n", "\n  "), "tutor")
 
     def on_announcement_event(self, message: AnnouncementEvent) -> None:
         ev: Announcement = message.event

@@ -38,6 +38,7 @@ from jarvis.messages import (
     ToolUse,
     Transcript,
 )
+from jarvis.tutor.feedback import TutorFeedback
 
 
 class PipelineEvent(Message):
@@ -139,7 +140,12 @@ class ConfirmAnsweredEvent(PipelineEvent):
     """A tool's confirmation was answered (its dialog closes)."""
 
 
+class TutorFeedbackEvent(PipelineEvent, bubble=False):
+    """The tutor's corrections for a learner turn (shown in the chat log)."""
+
+
 MESSAGES: dict[type, type[PipelineEvent]] = {
+    TutorFeedback: TutorFeedbackEvent,
     ConfirmAnswered: ConfirmAnsweredEvent,
     ToolUse: ToolUseEvent,
     Announcement: AnnouncementEvent,

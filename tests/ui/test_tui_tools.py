@@ -148,3 +148,27 @@ async def test_an_mcp_tool_answers_a_typed_question_in_the_tui(tmp_path):
             assert "process" in done.text.lower()
             titles = [str(c.title) for c in app.query_one(ChatLog).query(Collapsible)]
             assert any("orders.lookup_order" in t for t in titles)
+
+
+async def test_a_tutor_profile_shows_corrections_in_the_chat(tmp_path):
+    from jarvis.profiles import apply_profile
+    from jarvis.tutor.feedback import TutorFeedback
+    from tests.support.config import write_config
+    from tests.support.paths import MODELS
+
+    profile = (
+        '[[profiles]]\nname = "tutor-es"\nkind = "tutor"\nlanguage = "es"\nlevel = "A2"\n'
+        'scenario = "You are a waiter in a small restaurant in Madrid; the learner orders dinner."\n'
+    )
+    path = write_config(tmp_path, profile, memory=f'enabled = false\nembedder = "{MODELS / "use-multilingual-v3"}"')
+    settings = apply_profile(load_settings(path), "tutor-es")
+    seen: list[Any] = []
+    with jarvis_app(settings) as app:
+        async with app.run_test(size=(120, 36), message_hook=event_hook(seen)) as pilot:
+            await pilot.click("#prompt")
+            await pilot.press(*"Quiero el cerveza, por favor.")
+            await pilot.press("enter")
+            await wait_for(pilot, lambda: any(isinstance(e, TutorFeedback) for e in seen), timeout=120)
+            await pilot.pause(0.3)
+            notes = [str(n.render()) for n in app.query_one(ChatLog).query(Note)]
+            assert any("✎" in n and "la cerveza" in n for n in notes), notes
