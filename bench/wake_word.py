@@ -15,7 +15,7 @@ when the wake fires relative to the end of "jarvis", the highest-scoring negativ
 cost of one 80 ms frame.
 
     .venv/bin/python bench/wake_word.py [--thresholds 0.3,0.5,0.7] [--minutes 10]
-        [--fixtures ../shared/fixtures/speech] [--extra more.wav ...]
+        [--fixtures DIR_OF_SPEECH_WAVS] [--extra more.wav ...]
 """
 
 from __future__ import annotations

@@ -18,8 +18,6 @@ from jarvis.audio.wavio import read_wav
 from jarvis.errors import AudioFormatError, JarvisError
 from tests.support.paths import FIXTURES
 
-pytestmark = pytest.mark.skipif(not available(), reason="livekit (WebRTC audio processing) is not installed")
-
 SPEECH = FIXTURES / "speech"
 
 
