@@ -78,6 +78,30 @@ def repeats_itself(text: str) -> bool:
     return _loops(words) or _loops(words[:-1])  # a loop may stop in the middle of a word
 
 
+_SENTENCE = re.compile(r"[^.!?]*[.!?]+")
+
+
+def first_of_repeats(text: str) -> str | None:
+    """The sentence a looping decode said over and over ("Tell me. Tell me. Tell me. Te" -> "Tell me."), else None.
+
+    A window cut to the audio sometimes makes whisper miss its end token after a right sentence and
+    say it again until the length limit. When the text is one complete sentence said at least twice,
+    then at most a cut-off start of it, that sentence is what was heard.
+    """
+    sentences = [m.group(0).strip() for m in _SENTENCE.finditer(text)]
+    if len(sentences) < 2:
+        return None
+    rest = text[sum(len(m.group(0)) for m in _SENTENCE.finditer(text)):].strip()
+
+    def norm(part: str) -> str:
+        return " ".join(w.strip(".,;:!?¿¡\"'") for w in part.lower().split())
+
+    first = norm(sentences[0])
+    if not first or any(norm(s) != first for s in sentences[1:]):
+        return None
+    return sentences[0] if first.startswith(norm(rest)) else None
+
+
 def _loops(words: list[str]) -> bool:
     """The words are one run said twice, or end with a run of 1-3 words said three times in a row."""
     half = len(words) // 2
@@ -351,9 +375,12 @@ class FasterWhisperSTT(SpeechToText):
             return_scores=True, return_no_speech_prob=True, suppress_blank=True,
         )[0]
         ids = [t for t in result.sequences_ids[0] if t < tok.eot]
-        if len(ids) >= budget - 1:  # stopped by the length limit, not by its end token
-            return None
         text = tok.decode(ids).strip()
+        if len(ids) >= budget - 1 or repeats_itself(text):  # a loop (the length limit stopped it)
+            unit = first_of_repeats(text)
+            if unit is None:
+                return None
+            text = unit
         avg_logprob = float(result.scores[0]) if result.scores else 0.0
         if not text:
             return ("", lang, prob) if result.no_speech_prob > _NO_SPEECH else None
