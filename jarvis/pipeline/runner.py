@@ -35,7 +35,6 @@ from jarvis.messages import (
     StatusChange,
     StopRequested,
     TokenDelta,
-    ToolUse,
     Transcript,
     TurnRecord,
     TurnTimings,
@@ -44,24 +43,17 @@ from jarvis.pipeline.cancel import CancelScope
 from jarvis.pipeline.confirmations import Confirmations
 from jarvis.pipeline.cpu_gate import CpuGate
 from jarvis.pipeline.stage import EventBus, Stage
+from jarvis.pipeline.tool_rounds import ToolRounds, answer_from_result
+from jarvis.pipeline.tool_turn import instant_answer
 
 if TYPE_CHECKING:
     from jarvis.llm.router import Router
-    from jarvis.tools.base import Tool
     from jarvis.tools.intents import Intent
     from jarvis.tools.toolbox import Toolbox
 
 log = logging.getLogger(__name__)
 
 TEMPLATE_TOKENS = 32  # role markers and the generation prompt of a chat template, with a margin
-
-# After a tool round a local model is asked to answer from the results. Without this, Qwen2.5 0.5B
-# and 1.5B called the same tool again (echoing the result as arguments) in 3 of 3 tries; with it,
-# all three answered in one sentence from the result.
-ANSWER_FROM_RESULT = {
-    "en": "Answer my question in one short sentence using that result. Do not call a tool.",
-    "es": "Responde a mi pregunta en una frase corta usando ese resultado. No llames a ninguna herramienta.",
-}
 
 
 class TurnMemory(Protocol):
@@ -167,6 +159,7 @@ class Assistant:
         self._heard_lock = threading.Lock()
         self._heard_early: tuple[int, str] | None = None  # barge-in before the reply was saved
         self._stage = TurnStage(self)
+        self._rounds = ToolRounds(self, self._generate_pass)
         self._preload: threading.Thread | None = None
         self._started = False
         self._closing = False
@@ -359,7 +352,7 @@ class Assistant:
         note = language_note(item.language)
         if self.coach is not None:
             note = " ".join(filter(None, (self.coach.before_reply(item), note)))
-        outcome = self._generate(item, decision, hits, note)
+        outcome = self._rounds.run(item, decision, hits, note)
         timings.mark("reply_done")
         error = outcome.error
         if outcome.spec is None and not outcome.text and not outcome.interrupted:
@@ -369,9 +362,7 @@ class Assistant:
             failed = ReplyDone("", "none", timings=timings, turn_id=item.turn_id, generation=item.generation,
                                language=item.language, memory=hits)
             record = TurnRecord(failed, decision, fallbacks=tuple(outcome.fallbacks), error=err.one_line())
-            for observe in self.turn_observers:
-                observe(record)
-            publish(StatusChange("idle"))
+            self._close_turn(record)
             return
         done = ReplyDone(
             text=outcome.text,
@@ -407,9 +398,13 @@ class Assistant:
             fallbacks=tuple(outcome.fallbacks),
             error=error.one_line() if error is not None else None,
         )
+        self._close_turn(record)
+
+    def _close_turn(self, record: TurnRecord) -> None:
+        """The turn is over: its record goes to the observers (metrics), the status back to idle."""
         for observe in self.turn_observers:
             observe(record)
-        publish(StatusChange("idle"))
+        self.bus.publish(StatusChange("idle"))
 
     def _coach_after(self, item: Transcript, done: ReplyDone) -> None:
         """The tutor's feedback on a learner turn; its failure is reported, never raised."""
@@ -422,74 +417,8 @@ class Assistant:
             log.exception("tutor feedback failed")
             self.bus.publish(StageError("tutor", f"{type(exc).__name__}: {exc}", "see the log file", item.turn_id))
 
-    def _generate(self, item: Transcript, decision: RouteDecision, hits: MemoryHits, note: str = "") -> Outcome:
-        """Stream the reply through the fallback chain, publishing each piece; run the tools the
-        model calls and let it answer with their results (``tools.max_rounds`` rounds of calls).
-
-        A model that calls a tool it already called this turn (small models echo the result back
-        as arguments), or that still only writes calls when it should answer, gets no more rounds:
-        the tools' own results are said instead, so the user hears the answer, not an apology.
-        """
-        extra: list[ChatMessage] = []
-        texts: list[str] = []
-        uses: list[ToolUse] = []
-        rounds = self.settings.tools.max_rounds
-        called: set[str] = set()
-        for round_no in range(rounds + 1):
-            outcome = self._generate_once(item, decision, hits, extra, offer_tools=round_no < rounds, note=note)
-            texts.append(outcome.text)
-            if outcome.spec is None or outcome.interrupted or self.tools is None:
-                break
-            asked = outcome.tool_calls
-            if asked and round_no < rounds and not any(c.name in called for c in asked):
-                spec = outcome.spec
-                decision = RouteDecision(spec.name, decision.difficulty, decision.specialty, decision.reason, True)
-                messages, new_uses = self._run_tool_calls(item, asked, spec)
-                extra.extend(messages)
-                uses.extend(new_uses)
-                called.update(c.name for c in asked)
-                if self.cancel.is_stale(item.generation):
-                    outcome.interrupted = True
-                    break
-                continue
-            if (asked or outcome.bad_tool_calls) and not "".join(texts).strip():
-                outcome.text = self._answer_from_results(item, outcome, uses)
-                texts.append(outcome.text)
-            break
-        outcome.text = "".join(texts)
-        outcome.tools = uses
-        return outcome
-
-    def _answer_from_results(self, item: Transcript, outcome: Outcome, uses: list[ToolUse]) -> str:
-        """What to say when the model wrote calls instead of an answer: the tools' results, else an apology."""
-        from jarvis.pipeline.tool_turn import results_reply
-
-        if outcome.bad_tool_calls:
-            log.warning("unreadable tool call from %s: %s", outcome.model_name, outcome.bad_tool_calls[:1])
-        text = results_reply(uses, item.language)
-        self.bus.publish(TokenDelta(text, item.turn_id, item.generation))
-        return text
-
-    def _run_tool_calls(self, item: Transcript, calls: list, spec: ModelSpec) -> tuple[list[ChatMessage], list]:
-        from jarvis.pipeline.tool_turn import run_calls
-
-        assert self.tools is not None
-        tools = self.settings.tools
-        publish = self.bus.publish
-        publish(StatusChange("tool", ", ".join(c.name for c in calls)))
-
-        def confirm(tool: Tool, args: dict) -> bool:
-            return self.confirmations.ask(tool.summary(args), tool.name, item.turn_id, tools.confirm_timeout_s)
-
-        return run_calls(
-            self.tools, calls, item, spec.name, private=withhold_memories(spec, self.settings), publish=publish,
-            confirm=confirm if tools.confirm else None, language=item.language,
-        )
-
     def _instant_turn(self, item: Transcript, intent: Intent) -> None:
         """Answer an everyday command without a model (the instant path)."""
-        from jarvis.pipeline.tool_turn import instant_answer
-
         assert self.tools is not None
         timings, publish = item.timings, self.bus.publish
         decision = RouteDecision("instant", 0, "tool", f"everyday command ({intent.kind}): answered without a model")
@@ -508,11 +437,9 @@ class Assistant:
         self._save_reply(item, done, [])
         publish(done)
         record = TurnRecord(reply=done, route=decision, device="cpu")
-        for observe in self.turn_observers:
-            observe(record)
-        publish(StatusChange("idle"))
+        self._close_turn(record)
 
-    def _generate_once(
+    def _generate_pass(
         self, item: Transcript, decision: RouteDecision, hits: MemoryHits, extra: list[ChatMessage],
         offer_tools: bool, note: str = "",
     ) -> Outcome:
@@ -526,7 +453,7 @@ class Assistant:
             messages.extend(extra)
             answer_now = bool(extra) and spec.is_local
             if answer_now:  # small local models answer from a result when asked plainly (measured)
-                messages.append(ChatMessage("user", ANSWER_FROM_RESULT["es" if item.language == "es" else "en"]))
+                messages.append(answer_from_result(item.language))
             req = GenerationRequest(messages, llm.max_tokens, llm.temperature, llm.top_p, llm.seed)
             req.tools = self._tool_schemas(model, spec, item.text) if offer_tools and not answer_now else None
             with self._active_lock:
