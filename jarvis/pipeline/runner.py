@@ -159,7 +159,7 @@ class Assistant:
         self._heard_lock = threading.Lock()
         self._heard_early: tuple[int, str] | None = None  # barge-in before the reply was saved
         self._stage = TurnStage(self)
-        self._rounds = ToolRounds(self, self._generate_pass)
+        self._rounds = ToolRounds(settings, self.bus.publish, self.cancel, self.confirmations, self._generate_pass)
         self._preload: threading.Thread | None = None
         self._started = False
         self._closing = False
@@ -352,7 +352,7 @@ class Assistant:
         note = language_note(item.language)
         if self.coach is not None:
             note = " ".join(filter(None, (self.coach.before_reply(item), note)))
-        outcome = self._rounds.run(item, decision, hits, note)
+        outcome = self._rounds.run(self.tools, item, decision, hits, note)
         timings.mark("reply_done")
         error = outcome.error
         if outcome.spec is None and not outcome.text and not outcome.interrupted:

@@ -1,6 +1,6 @@
 """A model's turn with tools: generate, run the calls it asks for, let it answer from the results.
 
-:class:`ToolRounds` drives up to ``tools.max_rounds`` rounds for :class:`~jarvis.pipeline.runner.Assistant`.
+:class:`ToolRounds` drives up to ``tools.max_rounds`` rounds for the assistant's turn stage.
 Small local models need two kinds of help, both measured on Qwen2.5 0.5B/1.5B: after a round they
 are asked plainly to answer from the result (:data:`ANSWER_FROM_RESULT`), and a model that calls
 the same tool again or only writes calls gets no more rounds: the tools' own results are said.
@@ -19,9 +19,11 @@ from jarvis.messages import MemoryHits, RouteDecision, StatusChange, TokenDelta,
 from jarvis.pipeline.tool_turn import results_reply, run_calls
 
 if TYPE_CHECKING:
-    from jarvis.config import ModelSpec
-    from jarvis.pipeline.runner import Assistant
+    from jarvis.config import ModelSpec, Settings
+    from jarvis.pipeline.cancel import CancelScope
+    from jarvis.pipeline.confirmations import Confirmations
     from jarvis.tools.base import Tool
+    from jarvis.tools.toolbox import Toolbox
 
 log = logging.getLogger(__name__)
 
@@ -46,41 +48,51 @@ class ToolRounds:
     """Generate a reply, running the tools the model calls between passes.
 
     Args:
-        assistant: gives the settings, the toolbox, the bus, the cancel scope and the confirmations.
+        settings: ``tools.max_rounds``, ``tools.confirm``, what may leave the machine.
+        publish: where tool events go (the bus).
+        cancel: tells when the turn was interrupted.
+        confirmations: asks the user before a tool with side effects runs.
         generate_pass: one pass through the fallback chain (the assistant's).
     """
 
-    def __init__(self, assistant: Assistant, generate_pass: GeneratePass) -> None:
-        self.assistant = assistant
+    def __init__(
+        self, settings: Settings, publish: Callable[[object], None], cancel: CancelScope,
+        confirmations: Confirmations, generate_pass: GeneratePass,
+    ) -> None:
+        self.settings = settings
+        self.publish = publish
+        self.cancel = cancel
+        self.confirmations = confirmations
         self.generate_pass = generate_pass
 
-    def run(self, item: Transcript, decision: RouteDecision, hits: MemoryHits, note: str = "") -> Outcome:
+    def run(
+        self, toolbox: Toolbox | None, item: Transcript, decision: RouteDecision, hits: MemoryHits, note: str = "",
+    ) -> Outcome:
         """The turn's outcome: every pass's text joined, the tool uses listed.
 
         A model that calls a tool it already called this turn (small models echo the result back
         as arguments), or that still only writes calls when it should answer, gets no more rounds:
         the tools' own results are said instead, so the user hears the answer, not an apology.
         """
-        assistant = self.assistant
         extra: list[ChatMessage] = []
         texts: list[str] = []
         uses: list[ToolUse] = []
-        rounds = assistant.settings.tools.max_rounds
+        rounds = self.settings.tools.max_rounds
         called: set[str] = set()
         for round_no in range(rounds + 1):
             outcome = self.generate_pass(item, decision, hits, extra, round_no < rounds, note)
             texts.append(outcome.text)
-            if outcome.spec is None or outcome.interrupted or assistant.tools is None:
+            if outcome.spec is None or outcome.interrupted or toolbox is None:
                 break
             asked = outcome.tool_calls
             if asked and round_no < rounds and not any(c.name in called for c in asked):
                 spec = outcome.spec
                 decision = RouteDecision(spec.name, decision.difficulty, decision.specialty, decision.reason, True)
-                messages, new_uses = self._run_calls(item, asked, spec)
+                messages, new_uses = self._run_calls(toolbox, item, asked, spec)
                 extra.extend(messages)
                 uses.extend(new_uses)
                 called.update(c.name for c in asked)
-                if assistant.cancel.is_stale(item.generation):
+                if self.cancel.is_stale(item.generation):
                     outcome.interrupted = True
                     break
                 continue
@@ -97,20 +109,19 @@ class ToolRounds:
         if outcome.bad_tool_calls:
             log.warning("unreadable tool call from %s: %s", outcome.model_name, outcome.bad_tool_calls[:1])
         text = results_reply(uses, item.language)
-        self.assistant.bus.publish(TokenDelta(text, item.turn_id, item.generation))
+        self.publish(TokenDelta(text, item.turn_id, item.generation))
         return text
 
-    def _run_calls(self, item: Transcript, calls: list, spec: ModelSpec) -> tuple[list[ChatMessage], list[ToolUse]]:
-        assistant = self.assistant
-        assert assistant.tools is not None
-        tools = assistant.settings.tools
-        publish = assistant.bus.publish
-        publish(StatusChange("tool", ", ".join(c.name for c in calls)))
+    def _run_calls(
+        self, toolbox: Toolbox, item: Transcript, calls: list, spec: ModelSpec,
+    ) -> tuple[list[ChatMessage], list[ToolUse]]:
+        tools = self.settings.tools
+        self.publish(StatusChange("tool", ", ".join(c.name for c in calls)))
 
         def confirm(tool: Tool, args: dict) -> bool:
-            return assistant.confirmations.ask(tool.summary(args), tool.name, item.turn_id, tools.confirm_timeout_s)
+            return self.confirmations.ask(tool.summary(args), tool.name, item.turn_id, tools.confirm_timeout_s)
 
         return run_calls(
-            assistant.tools, calls, item, spec.name, private=withhold_memories(spec, assistant.settings),
-            publish=publish, confirm=confirm if tools.confirm else None, language=item.language,
+            toolbox, calls, item, spec.name, private=withhold_memories(spec, self.settings),
+            publish=self.publish, confirm=confirm if tools.confirm else None, language=item.language,
         )
