@@ -170,7 +170,7 @@ def _with_estimate(model: ModelSpec) -> ModelSpec:
     if model.memory_mb or not model.is_local or model.file is None or not model.file.is_file():
         return model
     from jarvis.errors import JarvisError
-    from jarvis.llm.gguf import read_gguf
+    from jarvis.gguf import read_gguf
 
     try:
         return model.model_copy(update={"memory_mb": read_gguf(model.file).memory_mb(model.context)})

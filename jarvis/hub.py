@@ -22,7 +22,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from jarvis.errors import BackendUnavailable, JarvisError, ModelCorrupt, ModelNotFound, NeedsKey
-from jarvis.llm.gguf import SPLIT
+from jarvis.gguf import SPLIT
 
 GiB = 1024**3
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")

@@ -54,7 +54,7 @@ def _placement(settings: Settings, spec: ModelSpec) -> dict:
 def cmd_models_pull(args: argparse.Namespace) -> int:
     """Pull, check, describe; ``--add`` writes the block."""
     from jarvis import hub
-    from jarvis.llm.gguf import check_gguf, format_params
+    from jarvis.gguf import check_gguf, format_params
     from jarvis.llm.model_entry import add_to_config, entry_for, file_value
 
     settings = settings_from(args)

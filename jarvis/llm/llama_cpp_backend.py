@@ -42,7 +42,7 @@ def verify_model_file(path: Path) -> None:
                 "delete it and run ./install.sh to assemble it again",
             )
         return
-    from jarvis.llm.gguf import check_gguf
+    from jarvis.gguf import check_gguf
 
     check_gguf(path)
 

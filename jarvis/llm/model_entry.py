@@ -19,7 +19,7 @@ from pathlib import Path
 
 from jarvis.config import SPECIALTIES, Settings, parse_settings
 from jarvis.errors import ConfigError
-from jarvis.llm.gguf import SPLIT, GGUFInfo
+from jarvis.gguf import SPLIT, GGUFInfo
 
 DEFAULT_CONTEXT = 4096
 

@@ -61,7 +61,7 @@ def memory_need_mb(spec: ModelSpec) -> int:
         return spec.memory_mb
     if spec.file is not None and spec.file.is_file():
         from jarvis.errors import JarvisError
-        from jarvis.llm.gguf import read_gguf
+        from jarvis.gguf import read_gguf
 
         try:
             return read_gguf(spec.file).memory_mb(spec.context)

@@ -14,8 +14,8 @@ import pytest
 
 from jarvis.config import load_settings
 from jarvis.errors import ConfigError
+from jarvis.gguf import read_gguf
 from jarvis.hardware import GPUInfo, Machine, plan_for
-from jarvis.llm.gguf import read_gguf
 from jarvis.llm.model_entry import add_to_config, entry_for, file_value, suggest_name
 from jarvis.llm.router import Router
 from tests.support.gguf_writer import qwen7b_header
