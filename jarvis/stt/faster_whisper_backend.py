@@ -33,6 +33,10 @@ _MAX_COMPRESSION = 2.4
 # Whisper's own "no speech" probability, with an unsure decode, marks text made up from noise.
 _NO_SPEECH = 0.6
 _UNSURE_LOGPROB = -0.5
+# An unsure decode is kept when Silero VAD (bundled with faster-whisper) finds this much speech in
+# the audio: whisper-base is unsure of some real Spanish questions ("que hora es en Madrid": no
+# speech 0.70, log-prob -0.58), while hiss and hum have no speech for Silero at all (measured).
+_VOICED_S = 0.3
 # The short-context path: utterances up to this long are encoded with a window of their own length
 # plus this much silence (Whisper's encoder otherwise always sees 30 s); a result below this
 # average log-probability is decoded again the usual way.
@@ -45,11 +49,32 @@ _DEGENERATE = re.compile(r"([^\w\s])\1{4,}|(\w)\2{7,}")
 _LOOP_WORDS = 4  # a run this long said twice in one short utterance is a decoding loop
 
 
-def is_heard(segment: Any) -> bool:
-    """False for a segment whisper made up from noise: a repetition loop, or unsure text on non-speech."""
+def is_heard(segment: Any, voiced: Callable[[], bool] = lambda: False) -> bool:
+    """False for a segment whisper made up from noise: a repetition loop, or unsure text on non-speech.
+
+    ``voiced`` is asked only about unsure text: True keeps it (the audio holds speech after all).
+    """
     if not segment.text.strip() or segment.compression_ratio > _MAX_COMPRESSION:
         return False
-    return not (segment.no_speech_prob > _NO_SPEECH and segment.avg_logprob < _UNSURE_LOGPROB)
+    return not is_unsure(segment.no_speech_prob, segment.avg_logprob) or voiced()
+
+
+def is_unsure(no_speech_prob: float, avg_logprob: float) -> bool:
+    """Whisper thinks there may be no speech and is unsure of its text: the text may be made up."""
+    return no_speech_prob > _NO_SPEECH and avg_logprob < _UNSURE_LOGPROB
+
+
+def speech_seconds(samples: Any) -> float:
+    """Seconds of speech Silero VAD finds in ``samples`` (16 kHz float32); a few ms for a short utterance."""
+    from faster_whisper.vad import VadOptions, get_speech_timestamps
+
+    spans = get_speech_timestamps(samples, VadOptions(min_speech_duration_ms=100))
+    return sum(span["end"] - span["start"] for span in spans) / SAMPLE_RATE
+
+
+def has_speech(samples: Any) -> bool:
+    """True when Silero VAD hears at least ``_VOICED_S`` of speech in ``samples``."""
+    return speech_seconds(samples) >= _VOICED_S
 
 
 def compression_ratio(text: str) -> float:
@@ -328,7 +353,14 @@ class FasterWhisperSTT(SpeechToText):
                 text, _, _ = self._full(samples, ranked[0][0], budget)
                 return text, ranked[0][0], float(ranked[0][1])
         # The generator does the work: consume it here, in this thread.
-        kept = [s for s in segments if is_heard(s)]
+        voiced: list[bool] = []  # Silero's opinion, asked once and only for unsure text
+
+        def heard_speech() -> bool:
+            if not voiced:
+                voiced.append(has_speech(samples))
+            return voiced[0]
+
+        kept = [s for s in segments if is_heard(s, heard_speech)]
         text = " ".join(s.text.strip() for s in kept)
         return text, info.language or lang, 1.0 if lang else float(info.language_probability)
 
@@ -387,7 +419,7 @@ class FasterWhisperSTT(SpeechToText):
         if (compression_ratio(text) > _MAX_COMPRESSION or avg_logprob < _SHORT_MIN_LOGPROB or repeats_itself(text)
                 or is_degenerate(text)):
             return None
-        if result.no_speech_prob > _NO_SPEECH and avg_logprob < _UNSURE_LOGPROB:
+        if is_unsure(result.no_speech_prob, avg_logprob) and not has_speech(samples):
             return "", lang, prob
         return text, lang, float(prob)
 
