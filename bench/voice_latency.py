@@ -36,7 +36,7 @@ from bench.common import emit, first_audio_p50, stage_summary  # noqa: E402
 from jarvis.audio.devices import WavFileInput  # noqa: E402
 from jarvis.audio.events import HeardText  # noqa: E402
 from jarvis.config import load_settings  # noqa: E402
-from jarvis.messages import Transcript  # noqa: E402
+from jarvis.messages import StageError, Transcript  # noqa: E402
 from jarvis.pipeline.recorder import EventRecorder  # noqa: E402
 from jarvis.pipeline.runner import Assistant  # noqa: E402
 from jarvis.pipeline.voice_loop import VoiceLoop  # noqa: E402
@@ -74,9 +74,14 @@ def one_turn(assistant, stt, voices, wav: Path, variant: str, realtime: bool, ou
         merge_input=not realtime, stream_tts=stream, stt=stt, voices=voices,
     ).start()
     try:
-        said = seen.wait_for(Transcript, lambda t: t.source == "voice", 300)
+
+        def stt_failed() -> StageError | None:  # e.g. "heard no words": no turn will come
+            return next((e for e in list(seen.events) if isinstance(e, StageError) and e.stage == "stt"), None)
+
+        said = seen.wait_for(Transcript, lambda t: t.source == "voice", 300, give_up=lambda: stt_failed() is not None)
         if said is None:
-            return {"file": wav.name, "error": "no transcript"}
+            err = stt_failed()
+            return {"file": wav.name, "error": err.message if err else "no transcript"}
         heard = seen.wait_for(HeardText, lambda e: e.turn_id == said.turn_id, 600)
     finally:
         loop.stop()
