@@ -115,6 +115,7 @@ class ModelPool:
         self._loading: dict[str, str] = {}
         self._state = threading.Lock()  # guards _resident/_loading; never held while loading
         self._load_lock = threading.Lock()  # one load at a time
+        self._use_locks: dict[str, threading.RLock] = {}  # one generation per model at a time
         self._stop = threading.Event()
         self._reaper: threading.Thread | None = None
 
@@ -272,10 +273,17 @@ class ModelPool:
 
     @contextlib.contextmanager
     def lease(self, name: str) -> Iterator[ChatModel]:
-        """Use model ``name`` for one generation; it is not evicted while leased."""
+        """Use model ``name`` for one generation; it is not evicted while leased.
+
+        A model is used by one thread at a time (llama.cpp's context is not thread safe: a prefill
+        and a turn on one model at once crashed it); a second lease waits for the first.
+        """
         model = self.get(name, _busy=1)
+        with self._state:
+            in_use = self._use_locks.setdefault(name, threading.RLock())
         try:
-            yield model
+            with in_use:
+                yield model
         finally:
             with self._state:
                 res = self._resident.get(name)

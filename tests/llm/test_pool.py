@@ -215,3 +215,41 @@ def _req():
     from jarvis.llm.base import ChatMessage, GenerationRequest
 
     return GenerationRequest([ChatMessage("user", "Say hi.")], max_tokens=4, temperature=0.0, seed=1)
+
+
+def test_one_model_serves_one_lease_at_a_time(tmp_path):
+    """A prefill in the background and a turn on the same model must not run together (llama.cpp
+    crashed): the second lease waits until the first is over; a lease nested in the same thread is fine."""
+    pool = ModelPool(settings_for(tmp_path), cpu_plan("smol"), lambda e: None, memory=budget(4000))
+    order: list[str] = []
+    first_in = threading.Event()
+    release = threading.Event()
+
+    def hold() -> None:
+        with pool.lease("smol"):
+            order.append("first in")
+            first_in.set()
+            release.wait(10)
+            order.append("first out")
+
+    try:
+        holder = threading.Thread(target=hold)
+        holder.start()
+        assert first_in.wait(60)
+        def wait_turn() -> None:
+            with pool.lease("smol"):
+                order.append("second in")
+
+        second = threading.Thread(target=wait_turn)
+        second.start()
+        second.join(0.5)
+        assert order == ["first in"]  # still waiting
+        release.set()
+        holder.join(10)
+        second.join(10)
+        assert order == ["first in", "first out", "second in"]
+        with pool.lease("smol"), pool.lease("smol"):  # re-entrant in one thread
+            pass
+    finally:
+        release.set()
+        pool.close()
