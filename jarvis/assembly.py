@@ -28,6 +28,7 @@ log = logging.getLogger(__name__)
 
 MAX_REPLY_TOKENS = 32768  # the bound config.py puts on llm.max_tokens
 MEMORY_HINT = "chat goes on without long-term memory; see `jarvis doctor` and the log file"
+MEMORY_TOOLS = ("remember", "recall", "forget")  # left out while a profile turns memory off
 
 
 class Jarvis:
@@ -46,13 +47,20 @@ class Jarvis:
 
     def __init__(
         self, assistant: Assistant, memory: MemoryService | None = None, voice_options: dict[str, Any] | None = None,
+        base_settings: Settings | None = None,
     ) -> None:
         self.assistant = assistant
         self.memory = memory
         self.tools: Toolbox | None = assistant.tools
         self.voice: VoiceLoop | None = None
         self.voice_options = dict(voice_options or {})
+        self.base_settings = base_settings or assistant.settings  # what /profile starts from
+        self.use_memory = True  # False: memory stays off whatever a profile says (--no-memory)
+        self.use_tools = True  # False: no tools whatever a profile says
+        self._parked_memory: MemoryService | None = None  # kept open while a profile turns memory off
         self._warm_up: threading.Thread | None = None
+        self._more_warm_ups: list[threading.Thread] = []  # memory turned on later by a profile
+        self._timers = False
         self._closed = False
 
     @property
@@ -73,10 +81,11 @@ class Jarvis:
             self._warm_up.start()
         return self
 
-    def _warm_up_memory(self) -> None:
-        assert self.memory is not None
+    def _warm_up_memory(self, service: MemoryService | None = None) -> None:
+        service = service or self.memory
+        assert service is not None
         try:
-            self.memory.warm_up()
+            service.warm_up()
         except JarvisError as exc:
             self.assistant.bus.publish(StageError("memory", exc.message, exc.hint or MEMORY_HINT))
         except Exception as exc:  # pragma: no cover - unexpected
@@ -86,6 +95,7 @@ class Jarvis:
     def start_timers(self) -> None:
         """Ring timers, alarms and reminders while this Jarvis runs (the TUI; headless commands don't,
         so a timer that comes due is never rung where nobody hears it)."""
+        self._timers = True
         if self.tools is not None:
             self.tools.start()
 
@@ -109,13 +119,85 @@ class Jarvis:
         self._closed = True
         if self.voice is not None:
             self.voice.close()
-        if self._warm_up is not None:
-            self._warm_up.join(120)
+        for loading in [self._warm_up, *self._more_warm_ups]:
+            if loading is not None:
+                loading.join(120)
         self.assistant.shutdown()
         if self.tools is not None:
             self.tools.close()
-        if self.memory is not None:
-            self.memory.close()
+        for service in (self.memory, self._parked_memory):
+            if service is not None:
+                service.close()
+
+    def switch_profile(self, name: str) -> Settings:
+        """Switch to profile ``name`` while running (``"none"``: no profile); returns the new settings.
+
+        The reply being said is stopped; the conversation goes on. The system prompt, voice and
+        speed, model, memory on/off, tools and the tutor follow the profile: a tutor profile starts a
+        fresh tutor session (its summary is saved under the profile), and leaving it ends the session.
+        Models already loaded stay loaded; a memory a profile turns off stays open for the next one.
+
+        Raises:
+            ConfigError: an unknown profile (the hint lists the valid names) or a profile naming an
+                unknown model or voice style; nothing has changed then.
+        """
+        from jarvis.profiles import active_profile, switch_settings
+        from jarvis.tutor.coach import attach_tutor
+
+        new = switch_settings(self.base_settings, name)
+        profile = active_profile(new)
+        a = self.assistant
+        if self.voice is not None:
+            self.voice.use_settings(new)  # a voice style that is not installed stops here
+            self.voice.barge_in()
+        else:
+            a.interrupt()
+        a.settings = a.pool.settings = new
+        if a.router is not None:
+            a.router = Router(new)
+        if profile is not None and profile.model:
+            a.set_model(None)  # the profile's model (the default, routing off) outranks an earlier /model
+        service = self._switch_memory(new)
+        self._switch_tools(new, service)
+        attach_tutor(a, profile, service.embedder if service is not None else None)
+        return new
+
+    def _switch_memory(self, settings: Settings) -> MemoryService | None:
+        """Memory on or off as ``settings`` say; returns the memory in use (None: off)."""
+        a = self.assistant
+        if self.use_memory and settings.memory.enabled:
+            service = self.memory or self._parked_memory
+            if service is None:
+                service = memory_service(settings, a.plan, a.conversation.path.stem)
+                loading = threading.Thread(
+                    target=self._warm_up_memory, args=(service,), name="jarvis-memory-warm-up", daemon=True
+                )
+                self._more_warm_ups.append(loading)
+                loading.start()
+            self.memory, self._parked_memory = service, None
+        elif self.memory is not None:
+            self._parked_memory, self.memory = self.memory, None
+        a.memory = self.memory
+        a.store_turns = settings.memory.store_turns
+        return self.memory
+
+    def _switch_tools(self, settings: Settings, service: MemoryService | None) -> None:
+        """Tools for ``settings`` (a tutor has none); the memory tools only while memory is on."""
+        a = self.assistant
+        if self.tools is None and self.use_tools and settings.tools.enabled:
+            self.tools = a.tools = Toolbox(settings, a.bus.publish, a.pool.resident)
+            if self._timers:
+                self.tools.start()
+        if self.tools is None:
+            return
+        if service is not None:
+            if "remember" not in self.tools.registry:
+                self.tools.add_memory(service)
+            self.tools.embed = service.embedder.encode
+        else:
+            off = [*settings.tools.disabled, *MEMORY_TOOLS]
+            settings = settings.model_copy(update={"tools": settings.tools.model_copy(update={"disabled": off})})
+        self.tools.settings = settings
 
     def __enter__(self) -> Jarvis:
         return self
@@ -136,6 +218,7 @@ def build(
     machine: Machine | None = None,
     plan: PlacementPlan | None = None,
     voice_options: dict[str, Any] | None = None,
+    base_settings: Settings | None = None,
 ) -> Jarvis:
     """Build Jarvis from plain values; nothing starts until :meth:`Jarvis.start`.
 
@@ -149,13 +232,18 @@ def build(
         tools: give the assistant its tools when ``tools.enabled`` (built-ins, memory, MCP).
         machine / plan: an already probed machine and placement plan (probed when None).
         voice_options: defaults for :meth:`Jarvis.start_voice`.
+        base_settings: the settings as read, before ``--profile`` was applied: what ``/profile``
+            switches start from (default: ``settings``).
     """
     if max_tokens is not None:
         if not 1 <= max_tokens <= MAX_REPLY_TOKENS:
             raise InputError(
                 f"bad reply length: {max_tokens} tokens", f"pass --max-tokens between 1 and {MAX_REPLY_TOKENS}"
             )
-        settings = settings.model_copy(update={"llm": settings.llm.model_copy(update={"max_tokens": max_tokens})})
+        longest = {"max_tokens": max_tokens}
+        settings = settings.model_copy(update={"llm": settings.llm.model_copy(update=longest)})
+        if base_settings is not None:
+            base_settings = base_settings.model_copy(update={"llm": base_settings.llm.model_copy(update=longest)})
     assistant = Assistant(settings, resume=resume, machine=machine, plan=plan)
     if model:
         assistant.set_model(model)
@@ -179,4 +267,6 @@ def build(
         from jarvis.tutor.coach import attach_tutor
 
         attach_tutor(assistant, active_profile(settings))
-    return Jarvis(assistant, service, voice_options)
+    jarvis = Jarvis(assistant, service, voice_options, base_settings)
+    jarvis.use_memory, jarvis.use_tools = memory, tools
+    return jarvis

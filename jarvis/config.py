@@ -24,6 +24,10 @@ Backend = Literal["llama_cpp", "openai", "anthropic", "openai_compatible"]
 SPECIALTIES = ("chat", "code", "math", "reasoning", "summary")
 # How the microphone is used: push-to-talk, always listening, or listening for "hey jarvis" first.
 AudioMode = Literal["ptt", "hands_free", "wake_word"]
+# Whether the microphone hears the speaker: a headset (no) or open speakers (yes: echo to handle).
+Speakers = Literal["headset", "open"]
+# Echo cancellation with open speakers: "auto" (when it works here), "on" (say so when it cannot), "off".
+EchoCancel = Literal["auto", "on", "off"]
 
 
 class _Section(BaseModel):
@@ -201,7 +205,9 @@ class AudioSettings(_Section):
     sample_rate: int = Field(16000, ge=8000)
     block_ms: int = Field(30, ge=5)
     queue_blocks: int = Field(200, ge=4)
-    headset: bool = False
+    speakers: Speakers = "open"
+    echo_cancel: EchoCancel = "auto"
+    headset: bool | None = None  # deprecated alias of ``speakers`` (read only when ``speakers`` is not set)
     mode: AudioMode = "ptt"
     hands_free: bool | None = None  # deprecated alias of ``mode`` (read only when ``mode`` is not set)
     vad: VADSettings = VADSettings()
@@ -217,6 +223,14 @@ class AudioSettings(_Section):
         wake = data.get("wake")
         woke = wake.get("enabled") if isinstance(wake, dict) else getattr(wake, "enabled", False)
         return {**data, "mode": "wake_word" if woke else "hands_free"}
+
+    @model_validator(mode="before")
+    @classmethod
+    def _speakers_from_headset(cls, data: Any) -> Any:
+        """The old ``headset = true/false`` still picks ``speakers`` when ``speakers`` is unset."""
+        if not isinstance(data, dict) or "speakers" in data or not isinstance(data.get("headset"), bool):
+            return data
+        return {**data, "speakers": "headset" if data["headset"] else "open"}
 
 
 class STTSettings(_Section):

@@ -15,6 +15,8 @@ from jarvis.errors import ConfigError
 from jarvis.llm.language_note import NAMES
 from jarvis.profile_spec import ProfileSpec
 
+NO_PROFILE = "none"  # `/profile none`: back to the settings without a profile
+
 TUTOR_PROMPT = (
     "You are a friendly {language} conversation partner for a learner at CEFR level {level}. "
     "Stay in this role-play scenario the whole time: {scenario} "
@@ -101,3 +103,45 @@ def apply_profile(settings: Settings, name: str | None = None) -> Settings:
 def active_profile(settings: Settings) -> ProfileSpec | None:
     """The profile these settings were made with (None: no profile)."""
     return find_profile(settings, settings.profile) if settings.profile else None
+
+
+def switch_settings(base: Settings, name: str) -> Settings:
+    """``base`` (the settings as read, no profile applied) with profile ``name``; ``none``: no profile.
+
+    Used by ``/profile NAME`` while Jarvis runs: each switch starts from ``base``, so nothing of
+    the previous profile is left over.
+
+    Raises:
+        ConfigError: an unknown profile (the hint lists the valid names, and ``none``), or one naming
+            an unknown model.
+    """
+    if name == NO_PROFILE and all(p.name != name for p in base.profiles):
+        return base.model_copy(update={"profile": ""})
+    try:
+        return apply_profile(base, name)
+    except ConfigError:
+        if any(p.name == name for p in base.profiles):
+            raise
+        names = ", ".join([p.name for p in base.profiles] + [NO_PROFILE])
+        raise ConfigError(f"unknown profile '{name}'", f"try one of: {names} (/profile lists them)") from None
+
+
+def describe(profile: ProfileSpec | None) -> str:
+    """A short description of ``profile`` for listings, e.g. ``tutor · Spanish A2 · You are a waiter…``."""
+    if profile is None:
+        return "plain Jarvis (config.toml without a profile)"
+    if profile.kind == "tutor":
+        language = NAMES.get(profile.language, profile.language)
+        scenario = profile.scenario.strip()
+        short = scenario if len(scenario) <= 50 else scenario[:49].rstrip() + "…"
+        return f"tutor · {language} {profile.level} · {short}"
+    parts = ["assistant"]
+    if profile.model:
+        parts.append(f"model {profile.model}")
+    if profile.voice:
+        parts.append(f"voice {Path(profile.voice).name}")
+    if profile.speed is not None:
+        parts.append(f"speed {profile.speed:g}")
+    if profile.memory is not None:
+        parts.append("memory on" if profile.memory else "memory off")
+    return " · ".join(parts)

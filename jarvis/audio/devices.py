@@ -13,6 +13,7 @@ import logging
 import queue
 import threading
 import time
+import weakref
 from abc import ABC, abstractmethod
 from collections.abc import Callable
 from pathlib import Path
@@ -36,13 +37,41 @@ def _sd() -> Any:
     return sd
 
 
+# Open sounddevice streams (speakers, microphones): PortAudio closes them all when it re-scans.
+_OPEN: weakref.WeakSet = weakref.WeakSet()
+_RESCAN = threading.RLock()
+
+
 def refresh_devices() -> None:
-    """Re-scan the audio devices (PortAudio only looks once, when it starts)."""
+    """Re-scan the audio devices (PortAudio only looks once, when it starts).
+
+    Stopping PortAudio closes every stream, so the open speakers and microphones are paused around
+    the re-scan and opened again after it (one that is gone then says so: a speaker sets ``error``,
+    a microphone raises from ``read``).
+    """
     sd = _sd()
-    try:
-        sd._terminate()
-    finally:
-        sd._initialize()
+    with _RESCAN:
+        paused = [dev for dev in list(_OPEN) if dev._pause()]
+        try:
+            try:
+                sd._terminate()
+            finally:
+                sd._initialize()
+        except Exception as exc:  # PortAudioError: PortAudio could not start again
+            raise AudioDeviceError(f"cannot re-scan the audio devices: {exc}", "check the sound system") from None
+        finally:
+            for dev in paused:
+                dev._resume()
+
+
+def speakers_idle(quiet_s: float = 1.0) -> bool:
+    """True when no open speaker played sound in the last ``quiet_s`` seconds.
+
+    A re-scan reopens the speakers, and a stream that has just been opened swallows its first
+    second or so (PulseAudio's ALSA plugin): re-scan only while nothing is being said.
+    """
+    now = time.monotonic()
+    return all(now - dev.last_sound >= quiet_s for dev in list(_OPEN) if isinstance(dev, SoundDeviceOutput))
 
 
 def list_devices(kind: str | None = None) -> list[dict]:
@@ -117,6 +146,10 @@ class AudioInput(ABC):
     sample_rate: int = 16000
     block_frames: int = 480
     drops: int = 0
+    # device time (PortAudio's stream clock) at which the first sample of the block last read was
+    # captured; None when the input has no clock (a WAV file). Echo cancellation aligns with it.
+    block_time: float | None = None
+    live = False  # a real microphone (its sound can hold Jarvis's echo)
 
     @abstractmethod
     def start(self) -> None:
@@ -134,6 +167,16 @@ class AudioInput(ABC):
     def ended(self) -> bool:
         """True when a finite input (a file) has given all its audio."""
         return False
+
+    reconnects = False  # True: after an AudioDeviceError from read, reopen() may bring it back
+
+    def reopen(self, rescan: bool = False) -> None:
+        """Open the device again after it was lost (re-scanning the devices first when ``rescan``).
+
+        Raises:
+            AudioDeviceError: it is still not there (or this input cannot be opened again).
+        """
+        raise AudioDeviceError(f"the input '{self.name}' cannot be opened again", "start listening again")
 
     @abstractmethod
     def close(self) -> None:
@@ -154,28 +197,45 @@ def _close_stream(stream: Any, what: str) -> None:
 class SoundDeviceInput(AudioInput):
     """A microphone through sounddevice; the callback only copies into a bounded queue."""
 
+    live = True
+
+    reconnects = True
+    stall_s = 2.0  # a running stream that sends nothing for this long has lost its device ...
+    first_block_s = 6.0  # ... or this long after it was opened (PulseAudio's ALSA plugin takes ~2 s)
+
     def __init__(
         self, device: str | int | None = None, sample_rate: int = 16000, block_ms: int = 30,
         queue_blocks: int = 200,
     ) -> None:
+        self.spec = device  # how the device was asked for: found again by it after a loss
         self.sample_rate = sample_rate
         self.block_frames = sample_rate * block_ms // 1000
         self.index = find_device(device, "input")
         self.name = _sd().query_devices(self.index)["name"]
         self.drops = 0
+        self.overflows = 0  # blocks the device itself lost (PortAudio input overflow)
         self._q: queue.Queue = queue.Queue(maxsize=queue_blocks)
         self._stream: Any = None
         self._lost = threading.Event()
         self._resampler: Any = None
+        self._opened_at = 0.0
+        self._last_block: float | None = None  # when the callback last delivered (monotonic)
+        self._dead: str | None = None  # set when a device re-scan could not open it again
 
-    def _callback(self, indata: Any, frames: int, time_info: Any, status: Any) -> None:
-        try:
-            self._q.put_nowait(indata.copy())
-        except queue.Full:
-            self.drops += 1
+    def _callbacks(self) -> tuple[Callable[..., None], Callable[[], None]]:
+        """The audio and finished callbacks of one stream (a closed stream's late calls are ignored)."""
+        lost = self._lost = threading.Event()
 
-    def _finished(self) -> None:
-        self._lost.set()
+        def callback(indata: Any, frames: int, time_info: Any, status: Any) -> None:
+            self._last_block = time.monotonic()
+            if status.input_overflow:  # the device lost samples before this block
+                self.overflows += 1
+            try:
+                self._q.put_nowait((indata.copy(), time_info.inputBufferAdcTime or time_info.currentTime))
+            except queue.Full:
+                self.drops += 1
+
+        return callback, lost.set
 
     def start(self) -> None:
         """Open the stream (at the wanted rate, else the device's own rate, resampled here)."""
@@ -186,34 +246,58 @@ class SoundDeviceInput(AudioInput):
                     (int(info["default_samplerate"]), min(2, info["max_input_channels"]))]
         last: Exception | None = None
         for rate, ch in attempts:
+            stream = None
             try:
                 blocksize = rate * self.block_frames // self.sample_rate
-                self._stream = sd.InputStream(
+                callback, finished = self._callbacks()
+                self._last_block, self._opened_at = None, time.monotonic()
+                stream = sd.InputStream(
                     device=self.index, samplerate=rate, channels=ch, dtype="float32",
-                    blocksize=blocksize, callback=self._callback, finished_callback=self._finished,
+                    blocksize=blocksize, callback=callback, finished_callback=finished,
                 )
-                self._stream.start()
+                stream.start()
+                self._resampler = None
                 if rate != self.sample_rate:
                     import soxr
 
                     self._resampler = soxr.ResampleStream(rate, self.sample_rate, 1, dtype="float32")
+                self._stream, self._dead = stream, None
+                _OPEN.add(self)
                 return
             except Exception as exc:  # PortAudioError: rate/channels not supported
                 last = exc
-                self._stream = None
+                _close_stream(stream, "input")
         raise AudioDeviceError(
             f"cannot open microphone '{self.name}': {last}", f"{_available('input')}; set audio.input_device"
         )
 
+    def _gone(self) -> str | None:
+        """Why the open stream has lost its device, or None while it is fine (or closed)."""
+        if self._dead is not None:
+            return self._dead
+        stream = self._stream
+        if stream is None:
+            return None
+        if self._lost.is_set() or not stream.active:
+            return "stopped delivering audio (unplugged?)"
+        last = self._last_block
+        quiet = time.monotonic() - (self._opened_at if last is None else last)
+        limit = self.first_block_s if last is None else self.stall_s
+        if quiet > limit:
+            return f"sent no audio for {quiet:.0f} s (unplugged?)"
+        return None
+
     def read(self, timeout: float = 0.1) -> Any | None:
-        """The next block (float32 mono), ``None`` on timeout; AudioDeviceError when the device died."""
+        """The next block (float32 mono), ``None`` on timeout; AudioDeviceError when the device died
+        (the stream ended, or a running stream stopped sending audio)."""
         try:
-            block = self._q.get(timeout=timeout)
+            block, self.block_time = self._q.get(timeout=timeout)
         except queue.Empty:
-            if self._stream is not None and (self._lost.is_set() or not self._stream.active):
+            why = self._gone()
+            if why is not None:
                 raise AudioDeviceError(
-                    f"the microphone '{self.name}' stopped delivering audio (unplugged?)",
-                    "reconnect it and turn listening on again; keyboard chat still works",
+                    f"the microphone '{self.name}' {why}",
+                    "reconnect it (Jarvis listens again when it is back); keyboard chat still works",
                 ) from None
             return None
         mono = block.mean(axis=1) if block.ndim == 2 and block.shape[1] > 1 else block.reshape(-1)
@@ -221,9 +305,47 @@ class SoundDeviceInput(AudioInput):
             mono = self._resampler.resample_chunk(mono)
         return mono
 
+    def reopen(self, rescan: bool = False) -> None:
+        """Close the stream and open the device again, found again by its setting (``audio.input_device``).
+
+        With ``rescan`` the device list is read afresh first (a device plugged in again gets a new
+        index; open speakers are paused for it). Audio still queued from before is dropped.
+
+        Raises:
+            AudioDeviceError: the device is not there (yet), or cannot be opened.
+        """
+        self.close()
+        if rescan:
+            refresh_devices()
+        self.index = find_device(self.spec, "input")
+        self.name = _sd().query_devices(self.index)["name"]
+        while True:
+            try:
+                self._q.get_nowait()
+            except queue.Empty:
+                break
+        self.start()
+
+    def _pause(self) -> bool:
+        """Close the stream for a device re-scan; True when it was open."""
+        if self._stream is None:
+            return False
+        self.close()
+        return True
+
+    def _resume(self) -> None:
+        """Open again after a re-scan; when that fails, ``read`` reports the device lost."""
+        try:
+            self.index = find_device(self.spec, "input")
+            self.start()
+        except AudioDeviceError:
+            log.info("microphone '%s' did not come back after a device re-scan", self.name)
+            self._dead = "was not found again after the devices were re-scanned"
+
     def close(self) -> None:
         """Stop and close the stream."""
         stream, self._stream = self._stream, None
+        _OPEN.discard(self)
         _close_stream(stream, "input")
 
 
@@ -301,6 +423,10 @@ class AudioOutput(ABC):
     name = "output"
     sample_rate: int = OUTPUT_RATE
     error: str | None = None  # set when the device went away
+    # called with each block written to the device and the device time it plays at (echo
+    # cancellation's reference); only live speakers call it, from their audio callback
+    tap: Callable[[Any, float], None] | None = None
+    live = False  # a real speaker (the microphone may hear it)
 
     @abstractmethod
     def start(self, pull: Pull) -> None:
@@ -314,39 +440,72 @@ class AudioOutput(ABC):
 class SoundDeviceOutput(AudioOutput):
     """A speaker through sounddevice; the callback only copies frames out of the playback buffer."""
 
+    live = True
+
     def __init__(self, device: str | int | None = None, sample_rate: int = OUTPUT_RATE, block_ms: int = 20):
+        self.spec = device  # how the device was asked for: found again by it after a device re-scan
         self.index = find_device(device, "output")
         self.name = _sd().query_devices(self.index)["name"]
         self.sample_rate = sample_rate
         self.block_frames = sample_rate * block_ms // 1000
         self.error = None
+        self.last_sound = 0.0  # when a block with sound was last handed to the device (monotonic)
         self._stream: Any = None
+        self._pull: Pull | None = None
 
     def start(self, pull: Pull) -> None:
         """Open the output stream with low latency (so a cleared buffer goes quiet at once)."""
         sd = _sd()
 
         def callback(outdata: Any, frames: int, time_info: Any, status: Any) -> None:
-            outdata[:, 0] = pull(frames)
+            block = pull(frames)
+            outdata[:, 0] = block
+            if block.any():
+                self.last_sound = time.monotonic()
+            tap = self.tap
+            if tap is not None:
+                tap(block, time_info.outputBufferDacTime or time_info.currentTime)
 
         def finished() -> None:
             if self._stream is not None:
                 self.error = f"the speaker '{self.name}' stopped (unplugged?)"
 
+        self._pull = pull
+        stream = None
         try:
-            self._stream = sd.OutputStream(
+            stream = sd.OutputStream(
                 device=self.index, samplerate=self.sample_rate, channels=1, dtype="float32",
                 blocksize=self.block_frames, latency="low", callback=callback, finished_callback=finished,
             )
-            self._stream.start()
+            self._stream = stream
+            stream.start()
         except Exception as exc:  # PortAudioError
             self._stream = None
+            _close_stream(stream, "output")
             hint = f"{_available('output')}; set audio.output_device"
             raise AudioDeviceError(f"cannot open speaker '{self.name}': {exc}", hint) from None
+        _OPEN.add(self)
+
+    def _pause(self) -> bool:
+        """Close the stream for a device re-scan; True when it was open."""
+        if self._stream is None:
+            return False
+        self.close()
+        return True
+
+    def _resume(self) -> None:
+        """Open again after a re-scan (the same playback buffer); when that fails, ``error`` says so."""
+        try:
+            self.index = find_device(self.spec, "output")
+            if self._pull is not None:
+                self.start(self._pull)
+        except AudioDeviceError as exc:
+            self.error = exc.message
 
     def close(self) -> None:
         """Stop and close the stream."""
         stream, self._stream = self._stream, None
+        _OPEN.discard(self)
         _close_stream(stream, "output")
 
 

@@ -111,7 +111,7 @@ class EchoCanceller:
         except Exception:
             raise MissingDependency(
                 "echo cancellation needs the livekit package (WebRTC audio processing)",
-                "pip install livekit, or keep audio.mute_while_speaking on",
+                'pip install livekit, or set audio.echo_cancel = "off" (muted while Jarvis speaks)',
             ) from None
         self._rtc = rtc
         self.sample_rate = sample_rate

@@ -72,3 +72,24 @@ class WakeDetected:
 
     score: float
     time_s: float  # where in the input it fired, in seconds from the start of listening
+
+
+@dataclass(frozen=True)
+class MicLost:
+    """The microphone stopped delivering audio (unplugged, or the sound server went away).
+
+    Listening pauses (what was being said is finished as an utterance) and the device is opened
+    again with back-off until it delivers audio; then :class:`MicBack` follows.
+    """
+
+    device: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class MicBack:
+    """The lost microphone delivers audio again; listening goes on in the mode it was in."""
+
+    device: str
+    seconds: float  # how long it was gone
+    attempts: int  # how many times it was opened again before it answered

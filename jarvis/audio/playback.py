@@ -5,6 +5,8 @@ under a short lock and notes when each chunk started and ended. ``clear()`` empt
 the speaker is silent from the next callback block on (tens of ms), and reports how much of each
 chunk was played. :class:`Player` resamples chunks to the device rate, watches the buffer in its
 own thread, publishes SpeakingChanged/HeardText, and turns played fractions into the heard text.
+With open speakers and echo cancellation, the device hands every block it writes (at its own rate,
+with the time it plays at) to the player's ``reference`` (see :mod:`jarvis.audio.echo_reference`).
 """
 
 from __future__ import annotations
@@ -137,8 +139,10 @@ class Player:
         *,
         is_stale: Callable[[int], bool] = lambda gen: False,
         tail_s: float = 0.3,
+        reference: Callable[[Any, float], None] | None = None,
     ) -> None:
         self.output = output
+        self.reference = reference  # gets each block written to a live speaker, with its play time
         self.buffer = PlaybackBuffer()
         self.publish = publish
         self.is_stale = is_stale
@@ -156,6 +160,8 @@ class Player:
 
     def start(self) -> Player:
         """Start the output device and the watcher thread."""
+        if self.reference is not None:
+            self.output.tap = self.reference
         self.output.start(self.buffer.pull)
         self._thread.start()
         return self

@@ -8,6 +8,11 @@ microphone while Jarvis speaks on open speakers. In wake-word mode a
 :class:`~jarvis.audio.wake_listener.WakeListener` also hears every block and decides which
 utterances are turns (the others are dropped here, never transcribed). Control calls are thread
 safe (a command queue).
+
+A microphone that goes away (its stream ends, or it stops sending audio) is waited for: what was
+being said is ended as an utterance, :class:`MicLost` is published, the device is opened again
+with back-off (:mod:`jarvis.audio.reconnect`) and :class:`MicBack` follows when it sends audio;
+listening goes on in the mode it was in. An input that cannot come back (a file) fails as before.
 """
 
 from __future__ import annotations
@@ -21,7 +26,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from jarvis.audio.devices import AudioInput
-from jarvis.audio.events import AudioDrops, MicLevel
+from jarvis.audio.events import AudioDrops, MicBack, MicLevel, MicLost
 from jarvis.audio.turn_end import TurnVerdict
 from jarvis.audio.vad import QUIET, VadMachine, make_classifier
 from jarvis.config import TurnSettings, VADSettings
@@ -113,6 +118,7 @@ class Segmenter:
         self.position = 0  # stream samples read from the input so far (the wake word's clock)
         self.ended = threading.Event()  # the input ran out (file) or failed (device)
         self.failed: str | None = None
+        self.lost: str | None = None  # why, while a lost microphone is waited for
         self.utterances = 0
         self._merged: list = []
         self._merged_end = 0.0
@@ -160,21 +166,21 @@ class Segmenter:
 
     @property
     def state(self) -> str:
-        """The VAD state (quiet, starting, speaking, stopping, muted, off)."""
+        """The VAD state (quiet, starting, speaking, stopping, muted, off, lost)."""
         return self._state
 
     # ---------------------------------------------------------------- the thread
     def _run(self) -> None:
         try:
             while not self._stop.is_set():
-                self._commands()
-                block = self.source.read(timeout=0.05)
-                if block is None:
-                    if self.source.ended:
-                        self._finish_input()
+                try:
+                    self._listen()
+                    return
+                except AudioDeviceError as exc:
+                    if not self.source.reconnects:
+                        raise
+                    if not self._wait_for_mic(exc):
                         return
-                    continue
-                self._block(block, time.monotonic())
         except AudioDeviceError as exc:
             self.failed = exc.message
             self.publish(StageError("audio", exc.message, exc.hint))
@@ -184,6 +190,46 @@ class Segmenter:
             self.failed = str(exc)
             self.publish(StageError("audio", f"listening stopped: {exc}", "see the log file"))
             self.ended.set()
+
+    def _listen(self) -> None:
+        """Read and segment until stopped or the input ends; raises AudioDeviceError when it fails."""
+        while not self._stop.is_set():
+            self._commands()
+            block = self.source.read(timeout=0.05)
+            if block is None:
+                if self.source.ended:
+                    self._finish_input()
+                    return
+                continue
+            self._block(block, time.monotonic())
+
+    def _wait_for_mic(self, exc: AudioDeviceError) -> bool:
+        """The microphone went away: end what was being said, say so, wait for it to come back.
+
+        Returns True when it is back (listening goes on), False when the segmenter was stopped first.
+        """
+        from jarvis.audio.reconnect import wait_for_input
+
+        lost_at = time.monotonic()
+        self.lost = exc.message
+        if self.listening:
+            self._end(self.machine.flush())  # what was said up to now is a turn, not lost
+        self.machine.reset()
+        self._residual = None
+        self._state = "lost"
+        log.warning("%s: waiting for it to come back", exc.message)
+        self.publish(MicLost(self.source.name, exc.message))
+        self.publish(MicLevel(-90.0, 0.0, self._state))
+        got = wait_for_input(self.source, self._stop, self._commands)
+        if got is None:
+            return False
+        block, tries = got
+        self.lost = None
+        seconds = time.monotonic() - lost_at
+        log.warning("microphone '%s' is back after %.1f s", self.source.name, seconds)
+        self.publish(MicBack(self.source.name, seconds, tries))
+        self._block(block, time.monotonic())
+        return True
 
     def _commands(self) -> None:
         while True:

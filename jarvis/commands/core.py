@@ -13,7 +13,7 @@ from jarvis.assembly import build
 from jarvis.commands.common import add_json_flag, add_model_flag, positive_int, print_json, settings_from
 from jarvis.commands.inputs import read_stdin, text_arg
 from jarvis.commands.notes import MemoryOffNote
-from jarvis.config import Settings
+from jarvis.config import Settings, load_settings
 from jarvis.errors import EmptyInput, Interrupted, JarvisError
 
 API_KEY_VARS = ("OPENAI_API_KEY", "ANTHROPIC_API_KEY")
@@ -141,6 +141,7 @@ def doctor_report(settings: Settings) -> dict:
             var = m.key_env or ("OPENAI_API_KEY" if m.backend == "openai" else "ANTHROPIC_API_KEY")
             state = "key set" if os.environ.get(var) else f"no key ({var})"
         models.append({"name": m.name, "backend": m.backend, "state": state, "detail": detail, "default": m.default})
+    from jarvis.audio.echo_plan import doctor_section
     from jarvis.tts.voices import voice_name
 
     models_dir = Path(__file__).resolve().parent.parent.parent / "models"
@@ -159,6 +160,7 @@ def doctor_report(settings: Settings) -> dict:
         "models": models,
         "embedded_models": check_assets(models_dir),
         "voices": {lang: voice_name(settings.tts, lang) for lang in settings.tts.voices},
+        "audio": doctor_section(settings.audio),
         "keys": _key_state(),
     }
 
@@ -197,6 +199,9 @@ def cmd_doctor(args: argparse.Namespace) -> int:
     out += ["", "voices (tts.voices)"]
     for lang, name in rep["voices"].items():
         out.append(f"  {lang:<4} {name}")
+    from jarvis.audio.echo_plan import doctor_lines
+
+    out += ["", "listening (audio)", *doctor_lines(rep["audio"])]
     out += ["", "API keys"]
     for var, present in rep["keys"].items():
         out.append(f"  {var:<18} {'set' if present else 'not set'}")
@@ -243,12 +248,14 @@ def cmd_models_list(args: argparse.Namespace) -> int:
 def run_tui(args: argparse.Namespace) -> int:
     """Open the Textual app on a Jarvis built here. Config errors are printed before the screen opens."""
     from jarvis.logs import setup_logging
+    from jarvis.profiles import apply_profile
 
-    settings = settings_from(args)
+    base = load_settings(getattr(args, "config", None))  # what /profile switches start from
+    settings = apply_profile(base, getattr(args, "profile", None))
     setup_logging(args, console=False, settings=settings)
     from jarvis.ui.app import JarvisApp
 
-    jarvis = build(settings, resume=args.resume, model=args.model)
+    jarvis = build(settings, resume=args.resume, model=args.model, base_settings=base)
     # Textual draws on sys.__stderr__; native libraries (llama.cpp, ONNX) may write to fd 2. Give
     # Textual a private copy of the terminal and send fd 2 to the log file, so nothing garbles the UI.
     log_fd = os.open(settings.general.log_file, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)

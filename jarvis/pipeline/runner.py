@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from jarvis.config import ModelSpec, Settings
 from jarvis.errors import EmptyInput, JarvisError
 from jarvis.hardware import Machine, PlacementPlan, plan_for, probe
+from jarvis.heap import trim_heap
 from jarvis.history import Conversation, Turn
 from jarvis.llm.base import ChatMessage, ChatModel, GenerationRequest
 from jarvis.llm.fallback import FallbackChain, Outcome
@@ -110,6 +111,7 @@ class TurnStage(Stage):
             self.assistant.prefill(item.model)
         elif not self.assistant.cancel.is_stale(item.generation):
             self.assistant.run_turn(item)
+            trim_heap()  # the turn's freed native buffers go back to the system (see jarvis.heap)
 
 
 class Assistant:
@@ -516,6 +518,7 @@ class Assistant:
             self.run_turn(Transcript(text, None, "cli", next(self._turn_ids), self.cancel.generation))
         finally:
             self.bus.unsubscribe(observe)
+            trim_heap()
         if "done" not in result:
             err = result.get("error")
             raise JarvisError(err.message if err else "no reply", err.hint if err else "")

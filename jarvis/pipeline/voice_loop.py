@@ -13,10 +13,13 @@ Three listening modes (``audio.mode``, :meth:`VoiceLoop.set_mode`): push-to-talk
 but takes a turn only after "hey jarvis" (a :class:`~jarvis.audio.wake_listener.WakeListener` in
 the VAD thread: a chime and ``WakeDetected`` when it wakes, ``WakeScore`` live, and a follow-up
 window after each reply). Barge-in (:meth:`VoiceLoop.barge_in`) stops the model and the speaker at
-once and trims the history to the heard part. With open speakers (``audio.headset = false``) the
-microphone is ignored while Jarvis speaks; with a headset, speech interrupts Jarvis (in wake-word
-mode, the wake word does). Every fact of a turn rides on its messages (see
-:mod:`jarvis.messages`); the loop keeps none.
+once and trims the history to the heard part. How Jarvis keeps from hearing itself
+(:mod:`jarvis.audio.echo_plan`): with a headset (``audio.speakers = "headset"``) or with open
+speakers and echo cancellation (the microphone wrapped in
+:class:`~jarvis.audio.echo_input.EchoCancelledInput`, the speaker's blocks as its reference), the
+microphone stays open and speech interrupts Jarvis (in wake-word mode, the wake word does); with
+open speakers and no echo cancellation it is ignored while Jarvis speaks. Every fact of a turn
+rides on its messages (see :mod:`jarvis.messages`); the loop keeps none.
 """
 
 from __future__ import annotations
@@ -28,8 +31,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from jarvis.audio.events import HeardText, ListeningChanged, VoiceReady
-from jarvis.config import AudioMode
+from jarvis.config import AudioMode, EchoCancel, Settings, Speakers
 from jarvis.errors import AudioDeviceError, JarvisError
+from jarvis.heap import trim_heap
 from jarvis.messages import (
     Announcement,
     Filler,
@@ -44,6 +48,8 @@ from jarvis.pipeline.stt_stage import SttStage
 from jarvis.pipeline.turn_judge import TurnJudge
 
 if TYPE_CHECKING:
+    from jarvis.audio.echo_input import EchoCancelledInput
+    from jarvis.audio.echo_reference import EchoReference
     from jarvis.audio.playback import Player
     from jarvis.audio.segmenter import Segmenter
     from jarvis.audio.wake_listener import WakeListener
@@ -79,8 +85,10 @@ class VoiceLoop:
         realtime_input / realtime_output: replay / record WAV files at real time (False: as fast as possible).
         mode: how to listen: ``ptt``, ``hands_free`` or ``wake_word`` (default: ``audio.mode``).
         hands_free: True is ``mode="hands_free"``, False ``mode="ptt"`` (when ``mode`` is not given).
-        headset: the microphone does not hear the speaker (default: ``audio.headset``); speech
-            then interrupts Jarvis (spoken barge-in).
+        speakers: ``headset`` (the microphone does not hear the speaker) or ``open`` (default:
+            ``audio.speakers``); see :mod:`jarvis.audio.echo_plan`.
+        echo_cancel: ``auto``, ``on`` or ``off`` for open speakers (default: ``audio.echo_cancel``).
+        headset: the old switch: True is ``speakers="headset"``, False ``speakers="open"``.
         stream_tts: speak sentence by sentence while the reply streams (False: after the whole reply).
         merge_input: treat everything said until the input ends as one utterance (a question file;
             no wake word needed).
@@ -100,6 +108,8 @@ class VoiceLoop:
         mode: AudioMode | None = None,
         hands_free: bool | None = None,
         headset: bool | None = None,
+        speakers: Speakers | None = None,
+        echo_cancel: EchoCancel | None = None,
         stream_tts: bool = True,
         merge_input: bool = False,
         stt: SpeechToText | None = None,
@@ -121,7 +131,13 @@ class VoiceLoop:
         self._hands_free_mode: AudioMode = next(m for m in (mode, audio.mode, "hands_free") if m != "ptt")
         self.wake: WakeListener | None = None
         self._cue_until = 0.0  # the wake chime plays until then (it is no reply: the mic stays open)
-        self.headset = audio.headset if headset is None else headset
+        if speakers is None:
+            speakers = audio.speakers if headset is None else "headset" if headset else "open"
+        self.speakers: Speakers = speakers
+        self.echo_cancel: EchoCancel = audio.echo_cancel if echo_cancel is None else echo_cancel
+        self.echo: EchoCancelledInput | None = None  # the echo-cancelled microphone, when in use
+        self._reference: EchoReference | None = None  # what the speaker played (the echo's reference)
+        self._unconfirmed = False  # the VAD started over the echo, with no sign of the user yet
         self.stream_tts = stream_tts
         self.merge_input = merge_input
         self._input_path, self._output_path = input_path, output_path
@@ -196,6 +212,30 @@ class VoiceLoop:
             raise self._model_error or JarvisError("no voice is loaded", "see jarvis doctor")
         return self._voices
 
+    def use_settings(self, settings: Settings) -> None:
+        """Speak with ``settings``' voices and speed from now on (a profile switch); the microphone
+        stays open and the loaded models stay loaded (a voice given in ``voices=`` is retuned too).
+
+        Raises:
+            ConfigError: a voice or style in ``settings.tts`` that cannot be used (nothing changes).
+        """
+        if self._models_ready.is_set():
+            if self._voices is not None:
+                self._voices.retune(settings.tts)
+        else:  # still loading: retune once loaded
+            def retune_when_loaded() -> None:
+                self._models_ready.wait()
+                if self._voices is not None:
+                    try:
+                        self._voices.retune(settings.tts)
+                    except JarvisError as exc:
+                        self.assistant.bus.publish(StageError("tts", exc.message, exc.hint))
+
+            threading.Thread(target=retune_when_loaded, name="jarvis-voice-retune", daemon=True).start()
+        self.settings = settings
+        if self.tts_stage is not None:
+            self.tts_stage.settings = settings.tts
+
     # ------------------------------------------------------------------ start / stop
     def start(self) -> VoiceLoop:
         """Open the devices, start the threads, load STT/TTS in the background.
@@ -213,11 +253,11 @@ class VoiceLoop:
         input_error: JarvisError | None = None
         if self._use_input:
             try:
-                source = self._input or open_input(audio, self._input_path, self._realtime_input)
+                source = self._guard_echo(self._input or open_input(audio, self._input_path, self._realtime_input))
                 if self.mode == "wake_word":
                     self._start_wake(source.sample_rate)
                 self.segmenter = Segmenter(
-                    source, audio.vad, bus.publish, self.stt_stage.put,
+                    source, audio.vad, bus.publish, self._emit,
                     generation=lambda: self.assistant.cancel.generation,
                     muted=self._muted,
                     on_speech_start=self._on_speech_start,
@@ -234,7 +274,13 @@ class VoiceLoop:
         if self._use_output:
             try:
                 out = self._output or open_output(audio, self._output_path, self._realtime_output)
-                self.player = Player(out, bus.publish, is_stale=self.assistant.cancel.is_stale)
+                reference = self._reference if self._reference is not None and out.live else None
+                if reference is not None:
+                    reference.set_output_rate(out.sample_rate)
+                self.player = Player(
+                    out, bus.publish, is_stale=self.assistant.cancel.is_stale,
+                    reference=reference.push if reference is not None else None,
+                )
                 self.tts_stage = TtsStage(
                     bus, self.settings.tts, self.assistant.cancel, self.voice_set, self.player, self.stream_tts,
                     gate=self.assistant.cpu_gate,
@@ -331,6 +377,11 @@ class VoiceLoop:
         if self.segmenter is None or self.segmenter.failed:
             why = self.segmenter.failed if self.segmenter is not None else "no microphone"
             raise AudioDeviceError(f"cannot listen: {why}", NO_MIC_HINT)
+        if self.segmenter.lost:
+            raise AudioDeviceError(
+                "the microphone is gone: waiting for it to come back",
+                "reconnect it (listening resumes by itself); keyboard chat still works",
+            )
         return self.segmenter
 
     def ptt_toggle(self) -> bool:
@@ -403,16 +454,109 @@ class VoiceLoop:
         return heard
 
     # ------------------------------------------------------------------ callbacks
+    @property
+    def headset(self) -> bool:
+        """True when the microphone does not hear the speaker (``speakers = "headset"``)."""
+        return self.speakers == "headset"
+
+    @property
+    def echo_guard(self) -> str:
+        """How Jarvis keeps from hearing itself now: ``none`` (headset), ``aec`` or ``mute``."""
+        if self.speakers == "headset":
+            return "none"
+        if self.echo is not None and not self.echo.failed:
+            return "aec"
+        return "mute"
+
+    def _guard_echo(self, source: Any) -> Any:
+        """With open speakers, wrap a live microphone in echo cancellation when it works here.
+
+        Otherwise the microphone is muted while Jarvis speaks; when that is a fallback (not
+        ``echo_cancel = "off"``, not a WAV file), one line says why (in the chat when ``"on"``).
+        """
+        from jarvis.notices import notice
+
+        audio = self.settings.audio
+        if audio.headset is not None:
+            from jarvis.audio.echo_plan import HEADSET_DEPRECATED
+
+            notice(HEADSET_DEPRECATED)
+        if self.speakers == "headset" or self.echo_cancel == "off" or not source.live or not self._use_output:
+            return source
+        from jarvis.audio.echo_plan import aec_problem, fallback_line
+
+        problem = aec_problem(source.sample_rate)
+        if problem is None:
+            from jarvis.audio.devices import OUTPUT_RATE
+            from jarvis.audio.echo_input import EchoCancelledInput
+            from jarvis.audio.echo_reference import EchoReference
+
+            try:
+                self._reference = EchoReference(OUTPUT_RATE, source.sample_rate)
+                self.echo = EchoCancelledInput(
+                    source, self._reference, on_failure=self._echo_failed, on_double_talk=self._double_talk
+                )
+                return self.echo
+            except JarvisError as exc:
+                problem = exc.message
+        self._reference = None
+        message, hint = fallback_line(problem)
+        notice(message)
+        if self.echo_cancel == "on":
+            self.assistant.bus.publish(StageError("audio", message, hint))
+        return source
+
+    def _echo_failed(self, why: str) -> None:
+        """Echo cancellation broke while listening (VAD thread): mute while speaking from now on."""
+        from jarvis.audio.echo_plan import fallback_line
+        from jarvis.notices import notice
+
+        message, hint = fallback_line(why)
+        notice(message)
+        self.assistant.bus.publish(StageError("audio", message, hint))
+
     def _muted(self) -> bool:
-        return not self.headset and self.speaking
+        """Ignore the microphone now? While Jarvis speaks without a headset or echo cancellation, and
+        while the echo canceller has not settled (it leaks for about a second after it starts or its
+        alignment moves)."""
+        if not self.speaking:
+            return False
+        guard = self.echo_guard
+        return guard == "mute" or (guard == "aec" and self.echo is not None and not self.echo.settled)
 
     def _on_speech_start(self) -> None:
-        if self.headset and self.speaking and self.mode != "wake_word":  # there the wake word interrupts
-            self.barge_in()
+        """The VAD heard speech start (VAD thread): interrupt Jarvis when it may be the user.
+
+        With echo cancellation, speech over Jarvis's voice counts only once the microphone holds
+        more than the echo (double talk); until then the start is unconfirmed (a leak of echo)."""
+        self._unconfirmed = False
+        if self.mode == "wake_word" or not self.speaking or self.echo_guard == "mute":  # wake word: it interrupts
+            return
+        if self.echo_guard == "aec" and self.echo is not None and not self.echo.hears_user:
+            self._unconfirmed = True
+            return
+        self.barge_in()
+
+    def _double_talk(self) -> None:
+        """Someone speaks over Jarvis's echo (VAD thread): an unconfirmed start was the user after all."""
+        if self._unconfirmed:
+            self._unconfirmed = False
+            if self.speaking:
+                self.barge_in()
+
+    def _emit(self, utt: Any) -> None:
+        """An utterance from the VAD: to speech recognition, unless it was only Jarvis's echo (it began
+        over Jarvis's voice, never showed the user, and ended while Jarvis still spoke)."""
+        if self._unconfirmed and self.speaking:
+            self._unconfirmed = False
+            log.debug("an utterance of echo alone was dropped (%.1f s)", len(utt.audio) / utt.sample_rate)
+            return
+        self._unconfirmed = False
+        self.stt_stage.put(utt)
 
     def _on_wake(self, detection: WakeDetection) -> None:
-        """The wake word was heard (VAD thread): interrupt Jarvis (headset), chime."""
-        if self.headset and self.speaking:
+        """The wake word was heard (VAD thread): interrupt Jarvis (headset or echo cancelled), chime."""
+        if self.speaking and self.echo_guard != "mute":
             self.barge_in()
         if self.settings.audio.wake.chime and self.player is not None:
             from jarvis.audio.wake_word import chime
@@ -466,3 +610,4 @@ class VoiceLoop:
         elif isinstance(ev, HeardText) and not ev.interrupted:
             self._busy = False
             self._reply_done()
+            trim_heap()  # the reply was spoken: the voice's freed buffers go back to the system

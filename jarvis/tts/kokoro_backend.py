@@ -100,6 +100,21 @@ class KokoroTTS(TextToSpeech):
         self.sample_rate = 24000
         self.load_seconds = time.monotonic() - t0
 
+    def restyle(self, voice: str, voice_for: dict[str, str], speed: float) -> None:
+        """Speak with other styles and speed from now on (a profile switch); the model stays loaded.
+
+        Raises:
+            ConfigError: a style that is not installed (nothing is changed then).
+        """
+        styles = self._kokoro.get_voices()
+        for key, name in (("kokoro_voice", voice), *((f"kokoro_voice_for.{k}", v) for k, v in voice_for.items())):
+            if name not in styles:
+                raise ConfigError(
+                    f"tts.{key} '{name}' is not an installed Kokoro style",
+                    f"use one of: {', '.join(styles)} (./install.sh installs the Spanish and English ones)",
+                )
+        self.voice, self.voice_for, self.speed = voice, dict(voice_for), speed
+
     def synthesize(self, text: str, language: str | None = None) -> Any:
         """Speak ``text`` in ``language`` (default English)."""
         import numpy as np

@@ -63,6 +63,12 @@ class PiperTTS(TextToSpeech):
         self.languages = (self.espeak_voice.split("-")[0],)
         self.load_seconds = time.monotonic() - t0
 
+    def set_speed(self, speed: float) -> None:
+        """Speak at ``speed`` from now on (1.0 = the voice's own pace)."""
+        from piper.config import SynthesisConfig
+
+        self._syn = SynthesisConfig(length_scale=1.0 / speed, volume=0.9)
+
     def synthesize(self, text: str, language: str | None = None) -> Any:
         """Speak ``text`` in this voice's language (``language`` is informational for Piper)."""
         import numpy as np

@@ -65,6 +65,26 @@ def normalise_language(language: str | None, default: str) -> str:
     return language.strip().lower().replace("_", "-").split("-")[0] or default
 
 
+def _voice_table(settings: TTSSettings) -> tuple[str, dict[str, str]]:
+    """(default language, language -> engine) of ``settings``; ConfigError for an unknown engine or
+    a default language without a voice."""
+    bad = {lang: eng for lang, eng in settings.voices.items() if eng not in ENGINES}
+    if bad:
+        lang, eng = next(iter(bad.items()))
+        raise ConfigError(
+            f"tts.voices: unknown engine '{eng}' for language '{lang}'",
+            f"use one of: {', '.join(ENGINES)}",
+        )
+    default = normalise_language(settings.default_language, "en")
+    voices = {normalise_language(k, default): v for k, v in settings.voices.items()}
+    if default not in voices:
+        raise ConfigError(
+            f"tts.default_language '{default}' has no voice in tts.voices",
+            f"add {default} = \"piper\" (or \"kokoro\") to tts.voices",
+        )
+    return default, voices
+
+
 class VoiceSet:
     """Every configured voice, loaded on demand.
 
@@ -77,25 +97,42 @@ class VoiceSet:
     """
 
     def __init__(self, settings: TTSSettings, threads: int = 0) -> None:
-        bad = {lang: eng for lang, eng in settings.voices.items() if eng not in ENGINES}
-        if bad:
-            lang, eng = next(iter(bad.items()))
-            raise ConfigError(
-                f"tts.voices: unknown engine '{eng}' for language '{lang}'",
-                f"use one of: {', '.join(ENGINES)}",
-            )
-        self.default_language = normalise_language(settings.default_language, "en")
-        self.voices = {normalise_language(k, self.default_language): v for k, v in settings.voices.items()}
-        if self.default_language not in self.voices:
-            raise ConfigError(
-                f"tts.default_language '{self.default_language}' has no voice in tts.voices",
-                f"add {self.default_language} = \"piper\" (or \"kokoro\") to tts.voices",
-            )
+        self.default_language, self.voices = _voice_table(settings)
         self.settings = settings
         self.threads = threads
         self._engines: dict[str, TextToSpeech] = {}
         self._broken: dict[str, JarvisError] = {}
         self._lock = threading.RLock()
+
+    def retune(self, settings: TTSSettings) -> None:
+        """Use these ``[tts]`` settings from now on (a profile's voice and speed).
+
+        A loaded engine whose files stay the same keeps its model and takes the new styles and
+        speed; one whose files change is closed and loads again on first use.
+
+        Raises:
+            ConfigError: an unknown engine or Kokoro style (the voices are then left as they were).
+        """
+        default_language, voices = _voice_table(settings)
+        old = self.settings
+        same_files = {
+            "piper": old.piper_model == settings.piper_model,
+            "kokoro": (old.kokoro_model, old.kokoro_voices, old.kokoro_styles)
+            == (settings.kokoro_model, settings.kokoro_voices, settings.kokoro_styles),
+        }
+        with self._lock:
+            kokoro = self._engines.get("kokoro")
+            if kokoro is not None and same_files["kokoro"]:
+                kokoro.restyle(settings.kokoro_voice, settings.kokoro_voice_for, settings.speed)  # type: ignore[attr-defined]
+            piper = self._engines.get("piper")
+            if piper is not None and same_files["piper"]:
+                piper.set_speed(settings.speed)  # type: ignore[attr-defined]
+            for name in [n for n, same in same_files.items() if not same]:
+                engine = self._engines.pop(name, None)
+                if engine is not None:
+                    engine.close()
+                self._broken.pop(name, None)
+            self.settings, self.default_language, self.voices = settings, default_language, voices
 
     def engine(self, name: str) -> TextToSpeech:
         """The engine called ``name``, loading it on first use (errors are remembered, not retried)."""

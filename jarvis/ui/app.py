@@ -111,6 +111,7 @@ class JarvisApp(App):
         self.set_interval(self.settings.ui.resource_interval_s, self.sample_resources)
         self.sample_resources()
         self.status_bar.show_model(self.assistant.forced_model)
+        self.status_bar.show_profile(self.settings.profile)
         self.status_bar.show_state("loading model")
 
     def _start_voice(self) -> None:

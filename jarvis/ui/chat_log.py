@@ -8,12 +8,14 @@ from textual.containers import VerticalScroll
 from textual.widgets import Collapsible, Markdown, Static
 from textual.widgets.markdown import MarkdownStream
 
-from jarvis.audio.events import HeardText
+from jarvis.audio.events import HeardText, MicBack, MicLost
 from jarvis.messages import Announcement, MemoryHits, ReplyDone, StageError, TokenDelta, ToolUse, Transcript
 from jarvis.tutor.feedback import TutorFeedback
 from jarvis.ui.messages import (
     AnnouncementEvent,
     HeardTextEvent,
+    MicBackEvent,
+    MicLostEvent,
     ReplyDoneEvent,
     StageErrorEvent,
     TokenDeltaEvent,
@@ -23,6 +25,8 @@ from jarvis.ui.messages import (
 )
 
 FLUSH_S = 0.1  # streamed reply text is drawn at most this often
+MIC_LOST = "🎤 Microphone lost — waiting for it to come back"
+MIC_BACK = "🎤 Microphone back"
 
 
 class UserTurn(Static):
@@ -65,6 +69,7 @@ class ChatLog(VerticalScroll):
 
     EVENTS: ClassVar[tuple[type, ...]] = (
         Transcript, TokenDelta, ReplyDone, StageError, HeardText, ToolUse, Announcement, TutorFeedback,
+        MicLost, MicBack,
     )
 
     def on_mount(self) -> None:
@@ -97,6 +102,13 @@ class ChatLog(VerticalScroll):
     def on_announcement_event(self, message: AnnouncementEvent) -> None:
         ev: Announcement = message.event
         self.add_note(f"⏰ {_escape(ev.text)}", "timer")
+
+    def on_mic_lost_event(self, message: MicLostEvent) -> None:
+        """One line when the microphone goes (why is in the log file); typing still works."""
+        self.add_note(MIC_LOST, "device")
+
+    def on_mic_back_event(self, message: MicBackEvent) -> None:
+        self.add_note(MIC_BACK, "device")
 
     def on_heard_text_event(self, message: HeardTextEvent) -> None:
         ev: HeardText = message.event

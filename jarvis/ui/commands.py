@@ -1,4 +1,4 @@
-"""Slash commands typed in the input box: /help, /clear, /model, /remember, /forget, /memories, /tools.
+"""Slash commands typed in the input box: /help, /clear, /model, /profile, /remember, /forget, /memories, /tools.
 
 Slow work (embedding, store I/O) runs in thread workers; a JarvisError raised there is reported by
 the app's one worker-error handler, so the commands below only say what succeeded.
@@ -25,6 +25,7 @@ HELP = """[b]Commands[/b]
   /help               this list
   /clear              start a fresh conversation (the old one stays on disk)
   /model \\[NAME|auto]  show models, force one, or go back to automatic routing
+  /profile \\[NAME]     list profiles, or switch to one (none: no profile)
   /remember TEXT      store a fact in long-term memory
   /forget QUERY|ID    forget matching memories (asks first)
   /memories \\[QUERY]   list memories, or search them
@@ -120,9 +121,34 @@ class CommandHandler:
             self.app.notify(f"Model: {arg} for the next turns")
         self.status.show_model(a.forced_model)
 
+    def cmd_profile(self, arg: str) -> None:
+        """``/profile``: the profiles, the active one marked; ``/profile NAME``: switch to it."""
+        from jarvis.profiles import NO_PROFILE, active_profile, describe
+
+        settings = self.jarvis.settings
+        if not arg:
+            active = settings.profile or NO_PROFILE
+            rows = [(p.name, describe(p)) for p in settings.profiles] + [(NO_PROFILE, describe(None))]
+            lines = [f" {'→' if name == active else ' '} {name:<22} {_markup_safe(text)}" for name, text in rows]
+            self.chat.add_note("[b]Profiles[/b] (/profile NAME switches)\n" + "\n".join(lines), "help")
+            return
+        new = self.jarvis.switch_profile(arg)  # an unknown name: one line with a hint (run() shows it)
+        profile = active_profile(new)
+        what = describe(profile)
+        if profile is not None and profile.kind == "tutor":
+            what += "; a new tutor session starts"
+        self.chat.add_note(f"Profile: [b]{new.profile or NO_PROFILE}[/b] ({_markup_safe(what)}). "
+                           "The conversation so far is kept.")
+        self.status.show_profile(new.profile)
+        self.status.show_model(self.jarvis.assistant.forced_model or (profile.model if profile is not None else None))
+
     # ------------------------------------------------------------------ memory
     def _memory(self) -> MemoryService:
         if self.jarvis.memory is None:
+            profile = self.jarvis.settings.profile
+            if profile and self.jarvis.base_settings.memory.enabled:
+                hint = f"profile '{profile}' turns it off; /profile none turns it on"
+                raise JarvisError("long-term memory is off", hint)
             raise JarvisError("long-term memory is off", "set memory.enabled = true in config.toml")
         return self.jarvis.memory
 
@@ -172,3 +198,8 @@ class CommandHandler:
     def _delete(self, mem: MemoryService, ids: list[str]) -> None:
         n = mem.delete(ids)
         self._say(f"🧠 Forgot {n} memories.")
+
+
+def _markup_safe(text: str) -> str:
+    """``text`` with Rich markup brackets escaped."""
+    return text.replace("[", r"\[")

@@ -17,7 +17,9 @@ from jarvis.audio.events import (
     AudioDrops,
     HeardText,
     ListeningChanged,
+    MicBack,
     MicLevel,
+    MicLost,
     SpeakingChanged,
     VoiceReady,
     WakeDetected,
@@ -124,6 +126,14 @@ class WakeDetectedEvent(PipelineEvent, bubble=False):
     """The wake word was heard."""
 
 
+class MicLostEvent(PipelineEvent, bubble=False):
+    """The microphone went away; Jarvis waits for it (the chat log and the voice panel say so)."""
+
+
+class MicBackEvent(PipelineEvent, bubble=False):
+    """The lost microphone is back; listening goes on."""
+
+
 class ToolUseEvent(PipelineEvent, bubble=False):
     """A tool call ran (shown in the chat log)."""
 
@@ -167,6 +177,8 @@ MESSAGES: dict[type, type[PipelineEvent]] = {
     VoiceReady: VoiceReadyEvent,
     WakeScore: WakeScoreEvent,
     WakeDetected: WakeDetectedEvent,
+    MicLost: MicLostEvent,
+    MicBack: MicBackEvent,
 }
 
 

@@ -23,6 +23,7 @@ class StatusBar(Static):
         self._detail = ""
         self._model = "auto"
         self._voice = "off"
+        self._profile = ""
 
     def show_state(self, state: str, detail: str = "") -> None:
         """What Jarvis is doing now (idle, loading, thinking, generating, ...)."""
@@ -32,6 +33,11 @@ class StatusBar(Static):
     def show_model(self, forced: str | None) -> None:
         """The model forced with ``/model`` (None: automatic routing)."""
         self._model = forced or "auto"
+        self._redraw()
+
+    def show_profile(self, name: str) -> None:
+        """The active profile (``""``: none, and the bar does not mention it)."""
+        self._profile = name
         self._redraw()
 
     def show_voice(self, text: str) -> None:
@@ -55,4 +61,5 @@ class StatusBar(Static):
         self.show_voice(listening_label(message.event))
 
     def _redraw(self) -> None:
-        self.update(f" [b]{self.state}[/b]  {self._detail}  │  model: {self._model}  │  voice: {self._voice}")
+        profile = f"  │  profile: {self._profile}" if self._profile else ""
+        self.update(f" [b]{self.state}[/b]  {self._detail}{profile}  │  model: {self._model}  │  voice: {self._voice}")

@@ -11,7 +11,9 @@ from textual.widgets import Static
 from jarvis.audio.events import (
     AudioDrops,
     ListeningChanged,
+    MicBack,
     MicLevel,
+    MicLost,
     SpeakingChanged,
     VoiceReady,
     WakeDetected,
@@ -21,7 +23,9 @@ from jarvis.messages import PartialTranscript, Transcript
 from jarvis.ui.messages import (
     AudioDropsEvent,
     ListeningChangedEvent,
+    MicBackEvent,
     MicLevelEvent,
+    MicLostEvent,
     PartialTranscriptEvent,
     SpeakingChangedEvent,
     TranscriptEvent,
@@ -52,7 +56,7 @@ class VoicePanel(Static):
 
     EVENTS: ClassVar[tuple[type, ...]] = (
         MicLevel, ListeningChanged, AudioDrops, SpeakingChanged, PartialTranscript, Transcript, VoiceReady,
-        WakeScore, WakeDetected,
+        WakeScore, WakeDetected, MicLost, MicBack,
     )
 
     def on_mount(self) -> None:
@@ -62,6 +66,7 @@ class VoicePanel(Static):
         self._clip = False
         self._drops = 0
         self._speaking = False
+        self._mic_lost = False
         self._unavailable = ""
         self.partial = ""
         self.readiness = "loading voice models…"
@@ -96,6 +101,15 @@ class VoicePanel(Static):
         self.wake_cue = message.event
         self._redraw()
 
+    def on_mic_lost_event(self, message: MicLostEvent) -> None:
+        self._mic_lost = True
+        self.partial = ""
+        self._redraw()
+
+    def on_mic_back_event(self, message: MicBackEvent) -> None:
+        self._mic_lost = False
+        self._redraw()
+
     def on_audio_drops_event(self, message: AudioDropsEvent) -> None:
         self._drops = message.event.count
         self._redraw()
@@ -124,11 +138,14 @@ class VoicePanel(Static):
             self.update(f"[b]Voice[/b]\n[dim]{self._unavailable}[/]")
             return
         level = max(0.0, min(1.0, (self._level + 60.0) / 60.0))
+        mic = f"mic   {bar(level, 1.0, 14)} {self._level:5.1f} dB" + (" [b red]CLIP[/]" if self._clip else "")
+        if self._mic_lost:
+            mic = "mic   [b yellow]lost — waiting for it to come back[/]"
         lines = [
             "[b]Voice[/b]",
             f"mode  {self.mode_text}",
             f"[dim]{self.readiness}[/]",
-            f"mic   {bar(level, 1.0, 14)} {self._level:5.1f} dB" + (" [b red]CLIP[/]" if self._clip else ""),
+            mic,
             f"vad   {self._vad}",
         ]
         if self.wake_score is not None:

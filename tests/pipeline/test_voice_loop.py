@@ -68,13 +68,14 @@ def server():
 
 @needs_pulse
 def test_hands_free_voice_turn_through_the_virtual_devices(tmp_path, server):
-    """Open speakers wired back into the microphone: Jarvis must not answer its own voice."""
+    """Open speakers wired back into the microphone, echo cancellation off: the microphone is muted
+    while Jarvis speaks, so it must not answer its own voice (with it on: test_echo_loop.py)."""
     loopback = subprocess.run(
         ["pactl", "load-module", "module-loopback", f"source={pulse.SPEAKER}.monitor",
          f"sink={pulse.MIC_FEED}", "latency_msec=30"],
         env=server.env, capture_output=True, text=True, check=True,
     ).stdout.strip()
-    run = Run(tmp_path, 'input_device = "pulse"\noutput_device = "pulse"\nhands_free = true')
+    run = Run(tmp_path, 'input_device = "pulse"\noutput_device = "pulse"\nhands_free = true\necho_cancel = "off"')
     rec = server.record_speaker()
     try:
         time.sleep(0.3)

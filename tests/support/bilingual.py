@@ -29,6 +29,14 @@ def load() -> dict[str, Any]:
     return json.loads((DATA / "memory_bilingual.json").read_text(encoding="utf-8"))
 
 
+def load_holdout() -> dict[str, Any]:
+    """The held-out set (``memory_bilingual_holdout.json``: 24 + 24 facts written after the hybrid
+    embedder's weights were chosen on the main set) with the main set's distractors and unrelated questions."""
+    main = load()
+    held = json.loads((DATA / "memory_bilingual_holdout.json").read_text(encoding="utf-8"))
+    return {**held, "distractors": main["distractors"], "unrelated": main["unrelated"]}
+
+
 def records(data: dict[str, Any]) -> tuple[list[str], list[str], list[dict]]:
     """(ids, texts, metadatas) of every fact and distractor, ids ``es0..``, ``en0..``, ``d0..``."""
     ids, texts, metas = [], [], []

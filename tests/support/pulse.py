@@ -5,11 +5,18 @@ sink: what Jarvis plays, recorded from its monitor with ``parec``) and ``jarvis_
 ``paplay``), whose monitor is remapped as the default source ``jarvis_mic`` (the microphone).
 PortAudio sees them through the ALSA ``pulse`` plugin as the devices "pulse" / "default".
 One daemon per test process (:func:`pulse_server`), stopped at exit.
+
+:meth:`PulseServer.loopback` wires the speaker back into the microphone like open laptop speakers
+(``module-loopback`` from the speaker's monitor into the mic feed, with a delay and a gain); what
+:meth:`PulseServer.play` plays into the mic feed then mixes with Jarvis's echo, as a user talking
+over it would.
 """
 
 from __future__ import annotations
 
 import atexit
+import contextlib
+import json
 import os
 import shutil
 import subprocess
@@ -21,6 +28,11 @@ SPEAKER = "jarvis_speaker"
 MIC_FEED = "jarvis_mic_feed"
 MIC = "jarvis_mic"
 RATE = 16000
+# How the daemon converts rates (Jarvis speaks at 24 kHz and listens at 16 kHz; the sinks run at
+# 48 kHz). PulseAudio's own default, speex-float-1, filters so loosely that the speaker -> mic path
+# stops being a linear copy of what was played, and echo cancellation leaks every few seconds
+# (bench/echo_live.py measures both); PipeWire and tuned set-ups resample at least this well.
+RESAMPLE_METHOD = "speex-float-5"
 
 _SCRIPT = """
 load-module module-native-protocol-unix auth-anonymous=1 socket={sock}
@@ -86,9 +98,21 @@ class PulseServer:
             "PULSE_STATE_PATH": str(self.dir / "state"),
             "PULSE_SERVER": f"unix:{self.sock}",
         }
+        self._launch()
+        for key in ("PULSE_SERVER", "PULSE_RUNTIME_PATH", "XDG_RUNTIME_DIR"):
+            self._saved[key] = os.environ.get(key)
+            os.environ[key] = self.env[key]
+        from jarvis.audio.devices import refresh_devices
+
+        refresh_devices()
+        return self
+
+    def _launch(self) -> None:
+        """Run the daemon with the devices of ``test.pa`` and the silent streams that keep them running."""
+        script = self.dir / "test.pa"
         cmd = ["pulseaudio", "-n", "--daemonize=no", "--exit-idle-time=-1", "--use-pid-file=false",
                "--system=false", "--disallow-exit=false", "-F", str(script),
-               f"--log-target=file:{self.dir / 'pulse.log'}"]
+               f"--resample-method={RESAMPLE_METHOD}", f"--log-target=file:{self.dir / 'pulse.log'}"]
         self.proc = subprocess.Popen(cmd, env=self.env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         deadline = time.monotonic() + 15
         while time.monotonic() < deadline:
@@ -110,13 +134,37 @@ class PulseServer:
                     stdin=self._zero, env=self.env,
                 )
             )
-        for key in ("PULSE_SERVER", "PULSE_RUNTIME_PATH", "XDG_RUNTIME_DIR"):
-            self._saved[key] = os.environ.get(key)
-            os.environ[key] = self.env[key]
-        from jarvis.audio.devices import refresh_devices
 
-        refresh_devices()
-        return self
+    def _halt(self) -> None:
+        """Stop the silent streams and the daemon (every client's streams end with an error)."""
+        for p in self._keepalive:
+            p.terminate()
+        for p in self._keepalive:
+            p.wait(5)
+        self._keepalive = []
+        if getattr(self, "_zero", None) is not None:
+            self._zero.close()
+            self._zero = None
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(5)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(5)
+        self.proc = None
+
+    def go_away(self) -> None:
+        """The sound server goes away (as when it crashes or restarts): every device vanishes."""
+        self._halt()
+
+    def come_back(self) -> None:
+        """The sound server is back with the same devices (after :meth:`go_away`)."""
+        self._launch()
+
+    def pactl(self, *args: str) -> str:
+        """Run ``pactl`` against this daemon; its output."""
+        return subprocess.run(["pactl", *args], env=self.env, capture_output=True, text=True, check=True).stdout
 
     def play(self, wav: str | Path, wait: bool = True) -> subprocess.Popen:
         """Play a WAV file into the microphone (``paplay`` into the mic feed sink)."""
@@ -125,26 +173,54 @@ class PulseServer:
             proc.wait(60)
         return proc
 
+    @contextlib.contextmanager
+    def loopback(
+        self, delay_ms: int = 40, gain: float = 0.5, noise_db: float | None = -60.0, settle_s: float = 1.0,
+        adjust_s: int = 0,
+    ):
+        """Open speakers: what Jarvis plays reaches the microphone ``delay_ms`` later at ``gain`` (linear).
+
+        ``noise_db``: the microphone's own noise floor (white noise at this RMS in dBFS; None: digital
+        silence, which no real microphone gives). ``settle_s``: wait for the streams to run.
+        ``adjust_s``: how often the loopback corrects its rate to hold its latency (0: never, so the
+        echo path stays fixed, as with a speaker and a microphone on one sound card).
+        Yields the loopback's module index; everything is unloaded on exit.
+        """
+        module = self.pactl(
+            "load-module", "module-loopback", f"source={SPEAKER}.monitor", f"sink={MIC_FEED}",
+            f"latency_msec={delay_ms}", f"adjust_time={adjust_s}", "source_dont_move=true", "sink_dont_move=true",
+        ).strip()
+        noise: subprocess.Popen | None = None
+        random = open("/dev/urandom", "rb") if noise_db is not None else None  # noqa: SIM115 - closed below
+        try:
+            inputs = json.loads(self.pactl("--format=json", "list", "sink-inputs"))
+            for index in [i["index"] for i in inputs if str(i.get("owner_module")) == module]:
+                self.pactl("set-sink-input-volume", str(index), f"{gain:.3f}")
+            if random is not None:
+                # random s16 samples are white noise at -4.8 dBFS; PulseAudio's volume is cubic
+                volume = round(65536 * 10 ** ((noise_db + 4.77) / 60))  # type: ignore[operator]
+                noise = subprocess.Popen(
+                    ["pacat", "--playback", "-d", MIC_FEED, "--raw", f"--rate={RATE}", "--channels=1",
+                     "--format=s16le", f"--volume={volume}"],
+                    stdin=random, env=self.env,
+                )
+            time.sleep(settle_s)
+            yield int(module)
+        finally:
+            if noise is not None:
+                noise.terminate()
+                noise.wait(5)
+            if random is not None:
+                random.close()
+            subprocess.run(["pactl", "unload-module", module], env=self.env, check=False)
+
     def record_speaker(self) -> Recorder:
         """Start recording what is played on the speaker."""
         return Recorder(self.env, f"{SPEAKER}.monitor")
 
     def stop(self) -> None:
         """Stop the daemon and its helpers, restore the environment, remove the folder."""
-        for p in self._keepalive:
-            p.terminate()
-        for p in self._keepalive:
-            p.wait(5)
-        self._keepalive = []
-        if getattr(self, "_zero", None) is not None:
-            self._zero.close()
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(5)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-        self.proc = None
+        self._halt()
         for key, value in self._saved.items():
             if value is None:
                 os.environ.pop(key, None)

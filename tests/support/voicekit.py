@@ -12,11 +12,15 @@ EN = FIXTURES / "speech" / "en"
 QUESTION = EN / "librivox-0880.wav"  # "he was not an ill disposed young man" (3 s)
 
 
-def voice_config(folder: Path, llm: str = "", audio: str = "", stt_model: str = "whisper-tiny.en") -> Path:
-    """A config with the smallest LLM, a fast recogniser and the real voices."""
+def voice_config(
+    folder: Path, llm: str = "", audio: str = "", stt_model: str = "whisper-tiny.en", extra: str = "", **sections: str,
+) -> Path:
+    """A config with the smallest LLM, a fast recogniser and the real voices (``extra`` is appended,
+    e.g. ``[[profiles]]``; ``sections`` replace whole sections, as in :func:`write_config`)."""
     m = MODELS
     return write_config(
         folder,
+        extra,
         default="smollm2-135m",
         llm=llm or 'system_prompt = "You are a helpful assistant. Answer briefly."\n'
         "max_tokens = 40\ntemperature = 0.0\nseed = 7\nhistory_tokens = 1024",
@@ -25,6 +29,7 @@ def voice_config(folder: Path, llm: str = "", audio: str = "", stt_model: str = 
         f'kokoro_styles = "{m}/kokoro/styles"',
         stt=f'model = "{m}/{stt_model}"\nlanguage = "en"',
         audio=audio or 'input_device = ""\noutput_device = ""',
+        **sections,
     )
 
 

@@ -89,7 +89,7 @@ async def test_help_lists_commands(settings):
             await pilot.press("enter")
             await pilot.pause(0.2)
             text = " ".join(str(n.render()) for n in app.query(".note-help"))
-            for cmd in ("/clear", "/model", "/remember", "/forget", "/memories", "ctrl+t"):
+            for cmd in ("/clear", "/model", "/profile", "/remember", "/forget", "/memories", "ctrl+t"):
                 assert cmd in text
 
 

@@ -1,0 +1,108 @@
+"""A tutor session by voice in the TUI: a Spanish learner speaks into the virtual PulseAudio microphone.
+
+Real VAD, whisper-base (multilingual), qwen-0.5b, the Kokoro Spanish voice and the USE embedder
+(the tutor's off-topic check). The spoken line is ``questions/es-tutor-cerveza.wav`` (Kokoro
+``ef_dora``, made by tests/support/make_questions.py): "Buenas noches. Quiero el cerveza y una
+tortilla, por favor." with a gender mistake the tutor must correct.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from jarvis.audio.events import HeardText, ListeningChanged, VoiceReady
+from jarvis.config import load_settings
+from jarvis.messages import ReplyDone, Transcript
+from jarvis.profiles import apply_profile
+from jarvis.tts.voices import voice_name
+from jarvis.tutor.feedback import TutorFeedback
+from jarvis.tutor.sessions import read_sessions
+from jarvis.ui.chat_log import ChatLog, Note, UserTurn
+from tests.support import pulse
+from tests.support.paths import FIXTURES, MODELS
+from tests.support.tui import event_hook, jarvis_app, wait_for
+from tests.support.voicekit import voice_config, voice_models
+
+LEARNER = FIXTURES / "speech" / "questions" / "es-tutor-cerveza.wav"
+PROFILE = """
+[[profiles]]
+name = "tutor-es"
+kind = "tutor"
+language = "es"
+level = "A2"
+scenario = "You are a waiter in a small restaurant in Madrid; the learner orders dinner."
+voice = "ef_dora"
+speed = 0.9
+model = "qwen-0.5b"
+"""
+
+
+@pytest.fixture(scope="module")
+def server():
+    if pulse.available() is not None:
+        pytest.skip(pulse.available())
+    return pulse.pulse_server()
+
+
+@pytest.mark.parametrize("how", ["--profile", "/profile"])
+async def test_a_tutor_session_by_voice_is_corrected_in_the_chat_and_saved(tmp_path, server, how):
+    """``--profile``: Jarvis starts in the tutor profile; ``/profile``: it starts plain (English
+    recogniser, normal speed) and the learner switches while the microphone is open."""
+    path = voice_config(
+        tmp_path, audio='input_device = "pulse"\noutput_device = "pulse"', stt_model="whisper-base", extra=PROFILE,
+        memory=f'enabled = false\nembedder = "{MODELS / "use-multilingual-v3"}"',
+    )
+    base = load_settings(path)
+    settings = apply_profile(base, "tutor-es")
+    assert settings.stt.language == "es" and voice_name(settings.tts, "es") == "kokoro ef_dora"
+    assert base.stt.language == "en" and base.tts.speed == 1.0
+    stt, _ = voice_models("whisper-base")  # the voices load from the profile's settings, as at start-up
+    events: list[Any] = []
+
+    def seen(kind: type) -> list[Any]:
+        return [e for e in events if isinstance(e, kind)]
+
+    with jarvis_app(settings if how == "--profile" else base, voice=True, voice_options={"stt": stt}) as app:
+        async with app.run_test(size=(120, 36), message_hook=event_hook(events)) as pilot:
+            await wait_for(pilot, lambda: bool(seen(ListeningChanged)))
+            if how == "/profile":
+                await wait_for(pilot, lambda: bool(seen(VoiceReady)), timeout=180)
+                await pilot.click("#prompt")
+                await pilot.press(*"/profile tutor-es")
+                await pilot.press("enter")
+                await wait_for(pilot, lambda: any("Profile: tutor-es" in str(n.render()) for n in app.chat.query(Note)))
+                voices = app.voice_loop.voice_set()
+                assert voices.settings.speed == 0.9 and app.jarvis.settings.stt.language == "es"
+                assert app.voice_loop.tts_stage.settings.speed == 0.9
+            await pilot.press(settings.ui.ptt_key)  # push-to-talk: open the microphone
+            await wait_for(pilot, lambda: "listening" in app.voice_panel.mode_text)
+            server.play(LEARNER)
+            await wait_for(pilot, lambda: any(e.source == "voice" for e in seen(Transcript)), timeout=180)
+            said = next(e for e in seen(Transcript) if e.source == "voice")
+            assert "el cerveza" in said.text.lower(), said.text  # whisper kept the learner's mistake
+            assert said.language == "es"
+            await wait_for(pilot, lambda: bool(seen(TutorFeedback)), timeout=240)
+            feedback = seen(TutorFeedback)[0]
+            assert [(c.kind, c.wrong, c.right) for c in feedback.corrections] == [
+                ("grammar", "el cerveza", "la cerveza")
+            ]
+            assert not feedback.off_topic, feedback.similarity
+            done = seen(ReplyDone)[0]
+            assert done.text.strip() and done.language == "es" and done.model == "qwen-0.5b"
+            # the reply is spoken (with the Spanish Kokoro voice) at the virtual speaker
+            await wait_for(pilot, lambda: any(e.turn_id == done.turn_id for e in seen(HeardText)), timeout=240)
+            assert "kokoro" in app.voice_loop.voice_set().loaded
+            await pilot.pause(0.3)
+            chat = app.query_one(ChatLog)
+            users = [str(u.render()) for u in chat.query(UserTurn)]
+            assert any("🎤" in u and "cerveza" in u for u in users)
+            notes = [str(n.render()) for n in chat.query(Note)]
+            assert any("✎" in n and "el cerveza → la cerveza" in n for n in notes), notes
+    sessions = read_sessions(settings.general.data_dir, "tutor-es")
+    assert len(sessions) == 1
+    summary = sessions[0]
+    assert summary["turns"] == 1 and summary["corrections"] == {"grammar": 1}
+    assert summary["words"] == len(said.text.split()) and summary["language"] == "es"
+    assert summary["examples"] == [{"kind": "grammar", "wrong": "el cerveza", "right": "la cerveza"}]
