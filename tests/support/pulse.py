@@ -29,9 +29,10 @@ MIC_FEED = "jarvis_mic_feed"
 MIC = "jarvis_mic"
 RATE = 16000
 # How the daemon converts rates (Jarvis speaks at 24 kHz and listens at 16 kHz; the sinks run at
-# 48 kHz). PulseAudio's own default, speex-float-1, filters so loosely that the speaker -> mic path
-# stops being a linear copy of what was played, and echo cancellation leaks every few seconds
-# (bench/echo_live.py measures both); PipeWire and tuned set-ups resample at least this well.
+# 48 kHz). With PulseAudio's own default, speex-float-1, the speaker -> mic path is a looser copy of
+# what was played and AEC3's output leaks echo every few seconds (Jarvis's double-talk check keeps
+# it from reacting: `bench/echo_live.py --resample speex-float-1`); PipeWire and tuned set-ups
+# resample at least this well, and the tests want the canceller's own output clean.
 RESAMPLE_METHOD = "speex-float-5"
 
 _SCRIPT = """

@@ -96,6 +96,8 @@ async def test_profile_lists_switches_at_run_time_and_keeps_the_conversation(tmp
             assert len(dones) == 2 and dones[-1].language == "es"
             turns = jarvis.assistant.conversation.turns
             assert len(turns) == 4 and "Ana" in turns[0].content and "cerveza" in turns[2].content
+            # the session is saved right after the feedback is published
+            await wait_for(pilot, lambda: len(read_sessions(settings.general.data_dir, "tutor-es")) == 1)
             sessions = read_sessions(settings.general.data_dir, "tutor-es")
             assert len(sessions) == 1 and sessions[0]["turns"] == 1  # the turn before the switch is not in it
             assert sessions[0]["corrections"] == {"grammar": 1}
