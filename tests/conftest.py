@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.support import pulse
 from tests.support.config import write_config
 from tests.support.paths import FIXTURES, MODELS, ROOT
 
@@ -53,3 +54,11 @@ def pytest_sessionstart(session) -> None:
             f"incomplete test set-up: models {missing or 'ok'}, audio tools missing {tools or 'none'}, "
             f"fixtures {'ok' if FIXTURES.is_dir() else 'missing at ' + str(FIXTURES)}; run ./install.sh --dev"
         )
+
+
+@pytest.fixture(scope="module")
+def server():
+    """The test PulseAudio daemon (virtual microphone and speaker); skips where pulseaudio is missing."""
+    if pulse.available() is not None:
+        pytest.skip(pulse.available())
+    return pulse.pulse_server()

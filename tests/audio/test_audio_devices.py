@@ -25,11 +25,6 @@ from tests.support.voicekit import QUESTION
 pytestmark = pytest.mark.skipif(pulse.available() is not None, reason=str(pulse.available()))
 
 
-@pytest.fixture(scope="module")
-def server():
-    return pulse.pulse_server()
-
-
 def test_devices_are_listed_and_found_by_name_index_or_default(server):
     names = [d["name"] for d in list_devices("input")]
     assert "pulse" in names

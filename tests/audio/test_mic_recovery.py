@@ -29,11 +29,6 @@ from tests.support.voicekit import EN, QUESTION, voice_models
 pytestmark = pytest.mark.skipif(pulse.available() is not None, reason=str(pulse.available()))
 
 
-@pytest.fixture(scope="module")
-def server():
-    return pulse.pulse_server()
-
-
 def until(cond: Callable[[], object], timeout: float = 30.0) -> bool:
     """Wait for ``cond()`` to hold (True) or ``timeout`` seconds to pass (False)."""
     end = time.monotonic() + timeout

@@ -12,15 +12,12 @@ from __future__ import annotations
 
 import time
 
-import pytest
-
 from jarvis.audio.events import HeardText, MicLevel, SpeakingChanged
 from jarvis.config import load_settings
 from jarvis.messages import Transcript
 from jarvis.pipeline.recorder import EventRecorder
 from jarvis.pipeline.runner import Assistant
 from jarvis.pipeline.voice_loop import VoiceLoop
-from tests.support import pulse
 from tests.support.voicekit import QUESTION, voice_config, voice_models
 
 LONG = "Tell me a long story about a dragon who learns to bake bread, with many details."
@@ -28,13 +25,6 @@ LLM = (
     'system_prompt = "You are a storyteller. Always answer at length."\n'
     "max_tokens = 90\ntemperature = 0.0\nseed = 7\nhistory_tokens = 1024"
 )
-
-
-@pytest.fixture(scope="module")
-def server():
-    if pulse.available() is not None:
-        pytest.skip(pulse.available())
-    return pulse.pulse_server()
 
 
 def words(text: str) -> set[str]:

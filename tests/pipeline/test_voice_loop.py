@@ -59,13 +59,6 @@ class Run:
         self.assistant.shutdown()
 
 
-@pytest.fixture(scope="module")
-def server():
-    if pulse.available() is not None:
-        pytest.skip(pulse.available())
-    return pulse.pulse_server()
-
-
 @needs_pulse
 def test_hands_free_voice_turn_through_the_virtual_devices(tmp_path, server):
     """Open speakers wired back into the microphone, echo cancellation off: the microphone is muted

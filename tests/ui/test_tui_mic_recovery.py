@@ -4,22 +4,12 @@ is answered. Real PulseAudio daemon (stopped and started again), real PortAudio,
 
 from __future__ import annotations
 
-import pytest
-
 from jarvis.audio.events import ListeningChanged, MicBack, MicLevel, MicLost
 from jarvis.config import load_settings
 from jarvis.messages import ReplyDone, Transcript
 from jarvis.ui.chat_log import MIC_BACK, MIC_LOST, Note
-from tests.support import pulse
 from tests.support.tui import event_hook, jarvis_app, wait_for
 from tests.support.voicekit import QUESTION, voice_config, voice_models
-
-
-@pytest.fixture(scope="module")
-def server():
-    if pulse.available() is not None:
-        pytest.skip(pulse.available())
-    return pulse.pulse_server()
 
 
 async def test_the_tui_says_the_microphone_went_and_came_back_and_listening_resumes(tmp_path, server):

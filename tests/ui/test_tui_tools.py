@@ -6,7 +6,6 @@ from __future__ import annotations
 import threading
 from typing import Any
 
-import pytest
 from textual.widgets import Collapsible
 
 from jarvis.audio.events import HeardText, ListeningChanged
@@ -15,7 +14,6 @@ from jarvis.messages import Announcement, ReplyDone, ToolCall, ToolUse, Transcri
 from jarvis.tools.base import Tool, ToolResult
 from jarvis.ui.chat_log import ChatLog, Note
 from jarvis.ui.confirm import ConfirmScreen
-from tests.support import pulse
 from tests.support.tui import event_hook, jarvis_app, wait_for
 from tests.support.voicekit import voice_config, voice_models
 
@@ -86,13 +84,6 @@ async def test_a_tool_that_changes_things_asks_with_a_dialog(settings):
             assert assistant.submit_text("no", source="voice") == 0
             await wait_for(pilot, lambda: not worker.is_alive() and not isinstance(app.screen, ConfirmScreen), 20)
             assert not wipe.ran.is_set() and not results[1][0].ok
-
-
-@pytest.fixture(scope="module")
-def server():
-    if pulse.available() is not None:
-        pytest.skip(pulse.available())
-    return pulse.pulse_server()
 
 
 async def test_a_timer_set_by_voice_rings_and_is_spoken_while_the_tui_runs(tmp_path, server):

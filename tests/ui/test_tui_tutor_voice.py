@@ -20,7 +20,6 @@ from jarvis.tts.voices import voice_name
 from jarvis.tutor.feedback import TutorFeedback
 from jarvis.tutor.sessions import read_sessions
 from jarvis.ui.chat_log import ChatLog, Note, UserTurn
-from tests.support import pulse
 from tests.support.paths import FIXTURES, MODELS
 from tests.support.tui import event_hook, jarvis_app, wait_for
 from tests.support.voicekit import voice_config, voice_models
@@ -37,13 +36,6 @@ voice = "ef_dora"
 speed = 0.9
 model = "qwen-0.5b"
 """
-
-
-@pytest.fixture(scope="module")
-def server():
-    if pulse.available() is not None:
-        pytest.skip(pulse.available())
-    return pulse.pulse_server()
 
 
 @pytest.mark.parametrize("how", ["--profile", "/profile"])

@@ -2,22 +2,12 @@
 
 from __future__ import annotations
 
-import pytest
-
 from jarvis.audio.events import HeardText, ListeningChanged, MicLevel
 from jarvis.config import load_settings
 from jarvis.messages import ReplyDone, Transcript
 from jarvis.ui.chat_log import UserTurn
-from tests.support import pulse
 from tests.support.tui import event_hook, jarvis_app, wait_for
 from tests.support.voicekit import QUESTION, voice_config, voice_models
-
-
-@pytest.fixture(scope="module")
-def server():
-    if pulse.available() is not None:
-        pytest.skip(pulse.available())
-    return pulse.pulse_server()
 
 
 async def test_push_to_talk_turn_in_the_tui(tmp_path, server):
