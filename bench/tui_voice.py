@@ -40,8 +40,9 @@ def voice_turn(events: list) -> Transcript | None:
     return next((e for e in events if isinstance(e, Transcript) and e.source == "voice"), None)
 
 
-async def ask_all(jarvis, server, files: list[Path], modes: list[str]) -> list[dict]:
-    """Speak every file in every mode through the TUI; one row per turn."""
+async def ask_all(jarvis, server, files: list[Path], modes: list[str], device: dict) -> list[dict]:
+    """Speak every file in every mode through the TUI; one row per turn (``device`` gets the
+    speaker's underruns and buffer)."""
     events: list = []
     jarvis.assistant.bus.subscribe(events.append)
     app = JarvisApp(jarvis, voice=True)
@@ -63,6 +64,8 @@ async def ask_all(jarvis, server, files: list[Path], modes: list[str]) -> list[d
             for wav in files:
                 jarvis.assistant.clear()
                 start = len(events)
+                player = app.voice_loop.player if app.voice_loop else None
+                stalled = player.stalled_s if player else 0.0
                 if mode == "ptt":
                     await pilot.press("ctrl+t")
                     await pilot.pause(0.3)
@@ -80,8 +83,12 @@ async def ask_all(jarvis, server, files: list[Path], modes: list[str]) -> list[d
                 row = {"file": wav.name, "mode": mode, "language": said.language, "transcript": said.text}
                 row.update({k: rel.get(k) for k in STAGES})
                 row["tok_per_s"] = round(done.stats.tokens_per_s, 2) if done and done.stats else None
+                row["stall_s"] = round(player.stalled_s - stalled, 3) if player else None
                 rows.append(row)
                 await pilot.pause(0.5)
+        output = app.voice_loop.player.output if app.voice_loop and app.voice_loop.player else None
+        if output is not None:
+            device.update(underruns=output.underruns, ahead_s=round(output.ahead_s, 3))
     return rows
 
 
@@ -91,6 +98,8 @@ def main() -> int:
     ap.add_argument("--max-tokens", type=int, default=48)
     ap.add_argument("--modes", nargs="*", default=["ptt", "hands_free"], choices=["ptt", "hands_free"])
     ap.add_argument("--files", nargs="*", help="WAV files (default: the spoken-question fixtures)")
+    ap.add_argument("--output-buffer-ms", type=int, help="audio.output_buffer_ms (default: the config's)")
+    ap.add_argument("--speakers", choices=["open", "headset"], help="audio.speakers (default: the config's)")
     args = ap.parse_args()
     if pulse.available() is not None:
         print(json.dumps({"benchmark": "tui_voice", "skipped": pulse.available()}))
@@ -100,22 +109,28 @@ def main() -> int:
     settings = quiet_settings(
         "jarvis-bench-tui-voice-", tts={"enabled": True}, audio={"input_device": "pulse", "output_device": "pulse"},
     )
+    asked = (("output_buffer_ms", args.output_buffer_ms), ("speakers", args.speakers))
+    audio = {k: v for k, v in asked if v is not None}
+    settings = settings.model_copy(update={"audio": settings.audio.model_copy(update=audio)})
     server = pulse.pulse_server()  # stopped at exit
     with build(settings, model=args.model, memory=False, max_tokens=args.max_tokens, metrics=False) as jarvis:
         jarvis.assistant.pool.get(args.model)
-        rows = asyncio.run(ask_all(jarvis, server, files, args.modes))
+        device: dict = {"output_buffer_ms": settings.audio.output_buffer_ms}
+        rows = asyncio.run(ask_all(jarvis, server, files, args.modes, device))
 
     summary = stage_summary(rows, "mode", args.modes, STAGES)
     for mode, langs in summary.items():
         for lang, figures in langs.items():
             mine = [r for r in rows if r["mode"] == mode and "error" not in r and lang in ("all", r["language"])]
             figures["tok_per_s_p50"] = statistics.median(r["tok_per_s"] or 0 for r in mine)
+            figures["stall_s_total"] = round(sum(r.get("stall_s") or 0 for r in mine), 3)
     result = {
         "benchmark": "tui_voice",
         "what": "seconds from end of speech to each moment, spoken questions in the TUI (virtual devices)",
         "model": args.model,
         "max_tokens": args.max_tokens,
         "first_audio_p50": first_audio_p50(summary, args.modes),
+        "speaker": device,
         "summary": summary,
         "rows": rows,
     }

@@ -61,6 +61,7 @@ class Jarvis:
         self._warm_up: threading.Thread | None = None
         self._more_warm_ups: list[threading.Thread] = []  # memory turned on later by a profile
         self._timers = False
+        self._idle_work = False
         self._closed = False
 
     @property
@@ -99,6 +100,13 @@ class Jarvis:
         if self.tools is not None:
             self.tools.start()
 
+    def start_idle_work(self) -> None:
+        """Work done while Jarvis is quiet, as long as it runs (the TUI; a one-shot command does not):
+        memory translations, starting with the facts that have none yet (``memory.translate``)."""
+        self._idle_work = True
+        if self.memory is not None and self.memory.translations is not None:
+            self.memory.translations.start(backfill=True)
+
     def start_voice(self, **options: Any) -> VoiceLoop:
         """Open the microphone and speaker and start the voice loop (``options`` override the defaults).
 
@@ -119,6 +127,9 @@ class Jarvis:
         self._closed = True
         if self.voice is not None:
             self.voice.close()
+        for service in (self.memory, self._parked_memory):
+            if service is not None and service.translations is not None:
+                service.translations.close()  # the translation in hand ends first (a second or two)
         for loading in [self._warm_up, *self._more_warm_ups]:
             if loading is not None:
                 loading.join(120)
@@ -169,6 +180,9 @@ class Jarvis:
             service = self.memory or self._parked_memory
             if service is None:
                 service = memory_service(settings, a.plan, a.conversation.path.stem)
+                attach_translations(a, service)
+                if self._idle_work and service.translations is not None:
+                    service.translations.start(backfill=True)
                 loading = threading.Thread(
                     target=self._warm_up_memory, args=(service,), name="jarvis-memory-warm-up", daemon=True
                 )
@@ -204,6 +218,23 @@ class Jarvis:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def attach_translations(assistant: Assistant, service: MemoryService) -> None:
+    """Give ``service`` a translation queue when ``memory.translate`` is on (it starts with
+    :meth:`Jarvis.start_idle_work`): the translating model comes from the assistant's pool, and
+    its chat prompt cache is read again once the queue runs dry."""
+    settings = assistant.settings
+    if not settings.memory.translate or not settings.models:
+        return
+    from jarvis.llm.translate import LlmTranslator
+    from jarvis.memory.translator import TranslationQueue
+
+    translator = LlmTranslator(assistant.pool, settings.memory.translate_model, assistant.idle.stopping)
+    model = translator.model
+    service.translations = TranslationQueue(
+        service, translator, assistant.idle, after=lambda: assistant.warm_cache(model)
+    )
 
 
 def build(
@@ -254,6 +285,7 @@ def build(
     service = None
     if memory and settings.memory.enabled:
         service = memory_service(settings, assistant.plan, session)
+        attach_translations(assistant, service)
         assistant.memory = service
         assistant.store_turns = settings.memory.store_turns
     if tools and settings.tools.enabled:

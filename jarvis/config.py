@@ -160,6 +160,9 @@ class MemorySettings(_Section):
     dedup_similarity: float = Field(0.95, ge=0.0, le=1.0)
     store_turns: bool = True
     share_with_api: bool = False
+    # Store each fact's Spanish/English translation as an extra vector (jarvis/memory/translator.py).
+    translate: bool = True
+    translate_model: str = ""  # "" = the default model
 
 
 class VADSettings(_Section):
@@ -186,6 +189,14 @@ class TurnSettings(_Section):
     partial_every_ms: int = Field(1000, ge=0)
 
 
+class BargeInSettings(_Section):
+    """Barge-in by voice over Jarvis's reply with open speakers and echo cancellation."""
+
+    pause: bool = True  # pause Jarvis's voice at the first sign of the user, before the VAD confirms
+    pause_ms: int = Field(30, ge=10)  # voiced speech over Jarvis's echo (with double talk) that pauses it
+    resume_ms: int = Field(300, ge=30)  # a pause the VAD has not confirmed within this long resumes
+
+
 class WakeSettings(_Section):
     """The wake word for ``audio.mode = "wake_word"`` ("hey jarvis", openWakeWord; see jarvis/audio/wake_word.py)."""
 
@@ -205,6 +216,9 @@ class AudioSettings(_Section):
     sample_rate: int = Field(16000, ge=8000)
     block_ms: int = Field(30, ge=5)
     queue_blocks: int = Field(200, ge=4)
+    # audio queued in the speaker's device buffer: a late callback on a busy CPU then plays it instead
+    # of underrunning (which costs PulseAudio ~1.9 s of silence); 0 = the device's lowest latency
+    output_buffer_ms: int = Field(100, ge=0, le=1000)
     speakers: Speakers = "open"
     echo_cancel: EchoCancel = "auto"
     headset: bool | None = None  # deprecated alias of ``speakers`` (read only when ``speakers`` is not set)
@@ -213,6 +227,7 @@ class AudioSettings(_Section):
     vad: VADSettings = VADSettings()
     turn: TurnSettings = TurnSettings()
     wake: WakeSettings = WakeSettings()
+    barge_in: BargeInSettings = BargeInSettings()
 
     @model_validator(mode="before")
     @classmethod
@@ -261,6 +276,8 @@ class TTSSettings(_Section):
     clause_words: int = Field(18, ge=4)
     first_piece_first: bool = True
     first_piece_words: dict[str, int] = {"piper": 12, "kokoro": 4}
+    first_piece_at_phrase: list[str] = ["kokoro"]
+    voice_first_below_s: float = Field(1.0, ge=0.0)
 
 
 class ToolSettings(_Section):
@@ -329,6 +346,9 @@ class Settings(_Section):
             raise ValueError(f"model names must be unique; repeated: {', '.join(sorted(dupes))}")
         if sum(m.default for m in self.models) > 1:
             raise ValueError("at most one model may have default = true")
+        wanted = self.memory.translate_model
+        if wanted and wanted not in names:
+            raise ValueError(f"memory.translate_model {wanted!r} is not a [[models]] name ({', '.join(names)})")
         profiles = [p.name for p in self.profiles]
         if len(set(profiles)) != len(profiles):
             raise ValueError("profile names must be unique")

@@ -38,4 +38,4 @@ def open_output(audio: AudioSettings, path: str | Path | None = None, realtime: 
     """
     if path is not None:
         return WavFileOutput(path, OUTPUT_RATE, realtime=realtime)
-    return SoundDeviceOutput(audio.output_device, OUTPUT_RATE)
+    return SoundDeviceOutput(audio.output_device, OUTPUT_RATE, buffer_ms=audio.output_buffer_ms)

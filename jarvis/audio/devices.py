@@ -427,6 +427,8 @@ class AudioOutput(ABC):
     # cancellation's reference); only live speakers call it, from their audio callback
     tap: Callable[[Any, float], None] | None = None
     live = False  # a real speaker (the microphone may hear it)
+    ahead_s = 0.0  # how long a block pulled now waits in the device's buffer before it is heard
+    underruns = 0  # blocks the device wanted before the callback gave them (a click, or worse)
 
     @abstractmethod
     def start(self, pull: Pull) -> None:
@@ -442,22 +444,35 @@ class SoundDeviceOutput(AudioOutput):
 
     live = True
 
-    def __init__(self, device: str | int | None = None, sample_rate: int = OUTPUT_RATE, block_ms: int = 20):
+    def __init__(
+        self, device: str | int | None = None, sample_rate: int = OUTPUT_RATE, block_ms: int = 20,
+        buffer_ms: int = 0,
+    ) -> None:
         self.spec = device  # how the device was asked for: found again by it after a device re-scan
         self.index = find_device(device, "output")
         self.name = _sd().query_devices(self.index)["name"]
         self.sample_rate = sample_rate
         self.block_frames = sample_rate * block_ms // 1000
+        self.buffer_ms = buffer_ms
         self.error = None
         self.last_sound = 0.0  # when a block with sound was last handed to the device (monotonic)
         self._stream: Any = None
         self._pull: Pull | None = None
 
     def start(self, pull: Pull) -> None:
-        """Open the output stream with low latency (so a cleared buffer goes quiet at once)."""
+        """Open the output stream with ``buffer_ms`` of device buffer (0: the lowest latency).
+
+        A short buffer makes a cleared reply go quiet sooner, but on a busy CPU a callback that
+        comes late underruns it, and PulseAudio's ALSA plugin then restarts its stream: measured in
+        the TUI, ~1.9 s without sound each time (bench/tui_voice.py counts underruns).
+        """
         sd = _sd()
 
         def callback(outdata: Any, frames: int, time_info: Any, status: Any) -> None:
+            if status.output_underflow:
+                self.underruns += 1
+            if time_info.outputBufferDacTime and time_info.currentTime:
+                self.ahead_s = max(0.0, time_info.outputBufferDacTime - time_info.currentTime)
             block = pull(frames)
             outdata[:, 0] = block
             if block.any():
@@ -475,7 +490,8 @@ class SoundDeviceOutput(AudioOutput):
         try:
             stream = sd.OutputStream(
                 device=self.index, samplerate=self.sample_rate, channels=1, dtype="float32",
-                blocksize=self.block_frames, latency="low", callback=callback, finished_callback=finished,
+                blocksize=self.block_frames, latency=self.buffer_ms / 1000 if self.buffer_ms else "low",
+                callback=callback, finished_callback=finished,
             )
             self._stream = stream
             stream.start()

@@ -45,6 +45,7 @@ class DoubleTalkDetector:
         self._ratios: deque[float] = deque(maxlen=history)
         self.margin = 10 ** (margin_db / 10)
         self.ratio: float | None = None  # echo return ratio (median, echo-only blocks)
+        self.excess_db: float | None = None  # the last block: how much louder than the echo explains (dB)
 
     def update(self, raw_power: float, ref_power: float, floor: float | None) -> bool | None:
         """One block's powers (and the microphone's noise floor, when known).
@@ -55,6 +56,7 @@ class DoubleTalkDetector:
         self._peak = max(ref_power, self._peak * self._decay)
         self._held.append(self._peak)
         loudest = max(self._held)
+        self.excess_db = None
         if loudest <= 1e-12:
             return None
         rho = raw_power / loudest
@@ -63,6 +65,7 @@ class DoubleTalkDetector:
             return None
         if self.ratio * loudest < 2.0 * (floor or 0.0):
             return None
+        self.excess_db = 10 * float(np.log10(max(rho, 1e-20) / max(self.ratio, 1e-20)))
         if rho > self.ratio * self.margin:
             return True
         self._learn(rho)

@@ -171,6 +171,17 @@ class EchoCancelledInput(AudioInput):
         return self._no_echo or self._pos - self._user_at <= USER_HOLD_S * self.sample_rate
 
     @property
+    def echo_expected(self) -> bool:
+        """True when the latest block should hold some echo of Jarvis above the noise floor."""
+        return not self._no_echo
+
+    @property
+    def talked(self) -> bool:
+        """True when someone spoke over the echo within the last ``USER_HOLD_S`` (double talk seen:
+        stricter than :attr:`hears_user`, which is also True whenever no echo is expected)."""
+        return self._pos - self._user_at <= USER_HOLD_S * self.sample_rate
+
+    @property
     def settled(self) -> bool:
         """True when echo alone should not reach the VAD: AEC3 has converged and the alignment is steady."""
         return not self.failed and self._heard >= WARMUP_S * self.sample_rate and self._unsettled <= 0

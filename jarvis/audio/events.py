@@ -93,3 +93,14 @@ class MicBack:
     device: str
     seconds: float  # how long it was gone
     attempts: int  # how many times it was opened again before it answered
+
+
+@dataclass(frozen=True)
+class BargeInPause:
+    """A provisional barge-in (:mod:`jarvis.audio.barge_in`): Jarvis paused its voice at the first
+    sign of the user talking over it (``"paused"``), and how that ended: ``"confirmed"`` (the VAD
+    heard speech start: the reply was cut off) or ``"resumed"`` (a false alarm: the voice played on
+    from where it paused, nothing lost)."""
+
+    state: Literal["paused", "confirmed", "resumed"]
+    held_ms: int = 0  # how long the voice was held, in microphone time (0 when it just paused)

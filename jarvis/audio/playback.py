@@ -7,6 +7,9 @@ chunk was played. :class:`Player` resamples chunks to the device rate, watches t
 own thread, publishes SpeakingChanged/HeardText, and turns played fractions into the heard text.
 With open speakers and echo cancellation, the device hands every block it writes (at its own rate,
 with the time it plays at) to the player's ``reference`` (see :mod:`jarvis.audio.echo_reference`).
+``pause()`` / ``resume()`` hold the queue where it is (a provisional barge-in,
+:mod:`jarvis.audio.barge_in`): the speaker goes quiet after a short fade and, on resume, plays on
+from the very sample it stopped at.
 """
 
 from __future__ import annotations
@@ -24,6 +27,9 @@ from jarvis.audio.events import HeardText, SpeakingChanged
 from jarvis.messages import SpeechChunk, StageError, TurnTimings
 
 log = logging.getLogger(__name__)
+
+FADE_S = 0.005  # a pause fades out, and a resume fades in, over this long (no click mid-word)
+STALL_S = 0.05  # a longer silence between two pieces of one reply counts as a stall (Player.stalled_s)
 
 
 @dataclass
@@ -73,6 +79,11 @@ class PlaybackBuffer:
         self._lock = threading.Lock()
         self._events: list[tuple[str, _Item]] = []
         self.frames_out = 0
+        self.fade = 0  # samples of a pause's fade-out / a resume's fade-in (set by the player)
+        self.paused = False
+        self._fade_out = False  # a pause was asked: the next block fades out, then silence
+        self._fade_in = False  # resumed: the next block fades in
+        self._resume_at: float | None = None  # a pause never lasts past this (monotonic), whatever happens
 
     def add(
         self, audio: Any, text: str = "", turn_id: int = 0, generation: int = 0, timings: TurnTimings | None = None,
@@ -81,36 +92,88 @@ class PlaybackBuffer:
         with self._lock:
             self._items.append(_Item(audio, text, turn_id, generation, timings))
 
+    def queued_frames(self) -> int:
+        """Samples queued and not played yet."""
+        with self._lock:
+            return sum(len(i.audio) - i.pos for i in self._items)
+
     def busy(self) -> bool:
-        """True while there is audio left to play."""
+        """True while there is audio left to play (paused or not)."""
         return bool(self._items)
+
+    def playing(self) -> bool:
+        """True while there is audio left to play and it is not paused."""
+        return bool(self._items) and not self.paused
+
+    def pause(self, max_s: float = 2.0) -> None:
+        """Hold playback where it is (the next block fades out); :meth:`resume` plays on from there.
+
+        A pause ends by itself after ``max_s`` (whoever paused may never say more).
+        """
+        with self._lock:
+            if not self.paused:
+                self.paused, self._fade_out, self._fade_in = True, self.fade > 0, False
+            self._resume_at = time.monotonic() + max_s
+
+    def resume(self) -> None:
+        """Play on from where :meth:`pause` stopped (the next block fades in)."""
+        with self._lock:
+            self._resume()
+
+    def _resume(self) -> None:
+        if self.paused:
+            self.paused, self._fade_in = False, self.fade > 0 and not self._fade_out
+            self._fade_out = False
+            self._resume_at = None
 
     def pull(self, frames: int) -> Any:
         """Exactly ``frames`` samples: queued audio, then silence. Safe to call from a PortAudio callback."""
         out = self._np.zeros(frames, dtype=self._np.float32)
-        filled = 0
         with self._lock:
-            while filled < frames and self._items:
-                item = self._items[0]
-                if item.started_at is None:
-                    item.started_at = time.monotonic()
-                    self._events.append(("start", item))
-                n = min(frames - filled, len(item.audio) - item.pos)
-                out[filled:filled + n] = item.audio[item.pos:item.pos + n]
-                item.pos += n
-                filled += n
-                if item.pos >= len(item.audio):
-                    item.finished_at = time.monotonic()
-                    self._items.popleft()
-                    self._events.append(("end", item))
-            self.frames_out += filled
+            if self.paused and self._resume_at is not None and time.monotonic() >= self._resume_at:
+                self._resume()
+            if not self.paused:
+                filled = self._fill(out, frames)
+                if self._fade_in and filled:
+                    n = min(filled, self.fade)
+                    out[:n] *= self._ramp(n)
+                    self._fade_in = False
+            elif self._fade_out:  # the first block of a pause: a few ms fading out, then silence
+                n = self._fill(out, min(frames, self.fade))
+                out[:n] *= self._ramp(n)[::-1]
+                self._fade_out = False
         return out
 
+    def _ramp(self, n: int) -> Any:
+        """Gains rising from just above 0 to just below 1 over ``n`` samples (no sample is silenced)."""
+        return (self._np.arange(1, n + 1, dtype=self._np.float32) / (n + 1)).astype(self._np.float32)
+
+    def _fill(self, out: Any, frames: int) -> int:
+        """Copy up to ``frames`` queued samples into ``out`` (lock held); returns how many."""
+        filled = 0
+        while filled < frames and self._items:
+            item = self._items[0]
+            if item.started_at is None:
+                item.started_at = time.monotonic()
+                self._events.append(("start", item))
+            n = min(frames - filled, len(item.audio) - item.pos)
+            out[filled:filled + n] = item.audio[item.pos:item.pos + n]
+            item.pos += n
+            filled += n
+            if item.pos >= len(item.audio):
+                item.finished_at = time.monotonic()
+                self._items.popleft()
+                self._events.append(("end", item))
+        self.frames_out += filled
+        return filled
+
     def clear(self) -> list[PlayedChunk]:
-        """Drop everything queued now; returns the chunks that were cut (played part and all)."""
+        """Drop everything queued now (a pause ends too); returns the chunks that were cut (played part and all)."""
         with self._lock:
             items = list(self._items)
             self._items.clear()
+            self.paused = self._fade_out = self._fade_in = False
+            self._resume_at = None
         return [PlayedChunk(i.text, i.turn_id, i.pos, len(i.audio), i.started_at) for i in items]
 
     def drain_events(self) -> list[tuple[str, _Item]]:
@@ -127,6 +190,7 @@ class _TurnPlayback:
     done: int = 0
     closed: bool = False  # no more chunks will come for this turn
     first_audio: float | None = None
+    last_end: float | None = None  # when its latest chunk finished playing
 
 
 class Player:
@@ -148,6 +212,8 @@ class Player:
         self.is_stale = is_stale
         self.tail_s = tail_s
         self._turns: dict[int, _TurnPlayback] = {}
+        self.stalled_s = 0.0  # silence inside replies: a piece was not ready when the one before ended
+        self.stalls = 0
         self._cut: set[int] = set()
         self._lock = threading.Lock()
         self._speaking = False
@@ -155,8 +221,9 @@ class Player:
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._watch, name="jarvis-playback", daemon=True)
         self._error_sent = False
+        self.buffer.fade = int(output.sample_rate * FADE_S)
         if hasattr(output, "has_audio"):
-            output.has_audio = self.buffer.busy  # type: ignore[attr-defined]
+            output.has_audio = self.buffer.playing  # type: ignore[attr-defined]
 
     def start(self) -> Player:
         """Start the output device and the watcher thread."""
@@ -170,6 +237,24 @@ class Player:
     def speaking(self) -> bool:
         """True while audio plays, and for ``tail_s`` after (the room still echoes it)."""
         return self.buffer.busy() or (time.monotonic() - self._last_audio) < self.tail_s
+
+    def queued_s(self) -> float:
+        """Seconds of speech queued and not played yet (what the voice has in hand)."""
+        return self.buffer.queued_frames() / self.output.sample_rate
+
+    @property
+    def paused(self) -> bool:
+        """True while playback is held by :meth:`pause` (Jarvis still counts as speaking)."""
+        return self.buffer.paused
+
+    def pause(self, max_s: float = 2.0) -> None:
+        """Hold the voice where it is now (nothing is dropped); it plays on after :meth:`resume`, or
+        by itself after ``max_s``. :meth:`clear` drops it instead (a confirmed barge-in)."""
+        self.buffer.pause(max_s)
+
+    def resume(self) -> None:
+        """Play on from where :meth:`pause` held the voice."""
+        self.buffer.resume()
 
     def put(self, chunk: SpeechChunk) -> None:
         """Queue a chunk (resampled to the device rate); stale chunks are dropped."""
@@ -230,14 +315,20 @@ class Player:
             if tp is None:
                 continue
             if kind == "start":
+                if tp.last_end is not None and item.started_at - tp.last_end > STALL_S:
+                    self.stalled_s += item.started_at - tp.last_end  # the voice ran dry mid-reply
+                    self.stalls += 1
                 if tp.first_audio is None:
                     tp.first_audio = item.started_at
                     if item.timings is not None:
-                        item.timings.mark("first_audio_out", item.started_at)
+                        # heard when it leaves the device's buffer, not when the callback took it
+                        heard_at = item.started_at + getattr(self.output, "ahead_s", 0.0)
+                        item.timings.mark("first_audio_out", heard_at)
                 self._set_speaking(True)
             else:
                 tp.heard.append(item.text)
                 tp.done += 1
+                tp.last_end = item.finished_at
                 self._last_audio = time.monotonic()
                 self._maybe_finish(item.turn_id)
 

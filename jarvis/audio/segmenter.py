@@ -64,6 +64,8 @@ class Segmenter:
         generation: returns the current cancel generation (stamped on utterances).
         muted: returns True while the microphone must be ignored (echo guard).
         on_speech_start: called (from this thread) when speech starts.
+        on_frame: called (from this thread) after each VAD frame heard, with the classifier's
+            verdict and the VAD's state after it (the provisional barge-in counts on it).
         on_utterance: called after an utterance was emitted (push-to-talk closes the gate).
         merge: keep every utterance until the input ends and emit them as one (a question file).
         judge: asked after ``turn.check_ms`` of silence whether the speaker has finished (the
@@ -84,6 +86,7 @@ class Segmenter:
         generation: Callable[[], int] = lambda: 0,
         muted: Callable[[], bool] = lambda: False,
         on_speech_start: Callable[[], None] | None = None,
+        on_frame: Callable[[bool, str], None] | None = None,
         on_utterance: Callable[[Utterance], None] | None = None,
         merge: bool = False,
         listening: bool = False,
@@ -111,6 +114,7 @@ class Segmenter:
         self.generation = generation
         self.muted = muted
         self.on_speech_start = on_speech_start
+        self.on_frame = on_frame
         self.on_utterance = on_utterance
         self.merge = merge
         self.listening = listening
@@ -292,9 +296,12 @@ class Segmenter:
             idx = self.machine.frames_seen
             self._frame_times[idx] = now
             self._frame_starts[idx] = data_start + i
-            step = self.machine.push(frame, self.classify(frame))
+            voiced = self.classify(frame)
+            step = self.machine.push(frame, voiced)
             if step.started and self.on_speech_start is not None:
                 self.on_speech_start()
+            if self.on_frame is not None:
+                self.on_frame(voiced, step.state)
             if step.partial and self.on_partial is not None and self._armed():
                 self.on_partial(self.machine.audio_so_far())
             if step.check and self.judge is not None and not self.merge and self._armed():

@@ -12,7 +12,7 @@ import threading
 import time
 import uuid
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from jarvis.config import MemorySettings, Settings
 from jarvis.errors import EmptyInput, MemoryStoreError
@@ -21,7 +21,11 @@ from jarvis.memory.embedder import Embedder
 from jarvis.memory.ranking import select_hits
 from jarvis.memory.redact import redact
 from jarvis.memory.transfer import new_records, read_jsonl, write_jsonl
+from jarvis.memory.translations import children, fold, is_translation, translation_id, translation_metadata
 from jarvis.messages import MemoryHit, MemoryHits
+
+if TYPE_CHECKING:
+    from jarvis.memory.translator import TranslationQueue
 
 log = logging.getLogger(__name__)
 
@@ -61,6 +65,8 @@ class MemoryService:
         self._broken: MemoryStoreError | None = None
         self._retry_at = 0.0
         self._reported: set[str] = set()
+        #: Translates new facts in the background (set by jarvis.assembly when memory.translate is on).
+        self.translations: TranslationQueue | None = None
 
     # ------------------------------------------------------------------ plumbing
     @property
@@ -162,7 +168,30 @@ class MemoryService:
             meta.update(extra or {})
             new_id = uuid.uuid4().hex[:12]
             store.add([new_id], [clean], vec, [meta])
+        if self.translations is not None and meta["kind"] == "fact":
+            self.translations.submit(new_id, clean, language)  # queued: returns at once
+        return new_id
+
+    def add_translation(self, memory_id: str, text: str, language: str) -> str | None:
+        """Store ``text``, the translation of memory ``memory_id`` into ``language``, as an extra vector
+        of it (replacing an older one). Returns its id, or None when the memory is gone."""
+        text = text.strip()
+        if not text:
+            raise EmptyInput("the translation is empty", "nothing to store")
+        with self._lock:
+            store = self.store()
+            parents = [r for r in store.get([memory_id]) if not is_translation(r.metadata)]
+            if not parents:
+                return None
+            new_id = translation_id(memory_id, language)
+            store.delete([new_id])
+            store.add([new_id], [text], self._embed([text]), [translation_metadata(parents[0], language)])
             return new_id
+
+    def translations_of(self, memory_id: str) -> list[MemoryHit]:
+        """The stored translations of a memory (none when it has none)."""
+        with self._lock:
+            return [_hit(r) for r in self.store().get(children([memory_id]))]
 
     def search(
         self, query: str, k: int | None = None, min_similarity: float | None = None
@@ -174,7 +203,8 @@ class MemoryService:
         k = k or self.settings.top_k
         with self._lock:
             store = self.store()
-            recs = store.query(self._embed([query])[0], k)
+            # a memory has at most one translation: 2k vectors hold k memories
+            recs = fold(store.query(self._embed([query])[0], 2 * k), store.get, k)
         hits = [_hit(r) for r in recs]
         if min_similarity is not None:
             hits = [h for h in hits if h.score >= min_similarity]
@@ -190,20 +220,22 @@ class MemoryService:
         """The newest ``limit`` memories, newest first (``score`` 0)."""
         with self._lock:
             store = self.store()
-            rows = store.all_metadata()
+            rows = [r for r in store.all_metadata() if not is_translation(r[1])]
             rows.sort(key=lambda r: float(r[1].get("time", 0.0) or 0.0), reverse=True)
             ids = [rid for rid, _ in rows[: max(0, limit)]]
             return [_hit(r) for r in store.get(ids)]
 
     def count(self) -> int:
-        """How many memories are stored."""
+        """How many memories are stored (their translations are not counted)."""
         with self._lock:
-            return self.store().count()
+            store = self.store()
+            return store.count() - sum(1 for _, meta in store.all_metadata() if is_translation(meta))
 
     def get(self, memory_id: str) -> MemoryHit | None:
-        """The memory with this id, or None."""
+        """The memory with this id (a translation's id gives its memory), or None."""
         with self._lock:
-            recs = self.store().get([memory_id.strip()])
+            store = self.store()
+            recs = fold(store.get([memory_id.strip()]), store.get, 1)
         return _hit(recs[0]) if recs else None
 
     def forget_candidates(self, query_or_id: str, k: int = 5) -> list[MemoryHit]:
@@ -220,15 +252,19 @@ class MemoryService:
         return self.search(key, k=k, min_similarity=self.min_similarity)
 
     def delete(self, ids: list[str]) -> int:
-        """Delete memories by id; returns how many were deleted."""
+        """Delete memories by id, with their translations; returns how many memories were deleted."""
+        ids = [i for i in ids if i]
         with self._lock:
-            return self.store().delete([i for i in ids if i])
+            store = self.store()
+            n = store.delete(ids)
+            store.delete(children(ids))
+            return n
 
     def export(self, path: str | Path) -> int:
         """Write every memory to a JSON-lines file (oldest first); returns how many."""
         with self._lock:
             store = self.store()
-            rows = store.all_metadata()
+            rows = [r for r in store.all_metadata() if not is_translation(r[1])]  # made again on import
             rows.sort(key=lambda r: float(r[1].get("time", 0.0) or 0.0))
             records = store.get([rid for rid, _ in rows])
         return write_jsonl(Path(path), records)
@@ -258,7 +294,8 @@ class MemoryService:
 
     def reindex(self, progress: Progress | None = None) -> tuple[int, str]:
         """Re-embed every memory with ``memory.embedder`` (after it changed); ids, texts and metadata
-        are kept. Returns (how many, the embedder that had written the store; ours if it was ours).
+        are kept, translations too (re-embedded, not translated again). Returns (how many memories,
+        the embedder that had written the store; ours if it was ours).
 
         The store is rebuilt into a new collection that replaces the old one only when every memory
         is in it, so an interruption loses nothing (run it again). Raises MemoryStoreError.
@@ -269,6 +306,7 @@ class MemoryService:
             try:
                 before = store.built_with[0] if store.built_with else self.embedder.name
                 n = store.rebuild(self._embed, progress)
+                n -= sum(1 for _, meta in store.all_metadata() if is_translation(meta))
             except BaseException:
                 store.close()
                 raise

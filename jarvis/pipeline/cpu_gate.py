@@ -4,7 +4,10 @@ On a small CPU every core runs a llama.cpp thread while the model writes, so the
 speech synthesis fights the model for the cores exactly when the user is waiting for the first word.
 The TTS stage holds the gate while it synthesises a reply's first piece; the model's token loop
 calls :meth:`CpuGate.wait` after each token. The model is then already a clause ahead, so the pause
-costs little, and the first audio comes out sooner.
+costs little, and the first audio comes out sooner. The gate closes in the model's own thread, on
+the token that completes the first piece (:meth:`TtsStage.offer`): closed only once the voice's
+thread got the piece, the model had already begun its next token, and on two busy cores that one
+token took ~1 s beside the voice (llama.cpp's threads wait on each other when one is descheduled).
 """
 
 from __future__ import annotations
@@ -25,12 +28,25 @@ class CpuGate:
 
     @contextmanager
     def hold(self) -> Iterator[None]:
-        """Make :meth:`wait` block until the block ends."""
+        """Make :meth:`wait` block until the block ends (it may have been closed before)."""
         self._open.clear()
         try:
             yield
         finally:
             self._open.set()
+
+    def close(self) -> None:
+        """Make :meth:`wait` block from now on, until :meth:`open` (or a :meth:`hold` ends)."""
+        self._open.clear()
+
+    def open(self) -> None:
+        """Let :meth:`wait` return again."""
+        self._open.set()
+
+    @property
+    def is_open(self) -> bool:
+        """True when the model may go on."""
+        return self._open.is_set()
 
     def wait(self, timeout: float = MAX_HOLD_S) -> None:
         """Return at once when the gate is open, else when it opens (or after ``timeout``)."""

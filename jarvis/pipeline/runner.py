@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import itertools
 import logging
+import queue
 import threading
 import time
 from collections.abc import Callable
@@ -43,6 +44,7 @@ from jarvis.messages import (
 from jarvis.pipeline.cancel import CancelScope
 from jarvis.pipeline.confirmations import Confirmations
 from jarvis.pipeline.cpu_gate import CpuGate
+from jarvis.pipeline.idle import IdleWatch
 from jarvis.pipeline.stage import EventBus, Stage
 from jarvis.pipeline.tool_rounds import ToolRounds, answer_from_result
 from jarvis.pipeline.tool_turn import instant_answer
@@ -139,6 +141,8 @@ class Assistant:
         self.bus = bus or EventBus()
         self.cancel = CancelScope()
         self.cpu_gate = CpuGate()  # the voice holds it while it synthesises a reply's first piece
+        self.idle = IdleWatch()  # background work (memory translations) runs only while it says quiet
+        self.bus.subscribe(self.idle)
         self.machine = machine or probe()
         self.plan = plan or plan_for(self.machine, settings)
         self.pool = ModelPool(settings, self.plan, self.bus.publish)
@@ -195,6 +199,16 @@ class Assistant:
         except Exception as exc:  # pragma: no cover - unexpected
             log.exception("preload failed")
             self.bus.publish(StageError("model", str(exc), "see the log file"))
+
+    def warm_cache(self, name: str) -> None:
+        """Re-read the chat prompt into loaded model ``name``'s cache, in the turn thread, after
+        background work (a memory translation) used the model. Never blocks."""
+        if self._closing or not self._started or name not in self.pool.resident():
+            return
+        try:
+            self._stage.put(Prefill(name), timeout=0.01)
+        except queue.Full:
+            pass
 
     def submit_text(
         self, text: str, source: Source = "keyboard", language: str | None = None,

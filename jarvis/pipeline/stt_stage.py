@@ -7,6 +7,8 @@ far, which becomes the turn's transcript when the turn ends there (no decode aft
 
 from __future__ import annotations
 
+import queue
+import threading
 from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass
@@ -42,6 +44,9 @@ class _SoFar:
     generation: int
 
 
+_NEWEST_HIDDEN = object()  # in the queue: decode the newest hidden request (``SttStage._hidden``)
+
+
 class SttStage(Stage):
     """Utterance -> transcript -> ``assistant.submit_text`` (a voice turn carrying its timeline).
 
@@ -61,20 +66,41 @@ class SttStage(Stage):
         self.recogniser = recogniser
         self.on_submitted = on_submitted
         self._partial: Future | None = None
+        self._hidden: _SoFar | None = None  # the newest judge's request, not started yet
+        self._lock = threading.Lock()
 
     def speculate(self, audio: Any, show: bool = False) -> Future:
         """Transcribe ``audio`` (speech still going on) in this stage's thread; returns the future result.
 
         ``show`` publishes the text as a :class:`PartialTranscript`. A shown partial is skipped (the
         future is cancelled) while the previous one is still being decoded: partials never queue up.
+        A hidden one (for the end-of-turn judge) replaces the previous one still waiting (one place
+        in the queue holds the newest): only the newest audio is worth decoding. Never blocks the
+        caller (the VAD thread): on a machine too busy to keep up, the future is cancelled instead;
+        blocking here once stopped the microphone being read until hundreds of blocks were dropped
+        and the turn never ended.
         """
         done: Future = Future()
+        request = _SoFar(audio, done, show, self.assistant.cancel.generation)
         if show:
             if self._partial is not None and not self._partial.done():
                 done.cancel()
                 return done
             self._partial = done
-        self.put(_SoFar(audio, done, show, self.assistant.cancel.generation))
+        else:
+            with self._lock:
+                older, self._hidden = self._hidden, request
+            if older is not None:  # not started yet: this one takes its place in the queue
+                older.done.cancel()
+                return done
+            request = _NEWEST_HIDDEN
+        try:
+            self.inbox.put_nowait(request)
+        except queue.Full:
+            done.cancel()
+            with self._lock:
+                if self._hidden is not None and self._hidden.done is done:
+                    self._hidden = None
         return done
 
     def _language(self) -> str | None:
@@ -82,6 +108,12 @@ class SttStage(Stage):
 
     def process(self, item: Utterance | _SoFar) -> None:
         """Transcribe one utterance and submit it. Raises EmptyInput for silence or noise."""
+        if item is _NEWEST_HIDDEN:
+            with self._lock:
+                item, self._hidden = self._hidden, None
+            if item is not None:
+                self._so_far(item)
+            return
         if isinstance(item, _SoFar):
             self._so_far(item)
             return

@@ -50,6 +50,7 @@ class TtsStage(Stage):
         player: plays the chunks.
         stream: speak while the reply streams (False: after the whole reply).
         gate: held while the first piece of each reply is synthesised (``tts.first_piece_first``),
+            and while a later one is when the voice is about to run dry (``voice_first_below_s``),
             so the model pauses and the voice has the cores.
     """
 
@@ -74,12 +75,17 @@ class TtsStage(Stage):
         self._failed = False
         self._notes: set[str] = set()
         self._asides = 0  # turn ids for announcements: -1, -2, ...
+        # the model's thread feeds a copy of the chunker to close the gate on the first piece's token
+        self._claim_turn: int | None = None
+        self._claim: SentenceChunker | None = None
 
     def _chunker_for(self, language: str | None) -> SentenceChunker:
         """A chunker whose first piece suits the engine that will speak ``language``."""
         engine = self.settings.voices.get(language or self.settings.default_language, "")
         longest = self.settings.first_piece_words.get(engine, 12)
-        return SentenceChunker(self.settings.clause_words, max(1, longest // 2), max(1, longest))
+        phrase = max(1, longest // 2) if engine in self.settings.first_piece_at_phrase else 0
+        return SentenceChunker(self.settings.clause_words, max(1, longest // 2), max(1, longest),
+                               first_phrase_words=phrase)
 
     def _begin(self, turn_id: int, language: str | None, timings: TurnTimings | None) -> None:
         self._turn = turn_id
@@ -109,23 +115,29 @@ class TtsStage(Stage):
             if not stale and self.stream:
                 for sentence in self._chunker.feed(item.text):
                     self._speak(sentence, item)
+            elif self.gate is not None:
+                self.gate.open()  # closed for a piece that will not be spoken
             return
         if not stale:
             pieces = self._chunker.flush() if self.stream else [speakable(item.text)]
             for sentence in pieces:
                 self._speak(sentence, item)
+        if self.gate is not None:
+            self.gate.open()
         self.player.end_turn(item.turn_id)
         self._turn = None
 
     def _speak(self, text: str, item: TokenDelta | ReplyDone) -> None:
         if not text.strip() or self._failed:
+            if self.gate is not None:
+                self.gate.open()
             return
         if self._language is None:
             self._language = guess_language(text, self.settings.default_language)
         if self._timings is not None:
             self._timings.mark("first_sentence")
         try:
-            if self._spoken == 0 and self.gate is not None:
+            if self.gate is not None and self._urgent():
                 with self.gate.hold():
                     spoken = self.voices().speak(text, self._language)
             else:
@@ -144,6 +156,14 @@ class TtsStage(Stage):
             return
         chunk = SpeechChunk(spoken.audio, spoken.sample_rate, text, item.turn_id, item.generation, self._timings)
         self.player.put(chunk)
+
+    def _urgent(self) -> bool:
+        """Must the model wait while this piece is synthesised? The first piece (the user waits for
+        it), and any piece while the voice has less than ``voice_first_below_s`` of speech queued."""
+        if self._spoken == 0:
+            return True
+        below = self.settings.voice_first_below_s
+        return below > 0 and self.player.queued_s() < below
 
     def _announce(self, item: Announcement) -> None:
         """A rung timer: spoken on its own (a turn id of its own, below zero), after a short chime."""
@@ -167,10 +187,25 @@ class TtsStage(Stage):
 
     def offer(self, item: Any) -> None:
         """Queue an item without blocking the publisher (a full queue drops it, logged)."""
+        if self.gate is not None and self.stream:
+            self._claim_first_piece(item)
         try:
             self.inbox.put_nowait(item)
         except queue.Full:  # pragma: no cover - 8192 pieces queued: drop rather than block the model
             log.warning("TTS queue full; a piece of the reply is not spoken")
+
+    def _claim_first_piece(self, item: Any) -> None:
+        """In the publisher's (the model's) thread: close the gate on the token that completes the
+        reply's first piece, so the model waits before its next token instead of computing it
+        beside the voice. The stage's thread opens it once the piece is synthesised (or dropped)."""
+        if isinstance(item, Transcript):
+            self._claim_turn, self._claim = item.turn_id, self._chunker_for(item.language)
+        elif isinstance(item, TokenDelta) and self._claim is not None and item.turn_id == self._claim_turn:
+            if self._claim.feed(item.text):
+                self._claim = None
+                self.gate.close()  # type: ignore[union-attr]
+        elif isinstance(item, ReplyDone) and item.turn_id == self._claim_turn:
+            self._claim = None
 
 
 def chime_tone(sample_rate: int) -> Any:

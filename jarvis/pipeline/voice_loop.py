@@ -18,8 +18,10 @@ once and trims the history to the heard part. How Jarvis keeps from hearing itse
 speakers and echo cancellation (the microphone wrapped in
 :class:`~jarvis.audio.echo_input.EchoCancelledInput`, the speaker's blocks as its reference), the
 microphone stays open and speech interrupts Jarvis (in wake-word mode, the wake word does); with
-open speakers and no echo cancellation it is ignored while Jarvis speaks. Every fact of a turn
-rides on its messages (see :mod:`jarvis.messages`); the loop keeps none.
+open speakers and no echo cancellation it is ignored while Jarvis speaks. With echo cancellation,
+the first sign of the user's voice over Jarvis's pauses it at once, before the VAD confirms the
+barge-in (:mod:`jarvis.audio.barge_in`; a false alarm resumes it; ``BargeInPause`` says which).
+Every fact of a turn rides on its messages (see :mod:`jarvis.messages`); the loop keeps none.
 """
 
 from __future__ import annotations
@@ -30,7 +32,8 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from jarvis.audio.events import HeardText, ListeningChanged, VoiceReady
+from jarvis.audio.barge_in import PAUSE, RESUME, PauseGate
+from jarvis.audio.events import BargeInPause, HeardText, ListeningChanged, VoiceReady
 from jarvis.config import AudioMode, EchoCancel, Settings, Speakers
 from jarvis.errors import AudioDeviceError, JarvisError
 from jarvis.heap import trim_heap
@@ -138,6 +141,11 @@ class VoiceLoop:
         self.echo: EchoCancelledInput | None = None  # the echo-cancelled microphone, when in use
         self._reference: EchoReference | None = None  # what the speaker played (the echo's reference)
         self._unconfirmed = False  # the VAD started over the echo, with no sign of the user yet
+        barge = audio.barge_in  # the provisional barge-in (open speakers with echo cancellation)
+        self._gate = PauseGate.from_ms(barge.pause_ms, barge.resume_ms, audio.vad.frame_ms) if barge.pause else None
+        self._frame_ms = audio.vad.frame_ms
+        self._pause_max_s = barge.resume_ms / 1000 + 0.25  # the player resumes by itself after this
+        self._talk_at_pause = 0  # double-talk blocks counted when the voice was paused
         self.stream_tts = stream_tts
         self.merge_input = merge_input
         self._input_path, self._output_path = input_path, output_path
@@ -261,6 +269,7 @@ class VoiceLoop:
                     generation=lambda: self.assistant.cancel.generation,
                     muted=self._muted,
                     on_speech_start=self._on_speech_start,
+                    on_frame=self._on_frame if self._gate is not None else None,
                     on_utterance=self._on_utterance,
                     merge=self.merge_input,
                     listening=self.hands_free or self.merge_input,
@@ -443,6 +452,11 @@ class VoiceLoop:
 
         Returns {turn_id: heard text} for the turns that were cut.
         """
+        gate = self._gate
+        if gate is not None and gate.paused:  # the provisional pause was the user: confirmed
+            held = gate.held * self._frame_ms
+            gate.reset()
+            self.assistant.bus.publish(BargeInPause("confirmed", held))
         self.assistant.interrupt()
         heard = self.player.clear() if self.player is not None else {}
         self._busy = False
@@ -528,14 +542,50 @@ class VoiceLoop:
         """The VAD heard speech start (VAD thread): interrupt Jarvis when it may be the user.
 
         With echo cancellation, speech over Jarvis's voice counts only once the microphone holds
-        more than the echo (double talk); until then the start is unconfirmed (a leak of echo)."""
+        more than the echo (double talk); until then the start is unconfirmed (a leak of echo).
+        While a provisional pause holds Jarvis's voice, the room soon holds no echo to tell a leak
+        by: the start counts only with double talk seen again since the pause, or speech heard
+        with no echo left (:attr:`~jarvis.audio.barge_in.PauseGate.room_confirms`)."""
         self._unconfirmed = False
         if self.mode == "wake_word" or not self.speaking or self.echo_guard == "mute":  # wake word: it interrupts
             return
-        if self.echo_guard == "aec" and self.echo is not None and not self.echo.hears_user:
-            self._unconfirmed = True
-            return
+        echo = self.echo
+        if self.echo_guard == "aec" and echo is not None:
+            gate = self._gate
+            if gate is not None and gate.paused:
+                heard = echo.stats.double_talk_blocks > self._talk_at_pause or gate.room_confirms
+            else:
+                heard = echo.hears_user
+            if not heard:
+                self._unconfirmed = True  # double talk still confirms it (_double_talk), or it resumes
+                return
         self.barge_in()
+
+    def _on_frame(self, voiced: bool, vad_state: str) -> None:
+        """Each VAD frame heard (VAD thread): pause Jarvis's voice at the first sign of the user over
+        its echo; play on when that was no barge-in (:mod:`jarvis.audio.barge_in`)."""
+        gate, player, echo = self._gate, self.player, self.echo
+        if gate is None or player is None or echo is None:
+            return
+        bus = self.assistant.bus
+        if gate.paused and not player.paused:  # the pause ran out meanwhile (no frames came: muted)
+            gate.reset()
+            bus.publish(BargeInPause("resumed", round(self._pause_max_s * 1000)))
+        may_pause = self.mode != "wake_word" and self.echo_guard == "aec" and player.buffer.busy()
+        if not gate.paused and not may_pause:
+            gate.reset()
+            return
+        action = gate.frame(voiced, echo.talked, vad_state, echo.echo_expected)
+        if gate.paused and self._unconfirmed and gate.room_confirms:  # started, and the room says it was speech
+            self._unconfirmed = False
+            self.barge_in()
+        elif action == PAUSE:
+            self._talk_at_pause = echo.stats.double_talk_blocks
+            player.pause(self._pause_max_s)
+            bus.publish(BargeInPause("paused"))
+        elif action == RESUME:
+            player.resume()
+            bus.publish(BargeInPause("resumed", gate.held * self._frame_ms))
 
     def _double_talk(self) -> None:
         """Someone speaks over Jarvis's echo (VAD thread): an unconfirmed start was the user after all."""

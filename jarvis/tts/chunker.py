@@ -18,6 +18,15 @@ ABBREVIATIONS = frozenset(
     sra srta dra ud uds lic ing p.ej aprox núm pág av al""".split()
 )
 
+# Words a phrase starts with (articles, prepositions, conjunctions, relatives, copulas; English and
+# Spanish): a reply's first piece may end just before one (``first_phrase_words``), where a speaker
+# would pause anyway ("La capital | de Francia es París").
+PHRASE_STARTS = frozenset(
+    """the a an of to in on at for with from by and or but that which who whose as is are was were
+    de del la el los las un una unos unas y e o u que en al con por para sin sobre entre hasta desde
+    como pero porque cuando donde cuyo cuya es son está están era fue""".split()
+)
+
 # A sentence end: terminators, then closing quotes / brackets / emphasis, then whitespace and a
 # non-space character (so a dot at the end of the buffer waits for the next delta: "3." + "14").
 _END = re.compile(r"[.!?…]+[\"'”’)\]*_]*(?=\s+\S)")
@@ -101,6 +110,9 @@ class SentenceChunker:
             voice can start early (0: treat it like the others).
         first_max_words: the longest first piece without a clause mark (default: twice
             ``first_clause_words``); a slow voice wants it short.
+        first_phrase_words: with no clause mark yet, the first piece may end before a word that
+            starts a phrase (:data:`PHRASE_STARTS`) once it has this many words (0: never), so a
+            slow voice gets a short first piece that still ends where a speaker would pause.
         max_chars: no piece is longer than this: it is cut at the last space before it, or inside
             a word longer than that (a URL-like run). Together with ``2 * clause_words`` words it
             bounds every piece, whatever the text (no punctuation, one endless token).
@@ -108,12 +120,14 @@ class SentenceChunker:
 
     def __init__(
         self, clause_words: int = 18, first_clause_words: int = 6, first_max_words: int = 0, max_chars: int = 300,
+        first_phrase_words: int = 0,
     ) -> None:
         self.clause_words = max(4, clause_words)
         self.max_words = 2 * self.clause_words
         self.max_chars = max(40, max_chars)
         self.first_clause_words = max(0, first_clause_words)
         self.first_max_words = first_max_words or 2 * self.first_clause_words
+        self.first_phrase_words = max(0, first_phrase_words)
         self._buf = ""
         self._in_code = False
         self._emitted = 0
@@ -198,6 +212,23 @@ class SentenceChunker:
             stop = cut if stop is None else min(stop, cut)
         return stop
 
+    def _phrase_cut(self, text: str, ends: list[int]) -> int | None:
+        """Where the first piece may end before a phrase-starting word (None: nowhere yet).
+
+        ``ends`` are the word ends from the piece's start; the word after the cut must be complete
+        (another word follows it), so "de" is never taken for the start of "después".
+        """
+        if not self.first_phrase_words:
+            return None
+        last = min(len(ends) - 2, self.first_max_words)  # word k is followed by word k + 1
+        def word(k: int) -> str:
+            return text[ends[k - 1] if k else 0:ends[k]].strip().lower().strip("\"'“”‘’¿¡(")
+
+        for k in range(self.first_phrase_words, last + 1):
+            if word(k) in PHRASE_STARTS and word(k - 1) not in PHRASE_STARTS:  # "de | la" is no pause
+                return ends[k - 1]
+        return None
+
     def _next_cut(self, text: str, pos: int) -> int | None:
         """Index where the piece starting at ``pos`` ends, or None when it is not complete yet."""
         ends = self._word_ends(text, pos)
@@ -224,6 +255,9 @@ class SentenceChunker:
                     break
                 if len(_WORD.findall(text, pos, m.end())) >= self.first_clause_words:
                     return m.end()
+            phrase = self._phrase_cut(text, ends)
+            if phrase is not None:
+                return min(phrase, end)
             # A long first sentence with no clause mark: start speaking after first_max_words words
             # (cut after a word that is followed by another, so a word still arriving is never split).
             if n > self.first_max_words:

@@ -98,6 +98,7 @@ class JarvisApp(App):
         self.assistant.bus.subscribe(self._bridge)
         self.jarvis.start()  # the first model and the memory embedder load in the background
         self.jarvis.start_timers()  # timers, alarms and reminders ring while the TUI runs
+        self.jarvis.start_idle_work()  # memory translations, while the TUI is quiet
         chat = self.chat
         for turn in self.assistant.conversation.turns[-20:]:
             if turn.role == "user":

@@ -15,6 +15,7 @@ from textual.message import Message
 
 from jarvis.audio.events import (
     AudioDrops,
+    BargeInPause,
     HeardText,
     ListeningChanged,
     MicBack,
@@ -134,6 +135,10 @@ class MicBackEvent(PipelineEvent, bubble=False):
     """The lost microphone is back; listening goes on."""
 
 
+class BargeInPauseEvent(PipelineEvent, bubble=False):
+    """Jarvis's voice paused on a first sign of the user, then was cut off or resumed (the voice panel)."""
+
+
 class ToolUseEvent(PipelineEvent, bubble=False):
     """A tool call ran (shown in the chat log)."""
 
@@ -179,6 +184,7 @@ MESSAGES: dict[type, type[PipelineEvent]] = {
     WakeDetected: WakeDetectedEvent,
     MicLost: MicLostEvent,
     MicBack: MicBackEvent,
+    BargeInPause: BargeInPauseEvent,
 }
 
 

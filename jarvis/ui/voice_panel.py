@@ -1,5 +1,5 @@
 """Voice panel: listening mode, live mic level and VAD state, the wake-word score and cue, what is
-being heard, drops, speaking."""
+being heard, drops, speaking (or paused: a provisional barge-in listening to the user)."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from textual.widgets import Static
 
 from jarvis.audio.events import (
     AudioDrops,
+    BargeInPause,
     ListeningChanged,
     MicBack,
     MicLevel,
@@ -22,6 +23,7 @@ from jarvis.audio.events import (
 from jarvis.messages import PartialTranscript, Transcript
 from jarvis.ui.messages import (
     AudioDropsEvent,
+    BargeInPauseEvent,
     ListeningChangedEvent,
     MicBackEvent,
     MicLevelEvent,
@@ -56,7 +58,7 @@ class VoicePanel(Static):
 
     EVENTS: ClassVar[tuple[type, ...]] = (
         MicLevel, ListeningChanged, AudioDrops, SpeakingChanged, PartialTranscript, Transcript, VoiceReady,
-        WakeScore, WakeDetected, MicLost, MicBack,
+        WakeScore, WakeDetected, MicLost, MicBack, BargeInPause,
     )
 
     def on_mount(self) -> None:
@@ -66,6 +68,7 @@ class VoicePanel(Static):
         self._clip = False
         self._drops = 0
         self._speaking = False
+        self._paused = False  # Jarvis's voice is held: the user may be barging in
         self._mic_lost = False
         self._unavailable = ""
         self.partial = ""
@@ -116,6 +119,11 @@ class VoicePanel(Static):
 
     def on_speaking_changed_event(self, message: SpeakingChangedEvent) -> None:
         self._speaking = message.event.speaking
+        self._paused = self._paused and self._speaking
+        self._redraw()
+
+    def on_barge_in_pause_event(self, message: BargeInPauseEvent) -> None:
+        self._paused = message.event.state == "paused"
         self._redraw()
 
     def on_voice_ready_event(self, message: VoiceReadyEvent) -> None:
@@ -156,7 +164,7 @@ class VoicePanel(Static):
             text = self.partial if len(self.partial) <= PARTIAL_CHARS else "…" + self.partial[-PARTIAL_CHARS:]
             lines.append(f"[i]{escape(text)}[/]")
         if self._speaking:
-            lines.append("[b green]speaking…[/]")
+            lines.append("[b yellow]paused: listening to you…[/]" if self._paused else "[b green]speaking…[/]")
         if self._drops:
             lines.append(f"[yellow]dropped blocks: {self._drops}[/]")
         self.update("\n".join(lines))

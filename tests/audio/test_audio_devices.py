@@ -87,6 +87,22 @@ def test_speaker_output_is_recorded_and_clear_silences_it(server):
     assert heard_s < 3.0  # the 4 s tone was cut off
 
 
+def test_speaker_buffer_is_what_the_device_reports_ahead(server):
+    """``output_buffer_ms`` sets how far ahead of the speaker the callback runs; first audio counts it."""
+    seen = {}
+    for ms in (0, 100):
+        out = SoundDeviceOutput("pulse", buffer_ms=ms)
+        out.start(lambda n: np.zeros(n, np.float32))
+        deadline = time.monotonic() + 5
+        while out.ahead_s == 0.0 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        time.sleep(0.5)
+        seen[ms] = out.ahead_s
+        out.close()
+    assert 0.0 < seen[0] < seen[100]
+    assert seen[100] >= 0.1
+
+
 def test_no_sound_server_means_a_clear_error(server, monkeypatch):
     monkeypatch.setenv("PULSE_SERVER", "unix:/nonexistent/socket")
     refresh_devices()

@@ -129,6 +129,31 @@ def test_player_records_to_wav_and_reports_heard_text(tmp_path):
     assert rate == 24000 and abs(len(audio) / rate - 1.0) < 0.05
 
 
+def test_first_audio_is_when_it_leaves_the_device_buffer_and_stalls_are_counted(tmp_path):
+    """A speaker that reports 0.25 s of buffer ahead (a WAV output told so): first audio is marked
+    that much after the callback took the chunk. A second piece that comes 0.3 s after the first
+    ended is a stall of the voice."""
+    out = WavFileOutput(tmp_path / "reply.wav", realtime=True)
+    out.ahead_s = 0.25
+    timings = TurnTimings()
+    player = Player(out, lambda e: None).start()
+    put_at = time.monotonic()
+    player.put(SpeechChunk(tone(24000, 0.2), 24000, "One.", turn_id=4, timings=timings))
+    while player.buffer.busy():
+        time.sleep(0.01)
+    time.sleep(0.3)
+    player.put(SpeechChunk(tone(24000, 0.2), 24000, "Two.", turn_id=4, timings=timings))
+    player.end_turn(4)
+    deadline = time.monotonic() + 5
+    while player.buffer.busy() and time.monotonic() < deadline:
+        time.sleep(0.01)
+    time.sleep(0.05)
+    player.close()
+    assert timings.first_audio_out is not None
+    assert put_at + 0.25 <= timings.first_audio_out < put_at + 0.25 + 0.2
+    assert player.stalls == 1 and 0.25 <= player.stalled_s < 1.0
+
+
 def test_player_clear_mid_chunk_keeps_the_heard_words(tmp_path):
     events = []
     out = WavFileOutput(tmp_path / "reply.wav", realtime=True)

@@ -11,6 +11,7 @@ from jarvis.tools.intents import match
         ("What time is it?", "time", "en", "clock", {}),
         ("Hey Jarvis, what's the time?", "time", "en", "clock", {}),
         ("¿Qué hora es?", "time", "es", "clock", {}),
+        ("que ahora es en Madrid.", "time", "es", "clock", {"timezone": "madrid"}),  # as whisper hears it
         ("What time is it in Tokyo right now?", "time", "en", "clock", {"timezone": "tokyo"}),
         ("¿Qué día es hoy?", "date", "es", "clock", {}),
         ("What's the date today?", "date", "en", "clock", {}),

@@ -198,3 +198,27 @@ def test_every_piece_is_bounded_whatever_the_text(text: str, step: int) -> None:
     assert max(len(p) for p in pieces) <= 300
     assert max(len(p.split()) for p in pieces) <= 36
     assert "".join(pieces).replace(" ", "") == text.replace(" ", "")  # nothing lost, nothing doubled
+
+
+@pytest.mark.parametrize(
+    "text, first",
+    [
+        ("La capital de Francia es París. Es preciosa.", "La capital"),
+        ("Un chiste corto es una técnica de escritura.", "Un chiste corto"),
+        ("En Madrid son las siete.", "En Madrid"),
+        ("The capital of France is Paris.", "The capital"),
+        ("Después de la cena vamos al cine.", "Después de la cena"),  # never "Después de | la"
+        ("Buenas noches, el cerveza.", "Buenas noches,"),  # a clause mark still comes first
+    ],
+)
+def test_a_slow_voices_first_piece_ends_where_a_phrase_starts(text: str, first: str) -> None:
+    pieces = stream(text, 2, clause_words=18, first_clause_words=2, first_max_words=4, first_phrase_words=2)
+    assert pieces[0] == first
+    assert " ".join(pieces) == text
+
+
+def test_a_phrase_word_still_arriving_is_not_taken_for_a_whole_word() -> None:
+    chunker = SentenceChunker(18, first_clause_words=2, first_max_words=4, first_phrase_words=2)
+    assert chunker.feed("La capital de") == []  # "de" may be the start of "después"
+    assert chunker.feed("spués") == []
+    assert chunker.feed(" de Francia") == ["La capital después"]
