@@ -23,6 +23,7 @@ sys.path.insert(0, str(ROOT))
 
 from bench.common import emit, pct  # noqa: E402
 from jarvis.config import load_settings  # noqa: E402
+from jarvis.pipeline.tts_stage import chunker_for_engine  # noqa: E402
 from jarvis.tts.chunker import SentenceChunker  # noqa: E402
 from jarvis.tts.voices import VoiceSet, voice_name  # noqa: E402
 
@@ -70,9 +71,8 @@ def main() -> int:
     engine = tts.voices.get(args.language, "")
     longest = tts.first_piece_words.get(engine, 12)
     variants = {
-        "shipped (phrase cut)": SentenceChunker(tts.clause_words, max(1, longest // 2), longest,
-                                                first_phrase_words=max(1, longest // 2)),
-        f"{longest} words, no phrase cut": SentenceChunker(tts.clause_words, max(1, longest // 2), longest),
+        "shipped (phrase cut)": chunker_for_engine(tts, engine, phrase_cut=True),
+        f"{longest} words, no phrase cut": chunker_for_engine(tts, engine, phrase_cut=False),
         "whole first sentence": SentenceChunker(tts.clause_words, 0),
     }
     voices = VoiceSet(tts, threads=2)

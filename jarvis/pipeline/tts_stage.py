@@ -82,10 +82,7 @@ class TtsStage(Stage):
     def _chunker_for(self, language: str | None) -> SentenceChunker:
         """A chunker whose first piece suits the engine that will speak ``language``."""
         engine = self.settings.voices.get(language or self.settings.default_language, "")
-        longest = self.settings.first_piece_words.get(engine, 12)
-        phrase = max(1, longest // 2) if engine in self.settings.first_piece_at_phrase else 0
-        return SentenceChunker(self.settings.clause_words, max(1, longest // 2), max(1, longest),
-                               first_phrase_words=phrase)
+        return chunker_for_engine(self.settings, engine)
 
     def _begin(self, turn_id: int, language: str | None, timings: TurnTimings | None) -> None:
         self._turn = turn_id
@@ -206,6 +203,16 @@ class TtsStage(Stage):
                 self.gate.close()  # type: ignore[union-attr]
         elif isinstance(item, ReplyDone) and item.turn_id == self._claim_turn:
             self._claim = None
+
+
+def chunker_for_engine(settings: TTSSettings, engine: str, phrase_cut: bool | None = None) -> SentenceChunker:
+    """The chunker whose first piece suits ``engine`` (``tts.first_piece_words``; the phrase cut of
+    ``tts.first_piece_at_phrase`` unless ``phrase_cut`` says otherwise)."""
+    longest = max(1, settings.first_piece_words.get(engine, 12))
+    if phrase_cut is None:
+        phrase_cut = engine in settings.first_piece_at_phrase
+    return SentenceChunker(settings.clause_words, max(1, longest // 2), longest,
+                           first_phrase_words=max(1, longest // 2) if phrase_cut else 0)
 
 
 def chime_tone(sample_rate: int) -> Any:
