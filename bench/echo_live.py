@@ -13,6 +13,8 @@ Three conditions on the same rigs (the same seed: the same replies, users and mo
 
 * ``aec`` -- ``audio.speakers = "open"`` with echo cancellation and the provisional barge-in (the
   defaults: Jarvis's voice pauses at the first sign of the user, the VAD's start confirms it);
+* ``aec_no_flush`` -- the same, but the speaker plays out what its buffer holds after a pause or a
+  cut (the device is not flushed: how Jarvis did before);
 * ``aec_no_pause`` -- the same without the provisional pause (``audio.barge_in.pause = false``):
   the reply is cut when the VAD starts, as before;
 * ``raw`` -- no echo cancellation and no muting (``speakers = "headset"``): what the VAD hears.
@@ -29,15 +31,16 @@ Per trial, in stream samples (no thread timing enters them):
   starts (15 dB over the clip's own noise floor: the first 10 ms above can be room tone or a breath,
   up to 0.27 s earlier). ``vad_alone_ms`` is the same VAD's own start latency on that clip with
   no echo at all, and ``bargein_added_ms`` what the echo and its cancelling add to it;
-* ``speaker_lag_ms`` / ``bargein_audible_ms`` -- from that event until the speaker's output is quiet
-  (the next callback's block plus what already waits in the device buffer, ``audio.output_buffer_ms``),
-  and ``bargein_ms`` plus it: when the user hears Jarvis stop;
+* ``speaker_lag_ms`` / ``bargein_audible_ms`` -- from that event until the speaker is quiet for good,
+  measured on the speaker itself (``parec`` on its monitor, 5 ms blocks stamped as they arrive: a few
+  ms late), and ``bargein_ms`` plus it: when the user hears Jarvis stop. A pause and a cut drop what
+  waits in the device buffer (``audio.output_buffer_ms``); ``aec_no_flush`` shows them without that;
 * ``echo_alone_pauses`` / ``echo_alone_resumed`` -- provisional pauses on the echo alone (before the
   user), and how many of them resumed (a false alarm the listener hears as a short gap);
 * ``user_pause_resumed`` -- a pause on the user's voice that resumed before the VAD confirmed it.
 
     .venv/bin/python bench/echo_live.py [--trials 24] [--raw-trials N] [--no-pause-trials N]
-        [--resample speex-float-5] [--seed 7] [--output-buffer-ms MS] [--dump DIR]
+        [--no-flush-trials N] [--resample speex-float-5] [--seed 7] [--output-buffer-ms MS] [--dump DIR]
 
 ``--dump DIR`` saves each trial's VAD frames (stream position, voiced, double talk seen, the VAD's
 state) and what the VAD heard, for offline looks at which signal is fast and safe.
@@ -50,10 +53,12 @@ from __future__ import annotations
 
 import argparse
 import statistics
+import subprocess
 import sys
 import tempfile
 import threading
 import time
+from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -125,10 +130,50 @@ class RecordingInput(AudioInput):
         self.source.close()
 
 
+class SpeakerWatch:
+    """What the speaker really plays: ``parec`` on its monitor in 5 ms blocks, each stamped (monotonic)
+    as it arrives, so a stamp is a few ms after the sound. Keeps the latest ``keep_s`` seconds."""
+
+    BLOCK = SR // 200
+    LOUD = 1e-3  # a block with a sample above this is sound (the speaker's silence is digital zeros)
+
+    def __init__(self, keep_s: float = 120.0) -> None:
+        server = pulse.pulse_server()
+        self.proc = subprocess.Popen(
+            ["parec", "-d", f"{pulse.SPEAKER}.monitor", f"--rate={SR}", "--channels=1", "--format=s16le",
+             "--raw", "--latency-msec=5"], stdout=subprocess.PIPE, env=server.env)
+        self.blocks: deque[tuple[float, bool]] = deque(maxlen=int(keep_s * 200))
+        threading.Thread(target=self._read, name="speaker-watch", daemon=True).start()
+
+    def _read(self) -> None:
+        out = self.proc.stdout
+        assert out is not None
+        while data := out.read(self.BLOCK * 2):
+            peak = np.abs(np.frombuffer(data, "<i2")).max(initial=0) / 32768
+            self.blocks.append((time.monotonic(), bool(peak > self.LOUD)))
+
+    def quiet_after(self, at: float, window_s: float = 1.5) -> float | None:
+        """Seconds from ``at`` until the speaker's last sound within ``window_s`` after it ended (0 when
+        it was already quiet); None when the recording does not cover the window yet."""
+        blocks = list(self.blocks)
+        if not blocks or blocks[-1][0] < at + window_s:
+            return None
+        loud = [t for t, sound in blocks if at <= t <= at + window_s and sound]
+        return max(0.0, loud[-1] - at) if loud else 0.0
+
+    def close(self) -> None:
+        self.proc.terminate()
+        self.proc.wait(5)
+
+
+WATCH: SpeakerWatch | None = None
+
+
 class Session:
     """A voice loop on the rig, its microphone recorded, VAD starts and barge-ins noted in stream samples."""
 
-    def __init__(self, folder: Path, speakers: str, stt: Any, voices: Any, pause: bool = True) -> None:
+    def __init__(self, folder: Path, speakers: str, stt: Any, voices: Any, pause: bool = True,
+                 flush: bool = True) -> None:
         m = ROOT / "models"
         buffer = "" if OUTPUT_BUFFER_MS is None else f"\noutput_buffer_ms = {OUTPUT_BUFFER_MS}"
         cfg = write_config(
@@ -178,17 +223,8 @@ class Session:
                 self.cancelled.append(cancelled.copy()), self.heard.append(heard.copy()))
         self.events: list[tuple[int, Any]] = []  # (stream position when seen, event)
         self.walls: dict[int, float] = {}  # id(event) -> when it was published (monotonic)
-        # (when the speaker's callback ran, how long its block waits in the device buffer) per block
-        self.taps: list[tuple[float, float]] = []
-        if self.loop.player is not None:
-            out, tap = self.loop.player.output, self.loop.player.output.tap
-
-            def tapped(block: Any, at: float) -> None:
-                self.taps.append((time.monotonic(), out.ahead_s))
-                if tap is not None:
-                    tap(block, at)
-
-            out.tap = tapped
+        if not flush and self.loop.player is not None:  # the speaker plays out its buffer (as before)
+            self.loop.player.output.flush = lambda dropped=None: 0  # type: ignore[method-assign]
         self.states: list[tuple[int, str]] = []  # (stream position after the block, VAD state)
         self.assistant.bus.subscribe(self._seen)
 
@@ -282,15 +318,14 @@ def pause_scores(events: list[tuple[int, Any]], user_at: int, cut_at: int | None
 
 def audible_ms(sess: Session, quiet_at: int | None) -> float | None:
     """From the event that made Jarvis quiet at stream position ``quiet_at`` (a pause the VAD then
-    confirmed, else the cut) until the speaker's output goes quiet: the next callback's block plus
-    what was already waiting in the device buffer (wall time: the only thread-timed figure here)."""
+    confirmed, else the cut) until the speaker is quiet for good (:class:`SpeakerWatch`; wall time:
+    the only thread-timed figure here)."""
     quiet = [e for p, e in sess.events if p == quiet_at and (
         (isinstance(e, BargeInPause) and e.state == "paused") or (isinstance(e, HeardText) and e.interrupted))]
-    if not quiet:
+    if not quiet or WATCH is None:
         return None
-    at = sess.walls[id(quiet[0])]
-    block = next(((t, ahead) for t, ahead in list(sess.taps) if t >= at), None)
-    return None if block is None else round((block[0] - at + block[1]) * 1000)
+    lag = WATCH.quiet_after(sess.walls[id(quiet[0])])
+    return None if lag is None else round(lag * 1000)
 
 
 def dump_trial(folder: Path, turn_id: int, sess: Session, user_at: int, spoke_at: int) -> None:
@@ -313,7 +348,6 @@ def trial(sess: Session, reply: np.ndarray, clip: np.ndarray, clip_path: Path, a
         time.sleep(0.05)
     sess.events.clear()
     sess.walls.clear()
-    sess.taps.clear()
     sess.states.clear()
     sess.frames.clear()
     n_starts = len(sess.starts)
@@ -374,6 +408,7 @@ class Condition:
     name: str
     speakers: str
     pause: bool
+    flush: bool
     trials: int
     rng: np.random.Generator
     rows: list[dict] = field(default_factory=list)
@@ -387,7 +422,7 @@ def run_rig(cond: Condition, r: int, jarvis: list, users: list, baseline: list, 
     delay_ms, gain = RIGS[r]
     per_rig = -(-cond.trials // len(RIGS))
     folder = Path(tempfile.mkdtemp(prefix=f"jarvis-bench-echo-live-{cond.name}-"))
-    sess = Session(folder, cond.speakers, stt, voices, cond.pause)
+    sess = Session(folder, cond.speakers, stt, voices, cond.pause, cond.flush)
     rng, rows = cond.rng, cond.rows
     try:
         time.sleep(2.0)  # the streams start
@@ -418,7 +453,9 @@ def run_rig(cond: Condition, r: int, jarvis: list, users: list, baseline: list, 
 def run_conditions(conds: list[Condition], jarvis: list, users: list, dump: Path | None) -> None:
     """Every condition on every rig, rig by rig (so the conditions are interleaved in time: a busy
     machine weighs on them alike)."""
+    global WATCH
     server = pulse.pulse_server()
+    WATCH = WATCH or SpeakerWatch()
     baseline = [vad_alone_ms(u, np.random.default_rng(0)) for u in users]
     for r, (delay_ms, gain) in enumerate(RIGS):
         for cond in conds:
@@ -476,6 +513,8 @@ def main() -> None:
     parser.add_argument("--raw-trials", type=int, default=None, help="trials without AEC (default: --trials; 0: none)")
     parser.add_argument("--no-pause-trials", type=int, default=None,
                         help="trials with AEC but no provisional pause (default: --trials; 0: none)")
+    parser.add_argument("--no-flush-trials", type=int, default=None,
+                        help="trials with AEC and the pause, the speaker's buffer not flushed (default: --trials)")
     parser.add_argument("--output-buffer-ms", type=int, default=None,
                         help="audio.output_buffer_ms (the speaker's device buffer; default: the config's)")
     parser.add_argument("--dump", type=Path, default=None, help="save each trial's VAD frames and audio here")
@@ -494,11 +533,14 @@ def main() -> None:
     barge = BargeInSettings()
     results = {}
     conditions = [
-        Condition(name, speakers, pause, n, np.random.default_rng(args.seed))
-        for name, speakers, pause, n in (
-            ("aec", "open", True, args.trials),
-            ("aec_no_pause", "open", False, args.trials if args.no_pause_trials is None else args.no_pause_trials),
-            ("raw", "headset", False, args.trials if args.raw_trials is None else args.raw_trials),
+        Condition(name, speakers, pause, flush, n, np.random.default_rng(args.seed))
+        for name, speakers, pause, flush, n in (
+            ("aec", "open", True, True, args.trials),
+            ("aec_no_flush", "open", True, False,
+             args.trials if args.no_flush_trials is None else args.no_flush_trials),
+            ("aec_no_pause", "open", False, True,
+             args.trials if args.no_pause_trials is None else args.no_pause_trials),
+            ("raw", "headset", False, True, args.trials if args.raw_trials is None else args.raw_trials),
         )
         if n > 0
     ]
