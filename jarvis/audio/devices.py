@@ -443,6 +443,14 @@ class AudioOutput(ABC):
         pulls again. Outputs without a buffer drop nothing."""
         return 0
 
+    def reopen(self, rescan: bool = False) -> None:
+        """Open the device again after it was lost (re-scanning the devices first when ``rescan``).
+
+        Raises:
+            AudioDeviceError: it is still not there (or this output cannot be opened again).
+        """
+        raise AudioDeviceError(f"the output '{self.name}' cannot be opened again", "restart Jarvis")
+
     @abstractmethod
     def close(self) -> None:
         """Stop pulling and free the device (a file output writes its file here)."""
@@ -546,6 +554,24 @@ class SoundDeviceOutput(AudioOutput):
         if self.on_flush is not None:
             self.on_flush(now)
         return frames
+
+    def reopen(self, rescan: bool = False) -> None:
+        """Close the stream and open the device again, found again by its setting
+        (``audio.output_device``), pulling from the same playback buffer; with ``rescan`` the device
+        list is read afresh first (open microphones are paused for it).
+
+        Raises:
+            AudioDeviceError: the device is not there (yet), or cannot be opened.
+        """
+        self.close()
+        if rescan:
+            refresh_devices()
+        self.index = find_device(self.spec, "output")
+        self.name = _sd().query_devices(self.index)["name"]
+        self.error = None
+        if self._pull is None:
+            raise AudioDeviceError(f"the speaker '{self.name}' was never started", "restart Jarvis")
+        self.start(self._pull)
 
     def _pause(self) -> bool:
         """Close the stream for a device re-scan; True when it was open."""

@@ -96,6 +96,27 @@ class MicBack:
 
 
 @dataclass(frozen=True)
+class SpeakerLost:
+    """The speaker stopped playing (unplugged, or the sound server went away).
+
+    What was queued is dropped (the replies stay in the chat), new speech is not queued, and the
+    device is opened again with back-off; then :class:`SpeakerBack` follows.
+    """
+
+    device: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class SpeakerBack:
+    """The lost speaker opened again; the next replies are spoken."""
+
+    device: str
+    seconds: float  # how long it was gone
+    attempts: int  # how many times it was opened again
+
+
+@dataclass(frozen=True)
 class BargeInPause:
     """A provisional barge-in (:mod:`jarvis.audio.barge_in`): Jarvis paused its voice at the first
     sign of the user talking over it (``"paused"``), and how that ended: ``"confirmed"`` (the VAD

@@ -25,8 +25,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from jarvis.audio.devices import AudioOutput
-from jarvis.audio.events import HeardText, SpeakingChanged
-from jarvis.messages import SpeechChunk, StageError, TurnTimings
+from jarvis.audio.events import HeardText, SpeakerBack, SpeakerLost, SpeakingChanged
+from jarvis.audio.reconnect import RESCAN_EVERY, backoff
+from jarvis.errors import AudioDeviceError
+from jarvis.messages import SpeechChunk, TurnTimings
 
 log = logging.getLogger(__name__)
 
@@ -274,7 +276,9 @@ class Player:
         self._last_audio = 0.0
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._watch, name="jarvis-playback", daemon=True)
-        self._error_sent = False
+        self._lost_at: float | None = None  # the speaker went away then (monotonic); None: it plays
+        self._tries = 0  # times it was opened again since
+        self._next_try = 0.0
         self.buffer.fade = int(output.sample_rate * FADE_S)
         self.buffer.recent_frames = int(output.sample_rate * RECENT_S)
         if hasattr(output, "has_audio"):
@@ -314,7 +318,8 @@ class Player:
 
     def _flush(self) -> None:
         """Silence the device now (its buffer is dropped) and take back the audio it held."""
-        self.output.flush(self.buffer.rewind)
+        if not self.output.error:
+            self.output.flush(self.buffer.rewind)
 
     def resume(self) -> None:
         """Play on from where :meth:`pause` held the voice."""
@@ -322,8 +327,8 @@ class Player:
 
     def put(self, chunk: SpeechChunk) -> None:
         """Queue a chunk (resampled to the device rate); stale chunks are dropped."""
-        if self.is_stale(chunk.generation) or chunk.turn_id in self._cut:
-            return
+        if self.is_stale(chunk.generation) or chunk.turn_id in self._cut or self._lost_at is not None:
+            return  # stale, cut off, or no speaker now (the reply is shown, not spoken)
         from jarvis.audio.wavio import resample
 
         audio = resample(chunk.audio, chunk.sample_rate, self.output.sample_rate)
@@ -411,11 +416,37 @@ class Player:
                 self._handle(self.buffer.drain_events())
                 if self._speaking and not self.buffer.busy():
                     self._set_speaking(False)
-                if self.output.error and not self._error_sent:
-                    self._error_sent = True
-                    self.publish(StageError("playback", self.output.error, "reconnect the speaker"))
+                if self._lost_at is None and self.output.error:
+                    self._lose(self.output.error)
+                elif self._lost_at is not None and time.monotonic() >= self._next_try:
+                    self._reopen()
             except Exception:  # pragma: no cover - keep the watcher alive
                 log.exception("playback watcher failed")
+
+    @property
+    def lost(self) -> bool:
+        """True while the speaker is gone (nothing is queued; it is opened again with back-off)."""
+        return self._lost_at is not None
+
+    def _lose(self, reason: str) -> None:
+        """The speaker went away (watcher thread): say so, drop what was queued, try again later."""
+        now = time.monotonic()
+        self._lost_at, self._tries, self._next_try = now, 0, now + backoff(0)
+        log.warning("speaker lost: %s", reason)
+        self.publish(SpeakerLost(self.output.name, reason))
+        self.clear()
+
+    def _reopen(self) -> None:
+        """One try at opening the lost speaker again (watcher thread); the next one backs off."""
+        self._tries += 1
+        try:
+            self.output.reopen(rescan=self._tries % RESCAN_EVERY == 0)
+        except AudioDeviceError as exc:
+            log.info("speaker not back yet (try %d): %s", self._tries, exc.message)
+            self._next_try = time.monotonic() + backoff(self._tries)
+            return
+        lost_at, self._lost_at = self._lost_at, None
+        self.publish(SpeakerBack(self.output.name, round(time.monotonic() - (lost_at or 0.0), 1), self._tries))
 
     def close(self) -> None:
         """Stop the watcher and the output (a file output writes its file now)."""

@@ -8,7 +8,7 @@ from textual.containers import VerticalScroll
 from textual.widgets import Collapsible, Markdown, Static
 from textual.widgets.markdown import MarkdownStream
 
-from jarvis.audio.events import HeardText, MicBack, MicLost
+from jarvis.audio.events import HeardText, MicBack, MicLost, SpeakerBack, SpeakerLost
 from jarvis.messages import Announcement, MemoryHits, ReplyDone, StageError, TokenDelta, ToolUse, Transcript
 from jarvis.tutor.feedback import TutorFeedback
 from jarvis.ui.messages import (
@@ -17,6 +17,8 @@ from jarvis.ui.messages import (
     MicBackEvent,
     MicLostEvent,
     ReplyDoneEvent,
+    SpeakerBackEvent,
+    SpeakerLostEvent,
     StageErrorEvent,
     TokenDeltaEvent,
     ToolUseEvent,
@@ -27,6 +29,8 @@ from jarvis.ui.messages import (
 FLUSH_S = 0.1  # streamed reply text is drawn at most this often
 MIC_LOST = "🎤 Microphone lost — waiting for it to come back"
 MIC_BACK = "🎤 Microphone back"
+SPEAKER_LOST = "🔈 Speaker lost — replies are shown, not spoken, until it comes back"
+SPEAKER_BACK = "🔈 Speaker back — replies are spoken again"
 
 
 class UserTurn(Static):
@@ -69,7 +73,7 @@ class ChatLog(VerticalScroll):
 
     EVENTS: ClassVar[tuple[type, ...]] = (
         Transcript, TokenDelta, ReplyDone, StageError, HeardText, ToolUse, Announcement, TutorFeedback,
-        MicLost, MicBack,
+        MicLost, MicBack, SpeakerLost, SpeakerBack,
     )
 
     def on_mount(self) -> None:
@@ -109,6 +113,13 @@ class ChatLog(VerticalScroll):
 
     def on_mic_back_event(self, message: MicBackEvent) -> None:
         self.add_note(MIC_BACK, "device")
+
+    def on_speaker_lost_event(self, message: SpeakerLostEvent) -> None:
+        """One line when the speaker goes (why is in the log file); replies still show here."""
+        self.add_note(SPEAKER_LOST, "device")
+
+    def on_speaker_back_event(self, message: SpeakerBackEvent) -> None:
+        self.add_note(SPEAKER_BACK, "device")
 
     def on_heard_text_event(self, message: HeardTextEvent) -> None:
         ev: HeardText = message.event

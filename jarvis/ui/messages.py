@@ -21,6 +21,8 @@ from jarvis.audio.events import (
     MicBack,
     MicLevel,
     MicLost,
+    SpeakerBack,
+    SpeakerLost,
     SpeakingChanged,
     VoiceReady,
     WakeDetected,
@@ -135,6 +137,14 @@ class MicBackEvent(PipelineEvent, bubble=False):
     """The lost microphone is back; listening goes on."""
 
 
+class SpeakerLostEvent(PipelineEvent, bubble=False):
+    """The speaker went away; replies are shown, not spoken, until it is back (chat log, voice panel)."""
+
+
+class SpeakerBackEvent(PipelineEvent, bubble=False):
+    """The lost speaker is back; replies are spoken again."""
+
+
 class BargeInPauseEvent(PipelineEvent, bubble=False):
     """Jarvis's voice paused on a first sign of the user, then was cut off or resumed (the voice panel)."""
 
@@ -184,6 +194,8 @@ MESSAGES: dict[type, type[PipelineEvent]] = {
     WakeDetected: WakeDetectedEvent,
     MicLost: MicLostEvent,
     MicBack: MicBackEvent,
+    SpeakerLost: SpeakerLostEvent,
+    SpeakerBack: SpeakerBackEvent,
     BargeInPause: BargeInPauseEvent,
 }
 

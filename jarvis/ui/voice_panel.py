@@ -15,6 +15,8 @@ from jarvis.audio.events import (
     MicBack,
     MicLevel,
     MicLost,
+    SpeakerBack,
+    SpeakerLost,
     SpeakingChanged,
     VoiceReady,
     WakeDetected,
@@ -29,6 +31,8 @@ from jarvis.ui.messages import (
     MicLevelEvent,
     MicLostEvent,
     PartialTranscriptEvent,
+    SpeakerBackEvent,
+    SpeakerLostEvent,
     SpeakingChangedEvent,
     TranscriptEvent,
     VoiceReadyEvent,
@@ -58,7 +62,7 @@ class VoicePanel(Static):
 
     EVENTS: ClassVar[tuple[type, ...]] = (
         MicLevel, ListeningChanged, AudioDrops, SpeakingChanged, PartialTranscript, Transcript, VoiceReady,
-        WakeScore, WakeDetected, MicLost, MicBack, BargeInPause,
+        WakeScore, WakeDetected, MicLost, MicBack, SpeakerLost, SpeakerBack, BargeInPause,
     )
 
     def on_mount(self) -> None:
@@ -70,6 +74,7 @@ class VoicePanel(Static):
         self._speaking = False
         self._paused = False  # Jarvis's voice is held: the user may be barging in
         self._mic_lost = False
+        self._speaker_lost = False
         self._unavailable = ""
         self.partial = ""
         self.readiness = "loading voice models…"
@@ -111,6 +116,14 @@ class VoicePanel(Static):
 
     def on_mic_back_event(self, message: MicBackEvent) -> None:
         self._mic_lost = False
+        self._redraw()
+
+    def on_speaker_lost_event(self, message: SpeakerLostEvent) -> None:
+        self._speaker_lost = True
+        self._redraw()
+
+    def on_speaker_back_event(self, message: SpeakerBackEvent) -> None:
+        self._speaker_lost = False
         self._redraw()
 
     def on_audio_drops_event(self, message: AudioDropsEvent) -> None:
@@ -156,6 +169,8 @@ class VoicePanel(Static):
             mic,
             f"vad   {self._vad}",
         ]
+        if self._speaker_lost:
+            lines.append("spk   [b yellow]lost — replies shown, not spoken[/]")
         if self.wake_score is not None:
             lines.append(wake_line(self.wake_score))
         if self.wake_cue is not None:
