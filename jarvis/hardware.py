@@ -54,6 +54,14 @@ def _cpu_cores() -> int:
         return max(1, os.cpu_count() or 1)
 
 
+# NVML's reasons, said so that a person knows what to do (the CPU is used meanwhile)
+_NO_DRIVER = {
+    "LibraryNotFound": "no NVIDIA driver installed",
+    "DriverNotLoaded": "no NVIDIA driver loaded (installed? reboot, or see nvidia-smi)",
+    "NoPermission": "no NVIDIA driver access (no permission: see nvidia-smi)",
+}
+
+
 def probe_gpus() -> tuple[tuple[GPUInfo, ...], str]:
     """Every NVIDIA GPU through NVML, or ``((), reason)`` when there is none or no NVML."""
     try:
@@ -63,7 +71,7 @@ def probe_gpus() -> tuple[tuple[GPUInfo, ...], str]:
     try:
         pynvml.nvmlInit()
     except Exception as exc:  # NVMLError_LibraryNotFound, DriverNotLoaded, ...
-        return (), f"no NVIDIA driver ({type(exc).__name__.removeprefix('NVMLError_')})"
+        return (), _NO_DRIVER.get(type(exc).__name__.removeprefix("NVMLError_"), "no NVIDIA driver (see nvidia-smi)")
     gpus = []
     try:
         for i in range(pynvml.nvmlDeviceGetCount()):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from jarvis.config import ModelSpec
 from jarvis.hardware import GPUInfo, Machine, plan_placement, probe
 
@@ -87,6 +89,8 @@ def test_probe_reports_this_machine_truthfully():
     assert m.cpu_cores >= 1 and m.ram_total_mb > 1000
     if not m.gpus:
         assert m.gpu_note  # "no GPU" is a reported state, with the reason
+        # said in words, not as NVML's exception name (the resource panel shows it as is)
+        assert not re.search(r"[a-z][A-Z]", m.gpu_note) and "NVML" not in m.gpu_note, m.gpu_note
 
 
 def test_llm_threads_setting_overrides_every_core():
