@@ -13,8 +13,6 @@ Three conditions on the same rigs (the same seed: the same replies, users and mo
 
 * ``aec`` -- ``audio.speakers = "open"`` with echo cancellation and the provisional barge-in (the
   defaults: Jarvis's voice pauses at the first sign of the user, the VAD's start confirms it);
-* ``aec_no_flush`` -- the same, but the speaker plays out what its buffer holds after a pause or a
-  cut (the device is not flushed: how Jarvis did before);
 * ``aec_no_pause`` -- the same without the provisional pause (``audio.barge_in.pause = false``):
   the reply is cut when the VAD starts, as before;
 * ``raw`` -- no echo cancellation and no muting (``speakers = "headset"``): what the VAD hears.
@@ -33,14 +31,14 @@ Per trial, in stream samples (no thread timing enters them):
   no echo at all, and ``bargein_added_ms`` what the echo and its cancelling add to it;
 * ``speaker_lag_ms`` / ``bargein_audible_ms`` -- from that event until the speaker is quiet for good,
   measured on the speaker itself (``parec`` on its monitor, 5 ms blocks stamped as they arrive: a few
-  ms late), and ``bargein_ms`` plus it: when the user hears Jarvis stop. A pause and a cut drop what
-  waits in the device buffer (``audio.output_buffer_ms``); ``aec_no_flush`` shows them without that;
+  ms late), and ``bargein_ms`` plus it: when the user hears Jarvis stop (what waits in the device
+  buffer, ``audio.output_buffer_ms``, still plays);
 * ``echo_alone_pauses`` / ``echo_alone_resumed`` -- provisional pauses on the echo alone (before the
   user), and how many of them resumed (a false alarm the listener hears as a short gap);
 * ``user_pause_resumed`` -- a pause on the user's voice that resumed before the VAD confirmed it.
 
     .venv/bin/python bench/echo_live.py [--trials 24] [--raw-trials N] [--no-pause-trials N]
-        [--no-flush-trials N] [--resample speex-float-5] [--seed 7] [--output-buffer-ms MS] [--dump DIR]
+        [--resample speex-float-5] [--seed 7] [--output-buffer-ms MS] [--dump DIR]
 
 ``--dump DIR`` saves each trial's VAD frames (stream position, voiced, double talk seen, the VAD's
 state) and what the VAD heard, for offline looks at which signal is fast and safe.
@@ -172,8 +170,7 @@ WATCH: SpeakerWatch | None = None
 class Session:
     """A voice loop on the rig, its microphone recorded, VAD starts and barge-ins noted in stream samples."""
 
-    def __init__(self, folder: Path, speakers: str, stt: Any, voices: Any, pause: bool = True,
-                 flush: bool = True) -> None:
+    def __init__(self, folder: Path, speakers: str, stt: Any, voices: Any, pause: bool = True) -> None:
         m = ROOT / "models"
         buffer = "" if OUTPUT_BUFFER_MS is None else f"\noutput_buffer_ms = {OUTPUT_BUFFER_MS}"
         cfg = write_config(
@@ -223,8 +220,6 @@ class Session:
                 self.cancelled.append(cancelled.copy()), self.heard.append(heard.copy()))
         self.events: list[tuple[int, Any]] = []  # (stream position when seen, event)
         self.walls: dict[int, float] = {}  # id(event) -> when it was published (monotonic)
-        if not flush and self.loop.player is not None:  # the speaker plays out its buffer (as before)
-            self.loop.player.output.flush = lambda dropped=None: 0  # type: ignore[method-assign]
         self.states: list[tuple[int, str]] = []  # (stream position after the block, VAD state)
         self.assistant.bus.subscribe(self._seen)
 
@@ -408,7 +403,6 @@ class Condition:
     name: str
     speakers: str
     pause: bool
-    flush: bool
     trials: int
     rng: np.random.Generator
     rows: list[dict] = field(default_factory=list)
@@ -422,7 +416,7 @@ def run_rig(cond: Condition, r: int, jarvis: list, users: list, baseline: list, 
     delay_ms, gain = RIGS[r]
     per_rig = -(-cond.trials // len(RIGS))
     folder = Path(tempfile.mkdtemp(prefix=f"jarvis-bench-echo-live-{cond.name}-"))
-    sess = Session(folder, cond.speakers, stt, voices, cond.pause, cond.flush)
+    sess = Session(folder, cond.speakers, stt, voices, cond.pause)
     rng, rows = cond.rng, cond.rows
     try:
         time.sleep(2.0)  # the streams start
@@ -513,8 +507,6 @@ def main() -> None:
     parser.add_argument("--raw-trials", type=int, default=None, help="trials without AEC (default: --trials; 0: none)")
     parser.add_argument("--no-pause-trials", type=int, default=None,
                         help="trials with AEC but no provisional pause (default: --trials; 0: none)")
-    parser.add_argument("--no-flush-trials", type=int, default=None,
-                        help="trials with AEC and the pause, the speaker's buffer not flushed (default: --trials)")
     parser.add_argument("--output-buffer-ms", type=int, default=None,
                         help="audio.output_buffer_ms (the speaker's device buffer; default: the config's)")
     parser.add_argument("--dump", type=Path, default=None, help="save each trial's VAD frames and audio here")
@@ -533,14 +525,11 @@ def main() -> None:
     barge = BargeInSettings()
     results = {}
     conditions = [
-        Condition(name, speakers, pause, flush, n, np.random.default_rng(args.seed))
-        for name, speakers, pause, flush, n in (
-            ("aec", "open", True, True, args.trials),
-            ("aec_no_flush", "open", True, False,
-             args.trials if args.no_flush_trials is None else args.no_flush_trials),
-            ("aec_no_pause", "open", False, True,
-             args.trials if args.no_pause_trials is None else args.no_pause_trials),
-            ("raw", "headset", False, True, args.trials if args.raw_trials is None else args.raw_trials),
+        Condition(name, speakers, pause, n, np.random.default_rng(args.seed))
+        for name, speakers, pause, n in (
+            ("aec", "open", True, args.trials),
+            ("aec_no_pause", "open", False, args.trials if args.no_pause_trials is None else args.no_pause_trials),
+            ("raw", "headset", False, args.trials if args.raw_trials is None else args.raw_trials),
         )
         if n > 0
     ]

@@ -429,19 +429,10 @@ class AudioOutput(ABC):
     live = False  # a real speaker (the microphone may hear it)
     ahead_s = 0.0  # how long a block pulled now waits in the device's buffer before it is heard
     underruns = 0  # blocks the device wanted before the callback gave them (a click, or worse)
-    # called by :meth:`flush` with the device time from which the blocks already written will not
-    # play (echo cancellation's reference forgets them)
-    on_flush: Callable[[float], None] | None = None
 
     @abstractmethod
     def start(self, pull: Pull) -> None:
         """Begin pulling audio."""
-
-    def flush(self, dropped: Callable[[int], object] | None = None) -> int:
-        """Drop what waits in the device's buffer, unplayed (the speaker goes quiet now, not after
-        the buffer); returns how many samples were dropped, and tells ``dropped`` before the device
-        pulls again. Outputs without a buffer drop nothing."""
-        return 0
 
     def reopen(self, rescan: bool = False) -> None:
         """Open the device again after it was lost (re-scanning the devices first when ``rescan``).
@@ -473,12 +464,8 @@ class SoundDeviceOutput(AudioOutput):
         self.buffer_ms = buffer_ms
         self.error = None
         self.last_sound = 0.0  # when a block with sound was last handed to the device (monotonic)
-        self.flushes = 0
         self._stream: Any = None
         self._pull: Pull | None = None
-        self._written_until = 0.0  # device time at which the last block written ends (0: not known)
-        self._flushing = False  # the stream is aborted on purpose: its end is no unplugging
-        self._lock = threading.Lock()  # flush() and close() do not overlap
 
     def start(self, pull: Pull) -> None:
         """Open the output stream with ``buffer_ms`` of device buffer (0: the lowest latency).
@@ -494,7 +481,6 @@ class SoundDeviceOutput(AudioOutput):
                 self.underruns += 1
             if time_info.outputBufferDacTime and time_info.currentTime:
                 self.ahead_s = max(0.0, time_info.outputBufferDacTime - time_info.currentTime)
-                self._written_until = time_info.outputBufferDacTime + frames / self.sample_rate
             block = pull(frames)
             outdata[:, 0] = block
             if block.any():
@@ -504,7 +490,7 @@ class SoundDeviceOutput(AudioOutput):
                 tap(block, time_info.outputBufferDacTime or time_info.currentTime)
 
         def finished() -> None:
-            if self._stream is not None and not self._flushing:
+            if self._stream is not None:
                 self.error = f"the speaker '{self.name}' stopped (unplugged?)"
 
         self._pull = pull
@@ -523,37 +509,6 @@ class SoundDeviceOutput(AudioOutput):
             hint = f"{_available('output')}; set audio.output_device"
             raise AudioDeviceError(f"cannot open speaker '{self.name}': {exc}", hint) from None
         _OPEN.add(self)
-
-    def flush(self, dropped: Callable[[int], object] | None = None) -> int:
-        """Drop what waits in the device buffer: abort the stream (PortAudio discards what it holds)
-        and start it again at once. On the PulseAudio rig the speaker is quiet ~5 ms after this
-        instead of ~150 ms with a 100 ms buffer, and the next sound comes ~20 ms later than without
-        it (``bench/echo_live.py``, ``tests/audio/test_audio_devices.py``). ``dropped`` is told
-        the count while the stream is stopped (no pull comes in between). A stream that does not
-        start again is a lost speaker (:attr:`error`)."""
-        with self._lock:
-            stream = self._stream
-            if stream is None:
-                return 0
-            try:
-                self._flushing = True
-                stream.abort()  # no callback runs from here on: what was written is final
-                now = stream.time  # the device played until here
-                waiting = (self._written_until - now) if self._written_until else self.ahead_s
-                frames = max(0, round(waiting * self.sample_rate))
-                self._written_until = 0.0
-                if dropped is not None:
-                    dropped(frames)
-                stream.start()
-            except Exception as exc:  # PortAudioError: the device went away meanwhile
-                self.error = f"the speaker '{self.name}' stopped ({exc})"
-                return 0
-            finally:
-                self._flushing = False
-            self.flushes += 1
-        if self.on_flush is not None:
-            self.on_flush(now)
-        return frames
 
     def reopen(self, rescan: bool = False) -> None:
         """Close the stream and open the device again, found again by its setting
@@ -591,10 +546,9 @@ class SoundDeviceOutput(AudioOutput):
 
     def close(self) -> None:
         """Stop and close the stream."""
-        with self._lock:
-            stream, self._stream = self._stream, None
-            _OPEN.discard(self)
-            _close_stream(stream, "output")
+        stream, self._stream = self._stream, None
+        _OPEN.discard(self)
+        _close_stream(stream, "output")
 
 
 class WavFileOutput(AudioOutput):

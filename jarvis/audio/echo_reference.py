@@ -127,11 +127,6 @@ class EchoReference:
         """
         self._pending.append((dac_time or 0.0, block))
 
-    def retract(self, dac_time: float) -> None:
-        """Nothing pushed so far plays from device time ``dac_time`` on (the speaker dropped what
-        its buffer held). Callback-safe like :meth:`push`: it is applied in order at :meth:`drain`."""
-        self._pending.append((dac_time, None))
-
     # ------------------------------------------------------------------ the capture thread
     @property
     def spans(self) -> int:
@@ -143,9 +138,6 @@ class EchoReference:
         with self._lock:
             while self._pending:
                 t, block = self._pending.popleft()
-                if block is None:
-                    self._silence_from(t)
-                    continue
                 data = np.asarray(block, dtype=np.float32).reshape(-1)
                 if t > 0:  # where this block's first sample lands at the capture rate
                     self._place(round(self._pushed * self.rate / self.output_rate), t)
@@ -180,17 +172,6 @@ class EchoReference:
             oldest = self.end - len(self._ring)
             while len(self._spans) > 2 and self._spans[1].first <= oldest:
                 self._spans.pop(0)
-
-    def _silence_from(self, t: float) -> None:
-        """Zero the far samples kept that were due to play from device time ``t`` on (lock held)."""
-        span = self._spans[-1] if self._spans else None
-        if span is None or span.clock.epoch is None:
-            return
-        start = max(round((t - span.clock.epoch) * self.rate), self.end - len(self._ring), 0)
-        if start < self.end:
-            size = len(self._ring)
-            idx = np.arange(start, self.end) % size
-            self._ring[idx] = 0.0
 
     def _write(self, data: np.ndarray) -> None:
         size = len(self._ring)

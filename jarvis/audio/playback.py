@@ -8,10 +8,13 @@ own thread, publishes SpeakingChanged/HeardText, and turns played fractions into
 With open speakers and echo cancellation, the device hands every block it writes (at its own rate,
 with the time it plays at) to the player's ``reference`` (see :mod:`jarvis.audio.echo_reference`).
 ``pause()`` / ``resume()`` hold the queue where it is (a provisional barge-in,
-:mod:`jarvis.audio.barge_in`): the speaker goes quiet now and, on resume, plays on from the very
-sample the listener last heard. Both a pause and a cut also drop what already waits in the
-device's buffer (:meth:`~jarvis.audio.devices.AudioOutput.flush`: ~100 ms of speech on a speaker
-with ``audio.output_buffer_ms = 100``), and the buffer takes those samples back (:meth:`PlaybackBuffer.rewind`).
+:mod:`jarvis.audio.barge_in`): the speaker goes quiet after a short fade and, on resume, plays on
+from the very sample it stopped at. What already waits in the device's buffer
+(``audio.output_buffer_ms``) still plays: dropping it means aborting and restarting the stream,
+and on PulseAudio's ALSA plugin a restarted stream stops calling back for ~1.8 s (measured: a
+resumed pause went silent that long, and echo cancellation lost ~13 dB on the next reply).
+A speaker that goes away (:attr:`~jarvis.audio.devices.AudioOutput.error`) is opened again with
+back-off (:class:`~jarvis.audio.events.SpeakerLost`, then :class:`~jarvis.audio.events.SpeakerBack`).
 """
 
 from __future__ import annotations
@@ -34,7 +37,6 @@ log = logging.getLogger(__name__)
 
 FADE_S = 0.005  # a pause fades out, and a resume fades in, over this long (no click mid-word)
 STALL_S = 0.05  # a longer silence between two pieces of one reply counts as a stall (Player.stalled_s)
-RECENT_S = 1.0  # what the buffer remembers handing out (for rewind), in seconds of output
 
 
 @dataclass
@@ -89,11 +91,6 @@ class PlaybackBuffer:
         self._fade_out = False  # a pause was asked: the next block fades out, then silence
         self._fade_in = False  # resumed: the next block fades in
         self._resume_at: float | None = None  # a pause never lasts past this (monotonic), whatever happens
-        self.recent_frames = 0  # how much output :attr:`_recent` covers at most (set by the player)
-        # what the latest pulls handed out, in order: (item, its first sample, samples); None is silence
-        self._recent: deque[tuple[_Item | None, int, int]] = deque()
-        self._recent_n = 0
-        self._block_audio = 0  # audio samples _fill noted for the block being pulled
 
     def add(
         self, audio: Any, text: str = "", turn_id: int = 0, generation: int = 0, timings: TurnTimings | None = None,
@@ -152,50 +149,7 @@ class PlaybackBuffer:
                 n = self._fill(out, min(frames, self.fade))
                 out[:n] *= self._ramp(n)[::-1]
                 self._fade_out = False
-            self._remember(None, 0, frames)  # the block's silence (or all of it): _fill noted its audio
         return out
-
-    def _remember(self, item: _Item | None, pos: int, n: int) -> None:
-        """Note ``n`` output samples handed out (lock held); a silent stretch is noted as the block's
-        rest: ``_fill`` notes its audio first, so only what it left is silence."""
-        if not self.recent_frames:
-            return
-        if item is None:
-            n -= self._block_audio
-            self._block_audio = 0
-            if n <= 0:
-                return
-        else:
-            self._block_audio += n
-        self._recent.append((item, pos, n))
-        self._recent_n += n
-        while self._recent_n - self._recent[0][2] >= self.recent_frames:
-            self._recent_n -= self._recent.popleft()[2]
-
-    def rewind(self, frames: int) -> int:
-        """The device dropped the last ``frames`` samples handed out, unplayed: take back their audio,
-        so it plays again (on :meth:`resume`) and does not count as heard. Only audio of the chunk
-        still playing comes back (a chunk that ended inside those samples has been reported heard).
-        A pause's fade-out is not needed any more (the device is quiet). Returns the samples taken back."""
-        with self._lock:
-            back: dict[int, tuple[_Item, int]] = {}
-            while frames > 0 and self._recent:
-                item, pos, n = self._recent.pop()
-                take = min(n, frames)
-                frames -= take
-                self._recent_n -= take
-                if item is not None:
-                    back[id(item)] = (item, pos + n - take)  # the earliest sample dropped wins
-                if take < n:
-                    self._recent.append((item, pos, n - take))
-            taken = 0
-            head = self._items[0] if self._items else None
-            if head is not None and id(head) in back:
-                taken = head.pos - back[id(head)][1]
-                head.pos -= taken
-            if self.paused:
-                self._fade_out = False
-            return taken
 
     def _ramp(self, n: int) -> Any:
         """Gains rising from just above 0 to just below 1 over ``n`` samples (no sample is silenced)."""
@@ -211,7 +165,6 @@ class PlaybackBuffer:
                 self._events.append(("start", item))
             n = min(frames - filled, len(item.audio) - item.pos)
             out[filled:filled + n] = item.audio[item.pos:item.pos + n]
-            self._remember(item, item.pos, n)
             item.pos += n
             filled += n
             if item.pos >= len(item.audio):
@@ -226,8 +179,6 @@ class PlaybackBuffer:
         with self._lock:
             items = list(self._items)
             self._items.clear()
-            self._recent.clear()
-            self._recent_n = 0
             self.paused = self._fade_out = self._fade_in = False
             self._resume_at = None
         return [PlayedChunk(i.text, i.turn_id, i.pos, len(i.audio), i.started_at) for i in items]
@@ -280,7 +231,6 @@ class Player:
         self._tries = 0  # times it was opened again since
         self._next_try = 0.0
         self.buffer.fade = int(output.sample_rate * FADE_S)
-        self.buffer.recent_frames = int(output.sample_rate * RECENT_S)
         if hasattr(output, "has_audio"):
             output.has_audio = self.buffer.playing  # type: ignore[attr-defined]
 
@@ -307,19 +257,9 @@ class Player:
         return self.buffer.paused
 
     def pause(self, max_s: float = 2.0) -> None:
-        """Hold the voice where the listener is now (nothing is dropped: what waited in the device's
-        buffer is taken back); it plays on after :meth:`resume`, or by itself after ``max_s``.
-        :meth:`clear` drops it instead (a confirmed barge-in)."""
-        if self.buffer.paused:
-            self.buffer.pause(max_s)  # a longer hold; the device is quiet already
-            return
+        """Hold the voice where it is now (nothing is dropped); it plays on after :meth:`resume`, or
+        by itself after ``max_s``. :meth:`clear` drops it instead (a confirmed barge-in)."""
         self.buffer.pause(max_s)
-        self._flush()
-
-    def _flush(self) -> None:
-        """Silence the device now (its buffer is dropped) and take back the audio it held."""
-        if not self.output.error:
-            self.output.flush(self.buffer.rewind)
 
     def resume(self) -> None:
         """Play on from where :meth:`pause` held the voice."""
@@ -346,11 +286,7 @@ class Player:
         self._maybe_finish(turn_id)
 
     def clear(self) -> dict[int, str]:
-        """Stop playing now and drop the queue; returns {turn_id: heard text} for the turns cut off
-        (what waited in the device's buffer is dropped, unheard)."""
-        if self.buffer.busy():
-            self.buffer.pause()
-            self._flush()
+        """Stop playing now and drop the queue; returns {turn_id: heard text} for the turns cut off."""
         cut = self.buffer.clear()
         self._handle(self.buffer.drain_events())
         heard: dict[int, str] = {}

@@ -286,7 +286,6 @@ class VoiceLoop:
                 reference = self._reference if self._reference is not None and out.live else None
                 if reference is not None:
                     reference.set_output_rate(out.sample_rate)
-                    out.on_flush = reference.retract  # a flushed speaker did not play what it held
                 self.player = Player(
                     out, bus.publish, is_stale=self.assistant.cancel.is_stale,
                     reference=reference.push if reference is not None else None,

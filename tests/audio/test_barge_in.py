@@ -138,26 +138,6 @@ def test_a_pause_that_nobody_ends_runs_out_and_a_cleared_pause_does_not_stick():
     assert buf.pull(10).all()  # the next reply is not held
 
 
-def test_a_flushed_device_gives_back_what_it_did_not_play():
-    """The speaker dropped the last samples handed out (its buffer): the chunk still playing takes them
-    back and plays them again on resume; silence and a chunk that already ended give nothing back."""
-    buf = PlaybackBuffer()
-    buf.recent_frames = 1000
-    first, second = np.full(30, 0.5, np.float32), np.arange(1, 201, dtype=np.float32) / 200
-    buf.add(first, "first", 1)
-    buf.add(second, "second", 1)
-    buf.pull(40)  # all of "first", 10 of "second"
-    buf.pull(50)  # "second" up to 60
-    buf.pause()
-    buf.pull(20)  # paused: silence (no fade set)
-    assert buf.rewind(20 + 45) == 45  # the silence, then "second" back to its sample 15
-    assert buf.rewind(5 + 10 + 7) == 15  # on into "first", which ended: "second" back to sample 0 only
-    buf.resume()
-    again = buf.pull(200)
-    assert np.array_equal(again, second)  # it plays on from there: nothing lost
-    assert buf.rewind(0) == 0 and buf.rewind(500) == 0  # nothing queued any more: nothing to take back
-
-
 def play_paused(tmp_path, confirm: bool):
     """A 3 s reply to a real-time WAV speaker, paused half a second in; then resumed or cut."""
     events: list = []
