@@ -217,7 +217,7 @@ class AudioSettings(_Section):
     block_ms: int = Field(30, ge=5)
     queue_blocks: int = Field(200, ge=4)
     # audio queued in the speaker's device buffer: a late callback on a busy CPU then plays it instead
-    # of underrunning (which costs PulseAudio ~1.9 s of silence); 0 = the device's lowest latency
+    # of underrunning (a click; ~1.9 s of silence on the tests' PulseAudio null sink); 0 = the lowest latency
     output_buffer_ms: int = Field(100, ge=0, le=1000)
     speakers: Speakers = "open"
     echo_cancel: EchoCancel = "auto"

@@ -125,7 +125,11 @@ class PulseServer:
             time.sleep(0.1)
         else:
             raise RuntimeError("pulseaudio did not come up in 15 s")
-        # silent streams keep both sinks' clocks running
+        # silent streams keep both sinks' clocks running. At pacat's default latency a null sink runs
+        # in ~2 s blocks: a new or restarted stream gets its prefill callbacks, then none for ~1.8 s
+        # (the "first second lost" of a new stream, and why an output underrun costs ~1.9 s here;
+        # a hardware sink does not do that). ``--latency-msec=20`` removes it, but module-loopback's
+        # echo path then jitters and echo cancellation measures worse (bench/echo_live.py): kept as is
         self._zero = open("/dev/zero", "rb")  # noqa: SIM115 - closed in stop()
         for sink in (SPEAKER, MIC_FEED):
             self._keepalive.append(
