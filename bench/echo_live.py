@@ -32,7 +32,8 @@ Per trial, in stream samples (no thread timing enters them):
 * ``speaker_lag_ms`` / ``bargein_audible_ms`` -- from that event until the speaker is quiet for good,
   measured on the speaker itself (``parec`` on its monitor, 5 ms blocks stamped as they arrive: a few
   ms late), and ``bargein_ms`` plus it: when the user hears Jarvis stop (what waits in the device
-  buffer, ``audio.output_buffer_ms``, still plays);
+  buffer, ``audio.output_buffer_ms``, still plays); ``bargein_audible_from_voice_ms`` is the same
+  from where the voice starts;
 * ``echo_alone_pauses`` / ``echo_alone_resumed`` -- provisional pauses on the echo alone (before the
   user), and how many of them resumed (a false alarm the listener hears as a short gap);
 * ``user_pause_resumed`` -- a pause on the user's voice that resumed before the VAD confirmed it.
@@ -386,6 +387,7 @@ def trial(sess: Session, reply: np.ndarray, clip: np.ndarray, clip_path: Path, a
     extra = audible_ms(sess, quiet_at) if row["bargein_ms"] is not None else None
     row["speaker_lag_ms"] = extra  # the silence reaches the speaker this much later
     row["bargein_audible_ms"] = None if extra is None else round(row["bargein_ms"] + extra)
+    row["bargein_audible_from_voice_ms"] = None if extra is None else round(row["bargein_from_voice_ms"] + extra)
     if dump is not None:
         dump_trial(dump, turn_id, sess, user_at, spoke_at)
     if sess.cancelled:
@@ -469,6 +471,7 @@ def summary(rows: list[dict]) -> dict:
     cut = [r["cut_ms"] for r in rows if r["cut_ms"] is not None]
     voice = [r["bargein_from_voice_ms"] for r in rows if r["bargein_from_voice_ms"] is not None]
     audible = [r["bargein_audible_ms"] for r in rows if r["bargein_audible_ms"] is not None]
+    heard = [r["bargein_audible_from_voice_ms"] for r in rows if r["bargein_audible_from_voice_ms"] is not None]
     lag = [r["speaker_lag_ms"] for r in rows if r["speaker_lag_ms"] is not None]
     added = [r["bargein_added_ms"] for r in rows if r["bargein_added_ms"] is not None]
     erle = [r["erle_db"] for r in rows if r.get("erle_db") is not None]
@@ -486,6 +489,8 @@ def summary(rows: list[dict]) -> dict:
         "bargein_from_voice_within_300ms_rate": round(sum(1 for x in voice if x <= TARGET_MS) / n, 3),
         "speaker_lag_ms": dist(lag),
         "bargein_audible_ms": dist(audible),
+        "bargein_audible_from_voice_ms": dist(heard),
+        "bargein_audible_from_voice_within_300ms_rate": round(sum(1 for x in heard if x <= TARGET_MS) / n, 3),
         "bargein_audible_within_300ms_rate": round(sum(1 for x in audible if x <= TARGET_MS) / n, 3),
         "echo_alone_pauses_per_trial": round(sum(r["echo_alone_pauses"] for r in rows) / n, 3),
         "echo_alone_pauses_resumed": sum(r["echo_alone_resumed"] for r in rows),
