@@ -11,8 +11,8 @@ with the time it plays at) to the player's ``reference`` (see :mod:`jarvis.audio
 :mod:`jarvis.audio.barge_in`): the speaker goes quiet after a short fade and, on resume, plays on
 from the very sample it stopped at. What already waits in the device's buffer
 (``audio.output_buffer_ms``) still plays: dropping it means aborting and restarting the stream,
-and on PulseAudio's ALSA plugin a restarted stream stops calling back for ~1.8 s (measured: a
-resumed pause went silent that long, and echo cancellation lost ~13 dB on the next reply).
+and on the test rigs echo cancellation then measured 13-19 dB worse on the replies after it
+(``bench/echo_live.py``), so it is not done.
 A speaker that goes away (:attr:`~jarvis.audio.devices.AudioOutput.error`) is opened again with
 back-off (:class:`~jarvis.audio.events.SpeakerLost`, then :class:`~jarvis.audio.events.SpeakerBack`).
 """
@@ -285,8 +285,9 @@ class Player:
             self._turns.setdefault(turn_id, _TurnPlayback()).closed = True
         self._maybe_finish(turn_id)
 
-    def clear(self) -> dict[int, str]:
-        """Stop playing now and drop the queue; returns {turn_id: heard text} for the turns cut off."""
+    def clear(self, announce: bool = True) -> dict[int, str]:
+        """Stop playing now and drop the queue; returns {turn_id: heard text} for the turns cut off
+        (``announce``: publish them as interrupted HeardText; a lost speaker does not, it is no barge-in)."""
         cut = self.buffer.clear()
         self._handle(self.buffer.drain_events())
         heard: dict[int, str] = {}
@@ -304,8 +305,9 @@ class Player:
                 tp = self._turns.pop(tid, None)
                 if tp is not None:
                     heard[tid] = " ".join(tp.heard).strip()
-        for tid, text in heard.items():
-            self.publish(HeardText(tid, text, True))
+        if announce:
+            for tid, text in heard.items():
+                self.publish(HeardText(tid, text, True))
         self._set_speaking(False)
         return heard
 
@@ -370,7 +372,7 @@ class Player:
         self._lost_at, self._tries, self._next_try = now, 0, now + backoff(0)
         log.warning("speaker lost: %s", reason)
         self.publish(SpeakerLost(self.output.name, reason))
-        self.clear()
+        self.clear(announce=False)  # not a barge-in: the replies stay whole in the chat and the history
 
     def _reopen(self) -> None:
         """One try at opening the lost speaker again (watcher thread); the next one backs off."""

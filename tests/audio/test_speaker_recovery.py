@@ -47,7 +47,7 @@ def test_a_lost_speaker_drops_its_queue_and_speaks_again_when_it_is_back(server)
         try:
             assert until(lambda: of(SpeakerLost), 10), "a speaker that went away was not noticed"
             assert until(lambda: not player.speaking, 5)  # not "speaking" for ever into a dead device
-            assert [(h.turn_id, h.interrupted) for h in of(HeardText)] == [(1, True)]
+            assert not of(HeardText)  # not a barge-in: nothing says the reply was cut to what was heard
             player.put(SpeechChunk(tone[:RATE], RATE, "said while it is gone", turn_id=2))
             assert player.lost and not player.buffer.busy()  # shown, not spoken: nothing waits for it
         finally:

@@ -40,6 +40,7 @@ async def test_the_tui_says_the_speaker_went_and_came_back_and_speaks_again(tmp_
                 assert not any("error" in n.classes for n in app.chat.query(Note))  # a notice, not an error
                 await ask("Say hello.", 1)  # answered on screen while there is no speaker
                 assert not app.voice_loop.player.speaking
+                assert not any("cut off" in n for n in notes())  # the reply stays whole: no barge-in note
             finally:
                 server.come_back()
             await wait_for(pilot, lambda: SPEAKER_BACK in notes(), timeout=60)
