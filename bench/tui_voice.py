@@ -66,6 +66,7 @@ async def ask_all(jarvis, server, files: list[Path], modes: list[str], device: d
                 start = len(events)
                 player = app.voice_loop.player if app.voice_loop else None
                 stalled = player.stalled_s if player else 0.0
+                underruns = player.output.underruns if player else 0
                 if mode == "ptt":
                     await pilot.press("ctrl+t")
                     await pilot.pause(0.3)
@@ -84,11 +85,13 @@ async def ask_all(jarvis, server, files: list[Path], modes: list[str], device: d
                 row.update({k: rel.get(k) for k in STAGES})
                 row["tok_per_s"] = round(done.stats.tokens_per_s, 2) if done and done.stats else None
                 row["stall_s"] = round(player.stalled_s - stalled, 3) if player else None
+                row["underruns"] = player.output.underruns - underruns if player else None  # during this turn
                 rows.append(row)
                 await pilot.pause(0.5)
         output = app.voice_loop.player.output if app.voice_loop and app.voice_loop.player else None
         if output is not None:
-            device.update(underruns=output.underruns, ahead_s=round(output.ahead_s, 3))
+            during = sum(r.get("underruns") or 0 for r in rows)
+            device.update(underruns=output.underruns, underruns_in_turns=during, ahead_s=round(output.ahead_s, 3))
     return rows
 
 
