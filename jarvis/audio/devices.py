@@ -183,6 +183,15 @@ class AudioInput(ABC):
         """Stop capturing and free the device."""
 
 
+def _find_again(spec: str | int | None, kind: str, rescan: bool) -> tuple[int, str]:
+    """(index, name) of the device set as ``spec``, found again after it was lost; with ``rescan``
+    the device list is read afresh first. Raises AudioDeviceError when it is not there."""
+    if rescan:
+        refresh_devices()
+    index = find_device(spec, kind)
+    return index, _sd().query_devices(index)["name"]
+
+
 def _close_stream(stream: Any, what: str) -> None:
     """Stop and close a PortAudio stream; a device that is already gone is not an error."""
     if stream is None:
@@ -315,10 +324,7 @@ class SoundDeviceInput(AudioInput):
             AudioDeviceError: the device is not there (yet), or cannot be opened.
         """
         self.close()
-        if rescan:
-            refresh_devices()
-        self.index = find_device(self.spec, "input")
-        self.name = _sd().query_devices(self.index)["name"]
+        self.index, self.name = _find_again(self.spec, "input", rescan)
         while True:
             try:
                 self._q.get_nowait()
@@ -523,10 +529,7 @@ class SoundDeviceOutput(AudioOutput):
             AudioDeviceError: the device is not there (yet), or cannot be opened.
         """
         self.close()
-        if rescan:
-            refresh_devices()
-        self.index = find_device(self.spec, "output")
-        self.name = _sd().query_devices(self.index)["name"]
+        self.index, self.name = _find_again(self.spec, "output", rescan)
         self.error = None
         if self._pull is None:
             raise AudioDeviceError(f"the speaker '{self.name}' was never started", "restart Jarvis")

@@ -33,6 +33,11 @@ RETRY_AFTER_S = 30.0
 TURN_REPLY_CHARS = 600
 
 
+def _translation_count(store: MemoryStore) -> int:
+    """How many of ``store``'s records are translations (extra vectors of memories, not memories)."""
+    return sum(1 for _, meta in store.all_metadata() if is_translation(meta))
+
+
 def _hit(rec: Record) -> MemoryHit:
     return MemoryHit(rec.id, rec.text, rec.score, dict(sorted(rec.metadata.items())))
 
@@ -229,7 +234,7 @@ class MemoryService:
         """How many memories are stored (their translations are not counted)."""
         with self._lock:
             store = self.store()
-            return store.count() - sum(1 for _, meta in store.all_metadata() if is_translation(meta))
+            return store.count() - _translation_count(store)
 
     def get(self, memory_id: str) -> MemoryHit | None:
         """The memory with this id (a translation's id gives its memory), or None."""
@@ -306,7 +311,7 @@ class MemoryService:
             try:
                 before = store.built_with[0] if store.built_with else self.embedder.name
                 n = store.rebuild(self._embed, progress)
-                n -= sum(1 for _, meta in store.all_metadata() if is_translation(meta))
+                n -= _translation_count(store)
             except BaseException:
                 store.close()
                 raise

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -25,18 +24,9 @@ from jarvis.config import VADSettings
 from jarvis.messages import StageError
 from tests.support import pulse
 from tests.support.voicekit import EN, QUESTION, voice_models
+from tests.support.waiting import until
 
 pytestmark = pytest.mark.skipif(pulse.available() is not None, reason=str(pulse.available()))
-
-
-def until(cond: Callable[[], object], timeout: float = 30.0) -> bool:
-    """Wait for ``cond()`` to hold (True) or ``timeout`` seconds to pass (False)."""
-    end = time.monotonic() + timeout
-    while not cond():
-        if time.monotonic() > end:
-            return False
-        time.sleep(0.05)
-    return True
 
 
 class Listening:

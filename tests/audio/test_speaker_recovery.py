@@ -8,7 +8,6 @@ shown, not spoken), opens the device again with back-off, and says when it is ba
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
 
 import numpy as np
 import pytest
@@ -18,20 +17,11 @@ from jarvis.audio.events import HeardText, SpeakerBack, SpeakerLost
 from jarvis.audio.playback import Player
 from jarvis.messages import SpeechChunk
 from tests.support import pulse
+from tests.support.waiting import until
 
 pytestmark = pytest.mark.skipif(pulse.available() is not None, reason=str(pulse.available()))
 
 RATE = 24000
-
-
-def until(cond: Callable[[], object], timeout: float = 30.0) -> bool:
-    """Wait for ``cond()`` to hold (True) or ``timeout`` seconds to pass (False)."""
-    end = time.monotonic() + timeout
-    while not cond():
-        if time.monotonic() > end:
-            return False
-        time.sleep(0.05)
-    return True
 
 
 def test_a_lost_speaker_drops_its_queue_and_speaks_again_when_it_is_back(server):
