@@ -70,3 +70,23 @@ def open_private(path: Path, mode: str = "a") -> IO[str]:
     except BaseException:
         os.close(fd)
         raise
+
+
+def tighten_tree(root: Path) -> None:
+    """Make every folder under ``root`` (itself included) 0700 and every file 0600, where ours.
+
+    For stores written by libraries that create files with the process umask (ChromaDB): run after
+    opening and after writes, so an older world-readable store is fixed and new files follow.
+    Links are not followed.
+    """
+    root = Path(root)
+    tighten(root, DIR_MODE)
+    for folder, dirs, files in os.walk(root, followlinks=False):
+        for name in dirs:
+            path = Path(folder) / name
+            if not path.is_symlink():
+                tighten(path, DIR_MODE)
+        for name in files:
+            path = Path(folder) / name
+            if not path.is_symlink():
+                tighten(path, FILE_MODE)

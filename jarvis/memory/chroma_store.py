@@ -23,7 +23,7 @@ from jarvis.errors import MemoryStoreError
 from jarvis.memory.base import EmbedderMismatch, MemoryStore, Metadata, Progress, Record
 from jarvis.memory.chroma_errors import describe_failure, parse_server
 from jarvis.memory.lock import StoreLock
-from jarvis.private import private_dir
+from jarvis.private import private_dir, tighten_tree
 
 log = logging.getLogger(__name__)
 
@@ -99,7 +99,7 @@ class ChromaStore(MemoryStore):
                 "set memory.path to a folder (it is created when missing)",
             )
         try:
-            private_dir(self.path, tighten_existing=False)  # a new store is 0700: it holds private facts
+            private_dir(self.path)  # 0700, an existing store too: it holds private facts
         except OSError as exc:
             raise MemoryStoreError(
                 f"cannot create the memory folder {self.path}: {exc.strerror or exc}",
@@ -107,7 +107,9 @@ class ChromaStore(MemoryStore):
             ) from None
         self._lock = StoreLock(self.path).acquire()
         with self._guard("open the store"):
-            return chromadb.PersistentClient(path=str(self.path), settings=chroma_settings)
+            client = chromadb.PersistentClient(path=str(self.path), settings=chroma_settings)
+        tighten_tree(self.path)  # what an older version or ChromaDB left readable by others
+        return client
 
     def _open_server(self, chromadb: Any, chroma_settings: Any) -> Any:
         host, port, ssl = parse_server(self.server)
@@ -215,6 +217,8 @@ class ChromaStore(MemoryStore):
                     documents=list(texts[i:j]),
                     metadatas=[dict(m) or {"kind": "fact"} for m in metadatas[i:j]],
                 )
+        if self.path is not None:
+            tighten_tree(self.path)  # files ChromaDB created for this write (it uses the umask)
 
     def query(self, embedding: Any, k: int) -> list[Record]:
         """Nearest records, most similar first."""
@@ -318,5 +322,7 @@ class ChromaStore(MemoryStore):
             except Exception:  # pragma: no cover - best effort
                 log.debug("closing chroma client failed", exc_info=True)
         if self._lock is not None:
+            if self.path is not None:
+                tighten_tree(self.path)  # what a rebuild or ChromaDB's compaction wrote
             self._lock.release()
             self._lock = None

@@ -1,21 +1,27 @@
 """Sharing a locked memory folder with a second Jarvis process, through the process that holds it.
 
 Only one process may open a ChromaDB folder (:mod:`jarvis.memory.lock`). The owner serves its open
-store on a Unix socket next to the lock (``<folder>/.jarvis.sock``, mode 0600, so only the same user
-can reach it); a second process that finds the folder locked connects there and gets a
+store on a Unix socket; a second process that finds the folder locked connects there and gets a
 :class:`RemoteStore` that forwards every read and write to the owner. One writer, fresh reads,
 no extra server to start or stop: when the owner exits, the socket goes with it and the next
-process opens the folder itself. Frames are length-prefixed pickles between processes of the same
-user (the socket's permissions keep everyone else out).
+process opens the folder itself.
+
+Only the same user may take part, checked three ways: the socket lives in a folder that is ours
+and 0700 (``<folder>/.jarvis.sock`` in the 0700 store, or, when that path is too long for a Unix
+socket, ``$XDG_RUNTIME_DIR/jarvis`` or ``<tmp>/jarvis-<uid>``, refused if someone else made it);
+the socket file must be ours before we connect; and each side asks the kernel who the other is
+(``SO_PEERCRED``) and hangs up on anyone else. Frames are length-prefixed JSON (never pickle), so
+even a peer that got through could only send data, not code.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 import os
-import pickle
 import socket
+import stat
 import struct
 import tempfile
 import threading
@@ -31,27 +37,112 @@ log = logging.getLogger(__name__)
 SOCKET_NAME = ".jarvis.sock"
 CALLS = frozenset({"add", "query", "get", "all_metadata", "delete", "count"})
 TIMEOUT_S = 30.0
+MAX_FRAME = 256 * 1024 * 1024  # a frame larger than this is refused before it is read
 _HEADER = struct.Struct("!I")
+_MAX_UNIX_PATH = 100
+
+
+class UnsafeSocket(OSError):
+    """The socket or its folder belongs to someone else or is open to others: not used."""
+
+
+def _private_runtime_dir() -> Path:
+    """A folder only this user can enter, for sockets whose natural path is too long.
+
+    ``$XDG_RUNTIME_DIR/jarvis`` when the runtime dir is ours, else ``<tmp>/jarvis-<uid>``; created
+    0700, and refused (UnsafeSocket) when it exists but is a link, not ours or open to others
+    (another user may create the name first in a shared /tmp).
+    """
+    uid = os.getuid()
+    runtime = os.environ.get("XDG_RUNTIME_DIR", "")
+    base: Path | None = None
+    if runtime:
+        try:
+            st = os.lstat(runtime)
+            if stat.S_ISDIR(st.st_mode) and st.st_uid == uid and not stat.S_IMODE(st.st_mode) & 0o077:
+                base = Path(runtime) / "jarvis"
+        except OSError:
+            pass
+    if base is None:
+        base = Path(tempfile.gettempdir()) / f"jarvis-{uid}"
+    try:
+        os.mkdir(base, 0o700)
+    except FileExistsError:
+        pass
+    _check_private_dir(base)
+    return base
+
+
+def _check_private_dir(folder: Path) -> None:
+    """Raise UnsafeSocket unless ``folder`` is a real folder of ours that only we can enter."""
+    st = os.lstat(folder)
+    if not stat.S_ISDIR(st.st_mode) or st.st_uid != os.getuid() or stat.S_IMODE(st.st_mode) & 0o077:
+        raise UnsafeSocket(f"{folder} is not a private folder of this user (owner uid {st.st_uid}, "
+                           f"mode {stat.S_IMODE(st.st_mode):o})")
 
 
 def socket_path(folder: Path) -> Path:
-    """Where the owner of ``folder`` listens (a short path under the temp dir when too long)."""
+    """Where the owner of ``folder`` listens (in a private runtime folder when the path is too long).
+
+    Raises:
+        UnsafeSocket: the runtime folder exists but is not this user's private folder.
+    """
     path = Path(folder).resolve() / SOCKET_NAME
-    if len(os.fsencode(path)) <= 100:
+    if len(os.fsencode(path)) <= _MAX_UNIX_PATH:
         return path
-    digest = hashlib.sha1(os.fsencode(path)).hexdigest()[:16]
-    return Path(tempfile.gettempdir()) / f"jarvis-{os.getuid()}-{digest}.sock"
+    digest = hashlib.sha256(os.fsencode(path)).hexdigest()[:16]
+    return _private_runtime_dir() / f"{digest}.sock"
+
+
+def _peer_uid(sock: socket.socket) -> int | None:
+    """The uid of the process at the other end of a Unix socket (None where the OS cannot tell)."""
+    opt = getattr(socket, "SO_PEERCRED", None)
+    if opt is None:  # pragma: no cover - not Linux
+        return None
+    creds = sock.getsockopt(socket.SOL_SOCKET, opt, struct.calcsize("3i"))
+    _pid, uid, _gid = struct.unpack("3i", creds)
+    return uid
+
+
+def _same_user(sock: socket.socket) -> bool:
+    uid = _peer_uid(sock)
+    return uid is None or uid == os.getuid()
+
+
+# ---------------------------------------------------------------- wire format (JSON, no code)
+def _plain(obj: Any) -> Any:
+    """JSON-ready form of what the store calls take and return (arrays, records, tuples)."""
+    if isinstance(obj, Record):
+        return {"__record__": [obj.id, obj.text, obj.metadata, obj.score]}
+    if isinstance(obj, (list, tuple)):
+        return [_plain(x) for x in obj]
+    if isinstance(obj, dict):
+        return {str(k): _plain(v) for k, v in obj.items()}
+    if hasattr(obj, "tolist"):  # numpy arrays and scalars
+        return obj.tolist()
+    return obj
+
+
+def _revive(obj: Any) -> Any:
+    if isinstance(obj, dict):
+        if set(obj) == {"__record__"}:
+            rid, text, meta, score = obj["__record__"]
+            return Record(str(rid), str(text), dict(meta), float(score))
+        return {k: _revive(v) for k, v in obj.items()}
+    if isinstance(obj, list):
+        return [_revive(x) for x in obj]
+    return obj
 
 
 def _send(sock: socket.socket, obj: Any) -> None:
-    data = pickle.dumps(obj, protocol=pickle.HIGHEST_PROTOCOL)
+    data = json.dumps(_plain(obj), allow_nan=False, separators=(",", ":")).encode("utf-8")
     sock.sendall(_HEADER.pack(len(data)) + data)
 
 
 def _recv_exact(sock: socket.socket, n: int) -> bytes:
     buf = bytearray()
     while len(buf) < n:
-        chunk = sock.recv(n - len(buf))
+        chunk = sock.recv(min(n - len(buf), 1 << 20))
         if not chunk:
             raise ConnectionError("connection closed")
         buf += chunk
@@ -60,7 +151,26 @@ def _recv_exact(sock: socket.socket, n: int) -> bytes:
 
 def _recv(sock: socket.socket) -> Any:
     (size,) = _HEADER.unpack(_recv_exact(sock, _HEADER.size))
-    return pickle.loads(_recv_exact(sock, size))
+    if size > MAX_FRAME:
+        raise ValueError(f"frame of {size} bytes refused")
+    return _revive(json.loads(_recv_exact(sock, size).decode("utf-8")))
+
+
+def _array(value: Any) -> Any:
+    import numpy as np
+
+    return np.asarray(value, dtype=np.float32)
+
+
+#: How the server turns each call's JSON arguments back into what the store takes.
+_ARGS: dict[str, Callable[[list[Any]], tuple]] = {
+    "add": lambda a: ([str(x) for x in a[0]], [str(x) for x in a[1]], _array(a[2]), [dict(m) for m in a[3]]),
+    "query": lambda a: (_array(a[0]), int(a[1])),
+    "get": lambda a: ([str(x) for x in a[0]],),
+    "all_metadata": lambda a: (),
+    "delete": lambda a: ([str(x) for x in a[0]],),
+    "count": lambda a: (),
+}
 
 
 class StoreServer:
@@ -69,9 +179,10 @@ class StoreServer:
     def __init__(self, store: MemoryStore, folder: Path) -> None:
         self.store = store
         self.path = socket_path(folder)
+        _check_private_dir(self.path.parent)
         self._closed = threading.Event()
         try:
-            self.path.unlink()  # a stale socket of a dead owner (we hold the lock now)
+            self.path.unlink()  # a stale socket of a dead owner (we hold the lock, the folder is ours)
         except FileNotFoundError:
             pass
         self._sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
@@ -80,6 +191,7 @@ class StoreServer:
             self._sock.bind(str(self.path))
         finally:
             os.umask(old)
+        os.chmod(self.path, 0o600)
         self._sock.listen(8)
         self._thread = threading.Thread(target=self._accept, name="memory-share", daemon=True)
         self._thread.start()
@@ -90,27 +202,32 @@ class StoreServer:
                 conn, _ = self._sock.accept()
             except OSError:
                 return
+            if not _same_user(conn):  # only this user's processes are served
+                log.warning("memory share: refused a connection from uid %s", _peer_uid(conn))
+                conn.close()
+                continue
             threading.Thread(target=self._serve, args=(conn,), name="memory-share-conn", daemon=True).start()
 
     def _serve(self, conn: socket.socket) -> None:
         with conn:
             while not self._closed.is_set():
                 try:
-                    method, args = _recv(conn)
-                except (ConnectionError, OSError, EOFError, pickle.UnpicklingError, ValueError):
+                    request = _recv(conn)
+                    method, args = request["method"], request["args"]
+                except (ConnectionError, OSError, ValueError, KeyError, TypeError):
                     return
                 try:
-                    if method not in CALLS:
+                    if method not in CALLS or not isinstance(args, list):
                         raise MemoryStoreError(f"the memory owner does not serve {method!r}",
                                                "close the other Jarvis and retry")
-                    reply: tuple = ("ok", getattr(self.store, method)(*args))
+                    reply: dict = {"ok": getattr(self.store, method)(*_ARGS[method](args))}
                 except JarvisError as exc:
-                    reply = ("err", exc.message, exc.hint)
+                    reply = {"err": [exc.message, exc.hint]}
                 except Exception as exc:  # noqa: BLE001 - report, keep serving
-                    reply = ("err", f"memory owner failed: {exc}", "retry; see the other Jarvis's log")
+                    reply = {"err": [f"memory owner failed: {exc}", "retry; see the other Jarvis's log"]}
                 try:
                     _send(conn, reply)
-                except OSError:
+                except (OSError, ValueError):
                     return
 
     def close(self) -> None:
@@ -130,7 +247,7 @@ class StoreServer:
 
 
 def serve(store: MemoryStore, folder: Path) -> StoreServer | None:
-    """Start sharing ``store``; None (logged) when the socket cannot be made."""
+    """Start sharing ``store``; None (logged) when the socket cannot be made safely."""
     try:
         return StoreServer(store, folder)
     except OSError as exc:
@@ -146,10 +263,15 @@ class RemoteStore(MemoryStore):
         self.location = f"{folder} (through the Jarvis process that has it open)"
         self.built_with: tuple[str, int] | None = None
         self._lock = threading.Lock()
+        st = os.lstat(self.path)  # FileNotFoundError: nobody serves it
+        if not stat.S_ISSOCK(st.st_mode) or st.st_uid != os.getuid():
+            raise UnsafeSocket(f"{self.path} is not a socket of this user (owner uid {st.st_uid})")
         self._sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         self._sock.settimeout(TIMEOUT_S)
         try:
             self._sock.connect(str(self.path))
+            if not _same_user(self._sock):
+                raise UnsafeSocket(f"{self.path} is served by uid {_peer_uid(self._sock)}, not this user")
         except OSError:
             self._sock.close()
             raise
@@ -157,16 +279,20 @@ class RemoteStore(MemoryStore):
     def _call(self, method: str, *args: Any) -> Any:
         with self._lock:
             try:
-                _send(self._sock, (method, args))
+                _send(self._sock, {"method": method, "args": list(args)})
                 reply = _recv(self._sock)
-            except (OSError, ConnectionError, EOFError, pickle.UnpicklingError) as exc:
+            except (OSError, ConnectionError, ValueError) as exc:
                 raise MemoryStoreError(
                     f"lost the Jarvis process that holds the memory store: {exc}",
                     "retry: with that Jarvis closed, this one opens the folder itself",
                 ) from None
-        if reply[0] == "err":
-            raise MemoryStoreError(reply[1], reply[2])
-        return reply[1]
+        if not isinstance(reply, dict) or not ("ok" in reply or "err" in reply):
+            raise MemoryStoreError("the Jarvis process that holds the memory store sent a bad reply",
+                                   "close the other Jarvis and retry")
+        if "err" in reply:
+            message, hint = (list(reply["err"]) + ["", ""])[:2]
+            raise MemoryStoreError(str(message), str(hint))
+        return reply["ok"]
 
     def add(self, ids: Sequence[str], texts: Sequence[str], embeddings: Any,
             metadatas: Sequence[Metadata]) -> None:
@@ -183,11 +309,11 @@ class RemoteStore(MemoryStore):
 
     def all_metadata(self) -> list[tuple[str, Metadata]]:
         """Every record's id and metadata."""
-        return self._call("all_metadata")
+        return [(str(rid), dict(meta)) for rid, meta in self._call("all_metadata")]
 
     def delete(self, ids: Sequence[str]) -> int:
         """Delete records through the owner."""
-        return self._call("delete", list(ids))
+        return int(self._call("delete", list(ids)))
 
     def rebuild(self, embed: Callable[[list[str]], Any], progress: Progress | None = None) -> int:
         """Not served: a rebuild needs the folder to itself."""
@@ -196,7 +322,7 @@ class RemoteStore(MemoryStore):
 
     def count(self) -> int:
         """How many records the store holds."""
-        return self._call("count")
+        return int(self._call("count"))
 
     def close(self) -> None:
         """Disconnect (the owner keeps the store open)."""
@@ -204,8 +330,11 @@ class RemoteStore(MemoryStore):
 
 
 def connect(folder: Path) -> RemoteStore | None:
-    """The store of the process that holds ``folder``, or None when none serves it."""
+    """The store of the process that holds ``folder``, or None when none serves it safely."""
     try:
         return RemoteStore(folder)
+    except UnsafeSocket as exc:
+        log.warning("memory share: not connecting: %s", exc)
+        return None
     except OSError:
         return None
