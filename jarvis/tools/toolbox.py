@@ -12,6 +12,7 @@ from jarvis.tools.base import Tool
 from jarvis.tools.calculator import CalculatorTool
 from jarvis.tools.clock import ClockTool, plain
 from jarvis.tools.executor import ToolExecutor
+from jarvis.tools.facts import CountryFactsTool, country_fact
 from jarvis.tools.intents import Intent, match
 from jarvis.tools.memory_tools import ForgetTool, Memories, RecallTool, RememberTool
 from jarvis.tools.phrases import ring_text
@@ -26,6 +27,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 TIMER_TOOLS = {"set_timer", "set_alarm", "set_reminder"}
+SPEAKS = TIMER_TOOLS | {"country_facts"}  # tools told the turn's language (they word their result in it)
 SIMILAR = 0.25  # cosine similarity from which an MCP tool is offered for a request
 
 
@@ -47,7 +49,8 @@ class Toolbox:
         self.publish = publish
         self.store = TimerStore(settings.general.data_dir / "timers.json")
         self.registry = ToolRegistry(
-            [ClockTool(t.timezone), CalculatorTool(), SystemStatusTool(resident), *timer_tools(self.store, t.timezone)]
+            [ClockTool(t.timezone), CalculatorTool(), SystemStatusTool(resident), CountryFactsTool(),
+             *timer_tools(self.store, t.timezone)]
         )
         self.executor = ToolExecutor(self.registry, t.timeout_s, t.filler_after_s or 1e9)
         self.clock = TimerService(self.store, self._ring)
@@ -85,13 +88,18 @@ class Toolbox:
         if not (self.settings.tools.enabled and self.settings.tools.instant):
             return None
         intent = match(text, language)
+        if intent is None and "country_facts" in self.registry and "country_facts" not in self.settings.tools.disabled:
+            fact = country_fact(text, language)  # "What is the capital of Portugal?": from data, not a model
+            if fact is not None:
+                args = {"country": fact.country, "fact": fact.fact, "language": fact.language}
+                intent = Intent("fact", fact.language, ToolCall("country_facts", args))
         if intent is None or (intent.call is not None and intent.call.name not in self.registry):
             return None
         return intent
 
     def with_language(self, call: ToolCall, language: str | None) -> ToolCall:
-        """Timer calls remember the turn's language (they ring in it)."""
-        if call.name in TIMER_TOOLS and language and "language" not in call.arguments:
+        """Timer calls remember the turn's language (they ring in it); country facts are worded in it."""
+        if call.name in SPEAKS and language and "language" not in call.arguments:
             return ToolCall(call.name, {**call.arguments, "language": language}, call.id)
         return call
 

@@ -16,10 +16,10 @@ def toolbox(tmp_path_factory):
 @pytest.mark.parametrize(
     ("request_text", "tools"),
     [
-        ("What is the capital of France?", set()),
+        ("What is the capital of France?", {"country_facts"}),  # a fact the data holds
         ("Tell me about the 1969 moon landing", set()),
         ("Write a haiku about autumn", set()),
-        ("¿Cuál es la capital de España?", set()),
+        ("¿Cuál es la capital de España?", {"country_facts"}),
         ("How busy is my computer right now?", {"system_status"}),
         ("I have 3 boxes of 48 eggs, how many eggs in total?", {"calculator"}),
         ("Convert 10 miles to kilometers", {"calculator"}),

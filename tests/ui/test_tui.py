@@ -18,7 +18,7 @@ async def test_typed_question_streams_an_answer(settings):
     with jarvis_app(settings) as app:
         async with app.run_test(size=(120, 36), message_hook=hook) as pilot:
             await pilot.click("#prompt")
-            await pilot.press(*"What is the capital of France?")
+            await pilot.press(*"What is the capital of France, and what is it famous for?")  # a model's answer
             await pilot.press("enter")
             assert app.query_one("#prompt").value == ""
             await wait_for(pilot, lambda: any(isinstance(e, ReplyDone) for e in seen))
