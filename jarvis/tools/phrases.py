@@ -64,12 +64,29 @@ def say(intent: Intent, use: ToolUse | None, result: ToolResult | None) -> str:
         if unit:  # a conversion: said to 4 significant figures, with its unit
             short = f"{float(value):.4g}"
             about = ("unos " if es else "about ") if short != value else ""
-            unit = f"°{unit}" if unit in ("C", "F", "K") else unit
-            return f"Son {about}{short.replace('.', ',')} {unit}." if es else f"That's {about}{short} {unit}."
-        return f"Son {value.replace('.', ',')}." if es else f"That's {value}."
+            unit = f"°{unit}" if unit in ("C", "F", "K") else _unit_name(unit, short == "1", es)
+            if es:
+                return f"{'Es' if short == '1' else 'Son'} {about}{short.replace('.', ',')} {unit}."
+            return f"That's {about}{short} {unit}."
+        if es:
+            return f"{'Es' if value in ('1', '-1') else 'Son'} {value.replace('.', ',')}."
+        return f"That's {value}."
     if intent.kind == "remember":
         return "Entendido, lo recordaré." if es else "Got it, I'll remember that."
     return result.text
+
+
+ACCENTED = {"centimetros": "centímetros", "kilometros": "kilómetros", "milimetros": "milímetros", "dias": "días",
+            "galon": "galón", "dia": "día", "centimetro": "centímetro", "kilometro": "kilómetro",
+            "milimetro": "milímetro"}
+SINGULAR = {"feet": "foot", "inches": "inch", "galones": "galón", "libras": "libra", "millas": "milla"}
+
+
+def _unit_name(unit: str, one: bool, es: bool) -> str:
+    """A unit as the asker wrote it, singular for exactly one ("1 hour", "1 hora"), with its accents."""
+    if one and len(unit) > 3:
+        unit = SINGULAR.get(unit) or (unit[:-1] if unit.endswith("s") else unit)
+    return ACCENTED.get(unit, unit) if es else unit
 
 
 def _said_timer(kind: str, t: dict[str, Any], es: bool) -> str:

@@ -1,9 +1,15 @@
-"""Number words to digits in English and Spanish ("twenty five" -> 25, "treinta y cinco" -> 35),
-durations ("ten minutes", "media hora", "1 h 30 min") to seconds, and exact numbers as said."""
+"""Number words to digits in English and Spanish ("twenty five" -> 25, "treinta y cinco" -> 35,
+"two point five" -> 2.5, "dos mil quinientos" -> 2500, "tres cuartos de hora" -> 0.75 hora),
+durations ("ten minutes", "media hora", "1 h 30 min") to seconds, and exact numbers as said.
+
+:func:`numbers_to_digits` is what the instant path gives the calculator and reads durations with;
+:func:`words_to_digits` (whole numbers only, tokens re-joined) reads alarm times ("a las siete")."""
 
 from __future__ import annotations
 
 import re
+from decimal import Decimal
+from fractions import Fraction
 from typing import Any
 
 from jarvis.tools.clock import plain
@@ -24,11 +30,6 @@ TENS_WORDS = {
     "ochenta": 80, "noventa": 90,
 }
 HUNDRED_WORDS = {"hundred": 100, "cien": 100, "ciento": 100}
-FRACTIONS = [  # phrases that are a number of seconds on their own
-    (r"\b(half an hour|half hour|media hora)\b", "1800 seconds"),
-    (r"\b(a quarter of an hour|quarter of an hour|quarter hour|un cuarto de hora|cuarto de hora)\b", "900 seconds"),
-    (r"\b(an hour and a half|hora y media)\b", "5400 seconds"),
-]
 WORD = re.compile(r"[a-z]+")
 
 
@@ -87,16 +88,12 @@ def _is_time_unit(word: str) -> bool:
 DURATION = re.compile(
     r"(\d+(?:[.,]\d+)?)\s*(hours?|hrs?|h|minutes?|mins?|m|seconds?|secs?|s|horas?|minutos?|segundos?)\b"
 )
+DURATION_ONLY = re.compile(rf"(?:{DURATION.pattern}|\band\b|\by\b|,|\s)+")
 
 
-def duration_seconds(text: str) -> float | None:
+def duration_seconds(text: str, language: str | None = None) -> float | None:
     """Seconds named in ``text`` ("10 minutes", "1 h 30 min", "media hora"), or None."""
-    t = plain(text)
-    for pattern, repl in FRACTIONS:
-        t = re.sub(pattern, repl, t)
-    t = words_to_digits(t)
-    t = re.sub(r"(\d+) and a half (hours?|minutes?)", lambda m: f"{m.group(1)}.5 {m.group(2)}", t)
-    t = re.sub(r"(\d+) (horas?|minutos?) y media", lambda m: f"{m.group(1)}.5 {m.group(2)}", t)
+    t = re.sub(r"(?<=\d)-(?=[a-z])", " ", numbers_to_digits(plain(text), language))  # "5-minute"
     total = 0.0
     found = False
     for m in DURATION.finditer(t):
@@ -106,6 +103,221 @@ def duration_seconds(text: str) -> float | None:
         total += n * factor
         found = True
     return total if found and total > 0 else None
+
+
+def duration_only(text: str, language: str | None = None) -> float | None:
+    """Seconds when all of ``text`` is a duration ("two and a half minutes", "hora y media"), else None
+    ("ten minutes and tell me a joke" is more than a duration)."""
+    t = re.sub(r"(?<=\d)-(?=[a-z])", " ", numbers_to_digits(plain(text), language)).strip()
+    if not DURATION_ONLY.fullmatch(t):
+        return None
+    return duration_seconds(t)
+
+
+# ---------------------------------------------------------------------------------------- any number said
+EN_NUMBERS = {w: n for n, w in enumerate(
+    "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen "
+    "seventeen eighteen nineteen".split())}
+ES_NUMBERS = {w: n for n, w in enumerate(
+    "cero uno dos tres cuatro cinco seis siete ocho nueve diez once doce trece catorce quince dieciseis "
+    "diecisiete dieciocho diecinueve veinte veintiuno veintidos veintitres veinticuatro veinticinco veintiseis "
+    "veintisiete veintiocho veintinueve".split())} | {"veintiun": 21}
+EN_TENS = {"twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety"}
+HUNDREDS_ES = {"cien": 100, "ciento": 100} | {
+    f"{w}{end}": n for w, n in (("doscient", 200), ("trescient", 300), ("cuatrocient", 400), ("quinient", 500),
+                                ("seiscient", 600), ("setecient", 700), ("ochocient", 800), ("novecient", 900))
+    for end in ("os", "as")
+}
+SCALES = {"thousand": 1000, "mil": 1000, "million": 10**6, "millon": 10**6, "millones": 10**6}
+ARTICLES = {"a", "an", "un", "una"}
+# singular unit names an article counts as "1" before ("an hour", "un kilo"); "a" before a Spanish
+# plural ("pasa diez millas a kilometros") is a preposition
+EN_UNITS = set("second minute hour day week meter metre kilometer kilometre centimeter millimeter mile foot inch "
+               "yard kilo kilogram gram pound ounce liter litre milliliter gallon cup degree byte kilobyte "
+               "megabyte gigabyte".split())
+ES_UNITS = set("segundo minuto hora dia semana metro kilometro centimetro milimetro milla pie pulgada yarda kilo "
+               "kilogramo gramo libra onza litro mililitro galon taza grado".split())
+SINGULAR_UNITS = EN_UNITS | ES_UNITS
+PLURAL_UNITS = {u + "s" for u in SINGULAR_UNITS} | {"feet", "inches", "galones", "horas", "dias", "semanas"}
+FRACTION_WORDS = {"half": Fraction(1, 2), "quarter": Fraction(1, 4), "quarters": Fraction(1, 4),
+                  "cuarto": Fraction(1, 4), "cuartos": Fraction(1, 4)}
+AFTER_UNIT = {("and", "a", "half"): Fraction(1, 2), ("and", "a", "quarter"): Fraction(1, 4),
+              ("y", "media"): Fraction(1, 2), ("y", "medio"): Fraction(1, 2), ("y", "cuarto"): Fraction(1, 4),
+              ("and", "three", "quarters"): Fraction(3, 4), ("y", "tres", "cuartos"): Fraction(3, 4)}
+NUMBER_TOKEN = re.compile(r"\d+(?:[.,]\d+)?|[a-z]+")
+
+
+def numbers_to_digits(text: str, language: str | None = None) -> str:
+    """``text`` (accent-free lower case) with every number said in words written in digits, the rest
+    as it was: "fifteen percent of two hundred" -> "15 percent of 200", "dos coma cinco" -> "2.5",
+    "an hour and a half" -> "1.5 hour", "tres cuartos de hora" -> "0.75 hora". ``language`` "en"
+    leaves the Spanish "once" (11) alone."""
+    found = [(m.group(), m.start(), m.end()) for m in NUMBER_TOKEN.finditer(text)]
+    words = [w for w, _, _ in found]
+    linked = [i > 0 and text[found[i - 1][2]:start].strip(" -") == "" for i, (_, start, _) in enumerate(found)]
+    reader = _Reader(words, linked, language)
+    out, pos, i = [], 0, 0
+    while i < len(words):
+        tail = _tail_at(words, i)
+        if tail and i > 0 and words[i - 1] in SINGULAR_UNITS | PLURAL_UNITS:  # "an hour and a half"
+            i += tail
+            continue
+        value, j = reader.read(i)
+        if j > i and not (j == i + 1 and words[i][0].isdigit()):
+            out += [text[pos:found[i][1]], _digits(value)]
+            pos = found[j - 1][2]
+            i = j
+        else:
+            i += 1
+    return _after_unit("".join(out) + text[pos:])
+
+
+def _tail_at(words: list[str], i: int) -> int:
+    """How many words "and a half" / "y media" ... at ``i`` takes (0: none)."""
+    for tail in AFTER_UNIT:
+        if tuple(words[i:i + len(tail)]) == tail:
+            return len(tail)
+    return 0
+
+
+def _after_unit(text: str) -> str:
+    """ "1 hour and a half" -> "1.5 hour"; "hora y media" -> "1.5 hora"; "2 horas y cuarto" -> "2.25 horas"."""
+    units = "|".join(sorted(SINGULAR_UNITS | PLURAL_UNITS, key=len, reverse=True))
+    tails = "|".join(" ".join(k) for k in AFTER_UNIT)
+
+    def joined(m: re.Match[str]) -> str:
+        n = Fraction(m.group(1)) if m.group(1) else Fraction(1)
+        return f"{_digits(n + AFTER_UNIT[tuple(m.group(3).split())])} {m.group(2)}"
+
+    return re.sub(rf"(?:\b(\d+(?:\.\d+)?) )?\b({units}) ({tails})\b", joined, text)
+
+
+def _digits(value: Fraction) -> str:
+    if value.denominator == 1:
+        return str(value.numerator)
+    return format((Decimal(value.numerator) / Decimal(value.denominator)).normalize(), "f")
+
+
+class _Reader:
+    """Reads one number phrase from a list of words (``linked``: joined to the word before by spaces or
+    a hyphen only); ``read`` returns (value, index after it), the index unchanged when there is none."""
+
+    def __init__(self, words: list[str], linked: list[bool], language: str | None) -> None:
+        self.words, self.linked = words, linked
+        self.small = EN_NUMBERS | ES_NUMBERS
+        if language == "en":
+            self.small = {w: n for w, n in self.small.items() if w != "once"}
+        self.tens = TENS_WORDS
+
+    def _after(self, word: str, j: int) -> bool:
+        return j > 0 and self.linked[j] and self.words[j - 1] == word  # "por ciento" is "percent"
+
+    def at(self, j: int) -> str:
+        """The word at ``j`` when it continues the phrase, else ""."""
+        return self.words[j] if j < len(self.words) and self.linked[j] else ""
+
+    def read(self, i: int) -> tuple[Fraction, int]:
+        value, j = self.integer(i)
+        if j == i:
+            return self.fraction_alone(i)
+        if self.at(j) in ("point", "coma", "punto") and value.denominator == 1:
+            decimals, k = self.decimals(j + 1)
+            if decimals:
+                value, j = Fraction(f"{value}.{decimals}"), k
+        if self.at(j) in FRACTION_WORDS:  # "a half", "three quarters of an hour", "un cuarto de hora"
+            value, j = value * FRACTION_WORDS[self.at(j)], j + 1
+            if self.at(j) in ("of", "de") and (self.at(j + 1) in SINGULAR_UNITS or (
+                    self.at(j + 1) in ARTICLES and self.at(j + 2) in SINGULAR_UNITS)):
+                j += 2 if self.at(j + 1) in ARTICLES else 1
+            elif self.at(j) in ("a", "an") and self.at(j + 1) in SINGULAR_UNITS:  # "one half an hour"
+                j += 1
+        for tail, part in AFTER_UNIT.items():  # "two and a half", "dos y medio"
+            if all(self.at(j + k) == w for k, w in enumerate(tail)):
+                value, j = value + part, j + len(tail)
+                break
+        if self.at(j) in ("dozen", "docena", "docenas"):
+            value, j = value * 12, j + 1
+        return value, j
+
+    def fraction_alone(self, i: int) -> tuple[Fraction, int]:
+        """ "half an hour", "half a kilo", "media hora", "medio kilo", "an hour" (1), "point five"."""
+        w, nxt = self.words[i], self.at(i + 1)
+        if w in ("half", "medio", "media"):
+            if nxt in ("a", "an") and self.at(i + 2) in SINGULAR_UNITS:
+                return Fraction(1, 2), i + 2
+            if nxt in SINGULAR_UNITS:
+                return Fraction(1, 2), i + 1
+        if nxt in (EN_UNITS if w in ("a", "an") else ES_UNITS if w in ("un", "una") else ()):
+            if nxt == "second" and self.at(i + 2) in ("timer", "alarm", "reminder", "one", "time", "countdown"):
+                return Fraction(0), i
+            return Fraction(1), i + 1
+        if w == "point":
+            decimals, k = self.decimals(i + 1)
+            if decimals:
+                return Fraction(f"0.{decimals}"), k
+        return Fraction(0), i
+
+    def decimals(self, j: int) -> tuple[str, int]:
+        """The digits after "point" / "coma": "five" -> "5", "one four" -> "14", "veinticinco" -> "25"."""
+        digits = ""
+        while self.at(j) and (self.small.get(self.at(j), 10) < 10 or self.at(j).isdigit()):
+            digits += str(self.small.get(self.at(j), self.at(j)))
+            j += 1
+        if not digits and self.at(j) and self.at(j) not in ARTICLES:
+            value, k = self.integer(j)
+            if k > j and value.denominator == 1:
+                return str(value), k
+        return digits, j
+
+    def integer(self, i: int) -> tuple[Fraction, int]:
+        """A whole number said in words (or digits before "hundred"/"thousand"/"and a half")."""
+        total, current, last, j = 0, Fraction(0), "", i
+        while j < len(self.words) and (j == i or self.linked[j]):
+            w = self.words[j]
+            nxt = self.at(j + 1)
+            if w[0].isdigit() and not last:
+                if re.fullmatch(r"\d+,\d{3}", w):
+                    current = Fraction(w.replace(",", ""))
+                else:
+                    current = Fraction(w.replace(",", "."))
+                last = "digits"
+            elif w in self.small:
+                n = self.small[w]
+                if n < 10 and last in ("", "tens_en", "hundred", "scale", "y"):
+                    pass
+                elif n >= 10 and last in ("", "hundred", "scale"):
+                    pass
+                else:
+                    break
+                current += n
+                last = "unit" if n < 10 else "teen"
+            elif w in self.tens and last in ("", "hundred", "scale"):
+                current += self.tens[w]
+                last = "tens_en" if w in EN_TENS else "tens"
+            elif w == "y" and last in ("tens", "tens_en") and 0 < self.small.get(nxt, 10) < 10:
+                last = "y"
+            elif w == "and" and last in ("hundred", "scale") and (nxt in self.tens or nxt in EN_NUMBERS):
+                last = "scale" if last == "scale" else "hundred"
+            elif w in ("hundred", "hundreds") and last in ("unit", "teen", "digits", "article") and current < 100:
+                current = (current or 1) * 100
+                last = "hundred"
+            elif w in HUNDREDS_ES and last in ("", "scale") and not (w == "ciento" and self._after("por", j)):
+                current += HUNDREDS_ES[w]
+                last = "hundred"
+            elif w in SCALES and (last in ("unit", "teen", "tens", "tens_en", "hundred", "digits", "article")
+                                  or (w == "mil" and not last)):
+                total += (current or 1) * SCALES[w]
+                current, last = Fraction(0), "scale"
+            elif w in ARTICLES and not last and (nxt in FRACTION_WORDS or nxt in ("dozen", "docena")):
+                return Fraction(1), j + 1  # "a half", "un cuarto", "a dozen"
+            elif w in ARTICLES and not last and (nxt in SCALES or nxt == "hundred"):
+                last = "article"
+            else:
+                break
+            j += 1
+        if last in ("", "article", "y"):
+            return Fraction(0), i
+        return total + current, j
 
 
 def say_number(value: Any) -> str:

@@ -27,15 +27,16 @@ _add("length", "0.0254", "in", "inch", "inches", "pulgada", "pulgadas")
 _add("length", "0.9144", "yd", "yard", "yards", "yarda", "yardas")
 _add("mass", "1", "kg", "kilogram", "kilograms", "kilo", "kilos", "kilogramo", "kilogramos")
 _add("mass", "0.001", "g", "gram", "grams", "gramo", "gramos")
+_add("mass", "0.000001", "mg", "milligram", "milligrams", "miligramo", "miligramos")
 _add("mass", "0.45359237", "lb", "lbs", "pound", "pounds", "libra", "libras")
 _add("mass", "0.028349523125", "oz", "ounce", "ounces", "onza", "onzas")
 _add("volume", "1", "l", "liter", "liters", "litre", "litres", "litro", "litros")
 _add("volume", "0.001", "ml", "milliliter", "milliliters", "mililitro", "mililitros")
 _add("volume", "3.785411784", "gal", "gallon", "gallons", "galon", "galones")
 _add("volume", "0.2365882365", "cup", "cups", "taza", "tazas")
-_add("time", "1", "s", "sec", "second", "seconds", "segundo", "segundos")
-_add("time", "60", "min", "minute", "minutes", "minuto", "minutos")
-_add("time", "3600", "h", "hr", "hour", "hours", "hora", "horas")
+_add("time", "1", "s", "sec", "secs", "second", "seconds", "segundo", "segundos")
+_add("time", "60", "min", "mins", "minute", "minutes", "minuto", "minutos")
+_add("time", "3600", "h", "hr", "hrs", "hour", "hours", "hora", "horas")
 _add("time", "86400", "day", "days", "dia", "dias")
 _add("time", "604800", "week", "weeks", "semana", "semanas")
 _add("speed", "1", "m/s")
@@ -62,9 +63,12 @@ PATTERN = re.compile(
 
 HOW_MANY = re.compile(
     r"^(?:how many|how much|cuantos|cuantas)\s+(?:degrees |grados )?(?P<dst>[a-z/]+(?: [a-z]+)?)\s+"
-    r"(?:is|are|are in|are there in|in|make|son|hay en|caben en|equivale[n]? a)\s+"
-    r"(?P<n>-?\d+(?:[.,]\d+)?)\s*(?:degrees |grados )?(?P<src>[a-z/]+(?: [a-z]+)?)$"
+    r"(?:is|are|are in|are there in|in|make|has|son|es|hay en|hay|caben en|equivale[n]? a|tiene|tienen|"
+    r"does|do)\s+"
+    r"(?P<n>-?\d+(?:[.,]\d+)?)\s*(?:degrees |grados )?(?P<src>[a-z/]+(?: [a-z]+)?)(?: have)?$"
 )
+ASKING = re.compile(r"^(?:convert|how many|how much is|what is|what's|whats|cuantos|cuantas|cuanto es|cuanto son|"
+                    r"convierte|pasa)\s+")
 
 
 def _unit(name: str) -> str | None:
@@ -74,8 +78,11 @@ def _unit(name: str) -> str | None:
     return None
 
 
-def find_conversion(text: str) -> tuple[str, str, str] | None:
-    """(number, from-unit, to-unit) when ``text`` asks for a conversion, else None."""
+def find_conversion(text: str, whole: bool = False) -> tuple[str, str, str] | None:
+    """(number, from-unit, to-unit) when ``text`` asks for a conversion, else None.
+
+    ``whole``: all of ``text`` must be the request ("5 km to miles", "how many feet in 3 meters"),
+    not a sentence that ends in one ("write a poem about 5 km to miles")."""
     from jarvis.tools.clock import plain
 
     t = plain(text).strip().strip("¿¡?.! ")
@@ -83,9 +90,9 @@ def find_conversion(text: str) -> tuple[str, str, str] | None:
     if asked is not None:
         number, src, dst = asked.group("n"), asked.group("src"), asked.group("dst")
     else:
-        t = re.sub(r"^(convert|how many|how much is|what is|cuantos|cuantas|convierte|pasa)\s+", "", t)
+        t = ASKING.sub("", t)
         m = PATTERN.search(t)
-        if m is None:
+        if m is None or (whole and m.start() > 0):
             return None
         number, src, dst = m.group(1), m.group(2), m.group(3)
     for a in (src, src.split()[0]):
