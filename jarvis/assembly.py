@@ -16,6 +16,7 @@ from typing import Any
 from jarvis.config import Settings
 from jarvis.errors import InputError, JarvisError
 from jarvis.hardware import Machine, PlacementPlan
+from jarvis.llm.answer_cache import AnswerCache
 from jarvis.llm.router import Router
 from jarvis.memory.service import MemoryService, memory_service
 from jarvis.messages import StageError
@@ -279,6 +280,8 @@ def build(
     if model:
         assistant.set_model(model)
     assistant.router = Router(settings)
+    if settings.llm.cache_answers:
+        assistant.answers = AnswerCache(settings.general.data_dir, settings.llm.cache_entries)
     session = assistant.conversation.path.stem
     if metrics:
         assistant.turn_observers.append(MetricsObserver(settings.general.metrics_file, session=session))

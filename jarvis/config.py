@@ -71,6 +71,8 @@ class LLMSettings(_Section):
     seed: int = -1
     threads: int = Field(0, ge=0, le=512)
     memory_in: Literal["question", "system_prompt"] = "question"
+    cache_answers: bool = True  # a general question asked again is answered from jarvis.llm.answer_cache
+    cache_entries: int = Field(500, ge=1, le=100000)
 
 
 class ModelSpec(_Section):
@@ -90,6 +92,7 @@ class ModelSpec(_Section):
     cost_per_1k_in: float = Field(0.0, ge=0)
     cost_per_1k_out: float = Field(0.0, ge=0)
     default: bool = False
+    fallback: bool = True  # may answer a turn routed to another model that failed or was slow
     gpu_layers: int = -1
     chat_format: str | None = None
 
@@ -158,7 +161,8 @@ class MemorySettings(_Section):
     min_similarity: Literal["auto"] | Annotated[float, Field(ge=-1.0, le=1.0)] = "auto"
     token_budget: int = Field(300, ge=0)
     dedup_similarity: float = Field(0.95, ge=0.0, le=1.0)
-    store_turns: bool = True
+    store_turns: bool = False
+    recall_turns: bool = False  # stored chat turns may come back as memories of later turns
     share_with_api: bool = False
     # Store each fact's Spanish/English translation as an extra vector (jarvis/memory/translator.py).
     translate: bool = True

@@ -156,6 +156,10 @@ def cmd_forget(args: argparse.Namespace) -> int:
             return 1
         n = service.delete([h.id for h in hits])
         print(f"forgot {n} memor{'y' if n == 1 else 'ies'}")
+        from jarvis.llm.answer_cache import AnswerCache
+
+        # cached answers that share the forgotten words go too
+        AnswerCache(settings_from(args).general.data_dir).forget([h.text for h in hits])
         return 0
 
     return _run(args, go)

@@ -41,6 +41,7 @@ class GenerationRequest:
     tools: list[dict[str, Any]] | None = None  # function schemas the model may call
     tool_calls: list[ToolCall] = field(default_factory=list)  # filled by the backend: calls it asked for
     bad_tool_calls: list[str] = field(default_factory=list)  # calls it wrote that could not be read
+    language: str | None = None  # the turn's language (what the reply guard says when it drops all)
 
     def stop(self) -> None:
         """Ask the backend to stop generating as soon as it can."""

@@ -23,6 +23,7 @@ from jarvis.errors import BackendUnavailable, JarvisError
 from jarvis.llm.base import ChatModel, GenerationRequest
 from jarvis.llm.locality import leaves_machine
 from jarvis.llm.pool import ModelPool
+from jarvis.llm.reply_guard import ReplyGuard
 from jarvis.llm.router import Router
 from jarvis.messages import GenerationStats, RouteDecision, ToolCall, ToolUse
 
@@ -200,19 +201,37 @@ class FallbackChain:
                 if exceeded.is_set():
                     req.stop()
                 else:
+                    guard = ReplyGuard(req.language)  # no prompt or tool syntax reaches the user
                     gen = model.stream(req)
                     try:
                         for piece in gen:
                             if is_stale():
                                 req.stop()
                                 break
-                            if exceeded.is_set() and not parts:
+                            if exceeded.is_set() and not parts and not got_token.is_set():
                                 break
                             got_token.set()
-                            parts.append(piece)
-                            on_delta(piece)
+                            shown = guard.feed(piece)
+                            if shown:
+                                parts.append(shown)
+                                on_delta(shown)
+                    except Exception:
+                        rest = guard.finish()  # what it said before failing (checked) stays the user's
+                        if rest:
+                            parts.append(rest)
+                            on_delta(rest)
+                        raise
+                    else:
+                        if not is_stale():
+                            rest = guard.finish()
+                            if rest:
+                                parts.append(rest)
+                                on_delta(rest)
                     finally:
                         gen.close()  # type: ignore[attr-defined]
+                    req.tool_calls.extend(guard.calls)
+                    if guard.dropped:
+                        log.info("reply guard dropped from %s: %r", spec.name, guard.dropped[:3])
                 out.stats = model.last_stats
                 out.tool_calls, out.bad_tool_calls = list(req.tool_calls), list(req.bad_tool_calls)
         except JarvisError as exc:
@@ -224,7 +243,7 @@ class FallbackChain:
         finally:
             if timer is not None:
                 timer.cancel()
-        if exceeded.is_set() and not parts and not is_stale():
+        if exceeded.is_set() and not got_token.is_set() and not is_stale():
             waited = time.monotonic() - t0
             out.attempts.append(
                 Attempt(spec.name, f"no answer within max_local_latency_s={limit:g}s (waited {waited:.1f}s)")

@@ -50,15 +50,18 @@ def fit_text(text: str, max_tokens: int, count_tokens: Callable[[str], int]) -> 
     return _head_tail(text, lo), len(text) - lo
 
 
+#: How recalled memories open the newest question: in the user's own voice (they are what the user
+#: said), marked as background, so a small model answers the question rather than repeating them.
+MEMORY_HEAD = "(Facts I told you before; ignore them unless my question is about them:"
+MEMORY_TAIL = ")"
+
+
 def memory_block(hits: MemoryHits) -> str:
-    """The delimited memory section for a turn (empty when nothing may be used)."""
+    """The memory section for a turn (empty when nothing may be used)."""
     if not hits.hits or hits.withheld:
         return ""
     lines = "\n".join(f"- {h.text}" for h in hits.hits)
-    return (
-        "<memories>\nThings you remember about the user from earlier conversations "
-        f"(use them only when they help):\n{lines}\n</memories>"
-    )
+    return f"{MEMORY_HEAD}\n{lines}{MEMORY_TAIL}"
 
 
 def prompt_messages(

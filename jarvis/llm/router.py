@@ -81,7 +81,7 @@ class Router:
         first = self.settings.model(decision.model)
         if decision.forced:
             return [first]
-        rest = [m for m in self.candidates() if m.name != first.name]
+        rest = [m for m in self.candidates() if m.name != first.name and m.fallback]
 
         def fit(m: ModelSpec) -> tuple:
             skilled = decision.specialty in m.specialties

@@ -216,9 +216,15 @@ class MemoryService:
         return hits
 
     def recall_hits(self, query: str) -> list[MemoryHit]:
-        """The memories for a turn: top_k above min_similarity within token_budget, newest on ties."""
+        """The memories for a turn: top_k above min_similarity within token_budget, newest on ties.
+
+        Stored chat turns are left out unless ``memory.recall_turns``: a model given its own past
+        replies as "memories" repeats them in answers to unrelated questions.
+        """
         m = self.settings
         candidates = self.search(query, k=max(m.top_k * 3, m.top_k + 4))
+        if not m.recall_turns:
+            candidates = [h for h in candidates if h.metadata.get("kind") != "turn"]
         return select_hits(candidates, m.top_k, self.min_similarity, m.token_budget, self.embedder.count_tokens)
 
     def list(self, limit: int = 20) -> list[MemoryHit]:

@@ -22,6 +22,7 @@ from jarvis.errors import EmptyInput, JarvisError
 from jarvis.hardware import Machine, PlacementPlan, plan_for, probe
 from jarvis.heap import trim_heap
 from jarvis.history import Conversation, Turn
+from jarvis.llm.answer_cache import AnswerCache, is_unsure
 from jarvis.llm.base import ChatMessage, ChatModel, GenerationRequest
 from jarvis.llm.fallback import FallbackChain, Outcome
 from jarvis.llm.language_note import language_note, turn_language
@@ -48,6 +49,7 @@ from jarvis.pipeline.idle import IdleWatch
 from jarvis.pipeline.stage import EventBus, Stage
 from jarvis.pipeline.tool_rounds import ToolRounds, answer_from_result
 from jarvis.pipeline.tool_turn import instant_answer
+from jarvis.stt.understood import didnt_catch, is_language
 
 if TYPE_CHECKING:
     from jarvis.llm.router import Router
@@ -155,6 +157,7 @@ class Assistant:
         self.memory: TurnMemory | None = None
         self.tools: Toolbox | None = None
         self.coach: TurnCoach | None = None  # tutor mode (a tutor profile)
+        self.answers: AnswerCache | None = None  # the response cache (jarvis.assembly sets it)
         self.confirmations = Confirmations(self.bus.publish)
         self.store_turns = False
         self.turn_observers: list[Callable[[TurnRecord], None]] = []
@@ -349,9 +352,17 @@ class Assistant:
         self.conversation.add(Turn("user", item.text, source=item.source, turn_id=item.turn_id))
         publish(item)
         publish(StatusChange("thinking"))
+        if item.source == "voice" and not is_language(item.text):
+            self._fixed_reply(item, didnt_catch(item.language), "stt", "the transcript is not language: asked again")
+            return
         intent = self.tools.match(item.text, item.language) if self.tools is not None and self.coach is None else None
         if intent is not None:
             self._instant_turn(item, intent)
+            return
+        cached = self._cached(item)
+        if cached is not None:
+            self._fixed_reply(item, cached["text"], "cache", f"asked before: answered from the response cache "
+                              f"({cached.get('model', '?')})")
             return
         try:
             decision = self.decide(item.text)
@@ -402,6 +413,8 @@ class Assistant:
             self._coach_after(item, done)
         if error is not None:
             publish(StageError("llm", error.message, error.hint, item.turn_id))
+        if error is None and not done.interrupted and not hits.hits and not done.tools and not outcome.remote:
+            self._cache(item, done)
         if self.memory is not None and self.store_turns and done.text and not done.interrupted and error is None:
             try:
                 self.memory.remember_turn(item.text, done.text, item.source, item.language, done.model)
@@ -432,6 +445,33 @@ class Assistant:
         except Exception as exc:  # pragma: no cover - unexpected
             log.exception("tutor feedback failed")
             self.bus.publish(StageError("tutor", f"{type(exc).__name__}: {exc}", "see the log file", item.turn_id))
+
+    def _cached(self, item: Transcript) -> dict | None:
+        """The response cache's answer to this turn's question (None: ask a model)."""
+        if self.answers is None or self.forced_model or self.coach is not None:
+            return None
+        return self.answers.get(item.text, item.language)
+
+    def _cache(self, item: Transcript, done: ReplyDone) -> None:
+        """Keep a model's answer for the same question later, unless it is unsure (see AnswerCache)."""
+        if self.answers is None or self.forced_model or self.coach is not None or is_unsure(done.text):
+            return
+        self.answers.put(item.text, item.language, done.text, done.model)
+
+    def _fixed_reply(self, item: Transcript, text: str, model: str, reason: str) -> None:
+        """Answer with ``text`` as it stands, without a model (e.g. "didn't catch that")."""
+        timings, publish = item.timings, self.bus.publish
+        decision = RouteDecision(model, 0, "chat", reason)
+        timings.mark("route_chosen")
+        publish(decision)
+        timings.mark("first_token")
+        publish(TokenDelta(text, item.turn_id, item.generation))
+        timings.mark("reply_done")
+        done = ReplyDone(text=text, model=model, timings=timings, turn_id=item.turn_id, generation=item.generation,
+                         language=item.language, decision=decision)
+        self._save_reply(item, done, [])
+        publish(done)
+        self._close_turn(TurnRecord(reply=done, route=decision, device="cpu"))
 
     def _instant_turn(self, item: Transcript, intent: Intent) -> None:
         """Answer an everyday command without a model (the instant path)."""
@@ -470,7 +510,8 @@ class Assistant:
             answer_now = bool(extra) and spec.is_local
             if answer_now:  # small local models answer from a result when asked plainly (measured)
                 messages.append(answer_from_result(item.language))
-            req = GenerationRequest(messages, llm.max_tokens, llm.temperature, llm.top_p, llm.seed)
+            req = GenerationRequest(messages, llm.max_tokens, llm.temperature, llm.top_p, llm.seed,
+                                    language=item.language)
             req.tools = self._tool_schemas(model, spec, item.text) if offer_tools and not answer_now else None
             with self._active_lock:
                 self._active = req

@@ -190,6 +190,9 @@ class CommandHandler:
         def done(yes: bool | None) -> None:
             if yes:
                 self._bg(self._delete, mem, [h.id for h in found])
+                answers = self.jarvis.assistant.answers  # cached answers that share the forgotten words
+                if answers is not None:
+                    self._bg(answers.forget, [h.text for h in found])
 
         self.app.call_from_thread(
             self.app.push_screen, ConfirmScreen(f"Forget {len(found)} memories?\n{listing}"), done

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from jarvis.history import Turn
-from jarvis.llm.prompt import fit_text, memory_block, prompt_messages
+from jarvis.llm.prompt import MEMORY_HEAD, fit_text, memory_block, prompt_messages
 from jarvis.messages import MemoryHit, MemoryHits
 
 
@@ -28,7 +28,7 @@ def test_memories_go_just_before_the_newest_question():
     assert [m.role for m in msgs] == ["system", "user", "assistant", "user"]
     assert msgs[0].content == "Be brief."
     assert msgs[1].content == "What is the capital of France?"  # older questions stay as they were
-    assert msgs[-1].content.startswith("<memories>") and msgs[-1].content.endswith("\n\nAnd of Spain?")
+    assert msgs[-1].content.startswith(MEMORY_HEAD) and msgs[-1].content.endswith("\n\nAnd of Spain?")
     assert "Biscuit" in msgs[-1].content
 
 

@@ -65,7 +65,7 @@ def store(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def test_remembered_fact_changes_the_answer(store: Path, tmp_path: Path) -> None:
-    settings = load_settings(make_config(tmp_path, store))
+    settings = load_settings(make_config(tmp_path, store, "store_turns = true"))
     question = "What is my dog's name?"
 
     with build(settings, memory=False) as plain:
@@ -142,6 +142,21 @@ def test_broken_memory_never_stops_the_chat(tmp_path: Path) -> None:
         assert later.error and later.error.startswith("long-term memory is off")
         with pytest.raises(MemoryStoreError):
             memory.add("a fact typed with /remember still reports the problem")
+
+
+def test_stored_turns_are_not_recalled_as_memories(tmp_path: Path) -> None:
+    """Jarvis's own past replies never come back as memories of a later turn (unless asked for)."""
+    for recall_turns in (False, True):
+        settings = load_settings(make_config(tmp_path / f"r{recall_turns}", tmp_path / f"vs-{recall_turns}",
+                                             f"store_turns = true\nrecall_turns = {str(recall_turns).lower()}"))
+        with build(settings) as jarvis:
+            memory = jarvis.memory
+            assert memory is not None
+            fact = memory.add("My dog is called Biscuit")
+            memory.remember_turn("How many legs does an insect have?", "An insect has six legs.")
+            hits = memory.recall_for_turn("How many legs does an insect have?").hits
+            assert ("turn" in {h.metadata.get("kind") for h in hits}) is recall_turns
+            assert fact in [h.id for h in memory.recall_for_turn("What is my dog called?").hits]
 
 
 def test_store_turns_off_keeps_recall_only(tmp_path: Path) -> None:

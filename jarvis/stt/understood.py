@@ -1,0 +1,55 @@
+"""Is a transcript language at all? A voice turn that is not gets "didn't catch that", never an answer.
+
+Whisper, on unclear or accented speech, sometimes writes text that is not what anyone said:
+digit loops ("1.5.5.5.5.5.5"), letter runs ("1.SL-L-L-N-T-P-C"), strings of made-up words. An
+answer to those is always wrong; asking again is right. These checks look at the text alone (the
+recogniser's own confidence checks run before, in :mod:`jarvis.stt.faster_whisper_backend`), and
+they err on the side of answering: a short real question must never be refused.
+"""
+
+from __future__ import annotations
+
+import re
+
+#: What Jarvis says instead of answering a transcript that is not language.
+DIDNT_CATCH = {
+    "en": "Sorry, I didn't catch that. Could you say it again?",
+    "es": "Perdona, no te he entendido. ¿Puedes repetirlo?",
+}
+
+_WORD = re.compile(r"[^\W\d_]+", re.UNICODE)
+_VOWELS = set("aeiouyáéíóúüàèìòùâêîôûäëïöå")
+_REPEAT = re.compile(r"(.{1,4}?)\1{4,}")  # one short unit said five times in a row: "5.5.5.5.5."
+_LETTER_RUN = re.compile(r"(?:\b[^\W\d_][-.]){4,}", re.UNICODE)  # "L-L-N-T-" / "S.L.L.N."
+
+
+def didnt_catch(language: str | None) -> str:
+    """The "please say it again" line in ``language`` (English when it has none)."""
+    return DIDNT_CATCH.get(language or "en", DIDNT_CATCH["en"])
+
+
+def is_language(text: str) -> bool:
+    """False when ``text`` looks like a recogniser's noise rather than something a person said."""
+    t = text.strip()
+    if not t:
+        return False
+    compact = re.sub(r"\s+", "", t)
+    if len(compact) >= 10 and _REPEAT.search(compact) and not _WORD.search(_REPEAT.sub("", compact)):
+        return False  # nothing but a repeated unit
+    if _LETTER_RUN.search(t):
+        return False
+    words = _WORD.findall(t)
+    if not words:
+        # digits and symbols only: a short number is an answer ("42"), a long string is noise
+        return 0 < len(re.sub(r"\D", "", t)) <= 6 and not _REPEAT.search(compact)
+    letters = sum(len(w) for w in words)
+    if len(compact) >= 8 and letters / len(compact) < 0.5:
+        return False  # mostly digits and symbols around a letter or two
+    singles = sum(1 for w in words if len(w) == 1 and w.lower() not in {"a", "i", "y", "o", "e", "u"})
+    if len(words) >= 4 and singles / len(words) > 0.5:
+        return False
+    long_words = [w.lower() for w in words if len(w) >= 3]
+    voweless = sum(1 for w in long_words if not _VOWELS.intersection(w))
+    if long_words and voweless / len(long_words) > 0.5:
+        return False
+    return True

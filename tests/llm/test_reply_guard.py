@@ -1,0 +1,87 @@
+"""The reply guard: prompt sections, memory blocks and tool-call syntax never reach the user.
+
+The leaking replies are ones Jarvis's local models wrote (issue 21); each is fed in pieces of
+several sizes, as a stream arrives, and what would be shown and spoken is checked.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from jarvis.llm.reply_guard import NOT_SURE, ReplyGuard, is_leak
+from jarvis.messages import ToolCall
+
+
+def shown(text: str, step: int, language: str = "en") -> tuple[str, list[ToolCall]]:
+    guard = ReplyGuard(language)
+    out = [guard.feed(text[i:i + step]) for i in range(0, len(text), step)]
+    out.append(guard.finish())
+    return "".join(out), guard.calls
+
+
+STEPS = (1, 3, 7, 1000)
+
+CLEAN = [
+    "The capital of France is Paris. It is also the largest city.",
+    "Fifteen percent of 200 is 30.",
+    "Pi is about 3.14159. Right?",
+    "La capital de Portugal es Lisboa.",
+    "You told me your sister is called Ana.",
+    "¿Cuántos días tiene una semana? Siete.",
+    "Here is the code:\n```python\ndef f():\n    return {1: 2}\n```\nDone.",
+    "I can set a timer for you if you like.",
+]
+
+
+@pytest.mark.parametrize("step", STEPS)
+@pytest.mark.parametrize("text", CLEAN)
+def test_clean_replies_pass_whole(text: str, step: int) -> None:
+    out, calls = shown(text, step)
+    assert out == text and calls == []
+
+
+LEAKS = [
+    ("<memories>\nThings you remember about the user from earlier conversations (use them only when they "
+     "help):\n- My dog is called Rex.\n</memories>\nParis is the capital of France.",
+     "Paris is the capital of France."),
+    ("The function `clock` in the `tools` XML tag gives the time. It is five o'clock.", "It is five o'clock."),
+    ("Based on the information provided in the user's conversation, an insect has 2 legs.", NOT_SURE["en"]),
+    ("Things you remember about the user: the dog is Rex.", NOT_SURE["en"]),
+    ("<tools>\n[{\"type\": \"function\", \"function\": {\"name\": \"clock\"}}]\n</tools>\nIt is late.",
+     "It is late."),
+]
+
+
+@pytest.mark.parametrize("step", STEPS)
+@pytest.mark.parametrize(("text", "expected"), LEAKS)
+def test_leaking_sentences_are_dropped(text: str, expected: str, step: int) -> None:
+    out, _ = shown(text, step)
+    assert out == expected
+    assert not is_leak(out)
+
+
+CALLS = [
+    '{{"name": "calculator", "arguments": {"expression": "15% of 200"}}}',
+    'Sure! ```json\n{\n  "name": "calculator",\n  "arguments": {"expression": "15% of 200"}\n}\n```',
+    'Let me work that out. {"name": "calculator", "arguments": {"expression": "15% of 200"}}',
+    '<tool_call>\n{"name": "calculator", "arguments": {"expression": "15% of 200"}}',
+]
+
+
+@pytest.mark.parametrize("step", STEPS)
+@pytest.mark.parametrize("text", CALLS)
+def test_tool_calls_in_any_shape_are_run_not_said(text: str, step: int) -> None:
+    out, calls = shown(text, step)
+    assert calls == [ToolCall("calculator", {"expression": "15% of 200"})]
+    assert "{" not in out and "name" not in out and "```" not in out and "<" not in out
+
+
+def test_a_reply_that_was_all_leak_says_not_sure_in_the_turns_language() -> None:
+    out, _ = shown("<memories>\n- Mi perro se llama Rex.\n</memories>", 4, language="es")
+    assert out == NOT_SURE["es"]
+
+
+def test_clean_text_is_released_before_the_sentence_ends() -> None:
+    guard = ReplyGuard("en")
+    released = guard.feed("The capital of France is Paris and")
+    assert released.startswith("The capital of France")  # the voice can start early

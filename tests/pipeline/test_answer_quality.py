@@ -1,0 +1,76 @@
+"""What a turn says: a voice transcript that is not language is asked again, a general question asked
+again comes from the response cache, and a model's tool call written as text is run, not said.
+
+The real Assistant and the real qwen-0.5b model (temperature 0) through jarvis.assembly.
+"""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+from jarvis.assembly import build
+from jarvis.config import load_settings
+from jarvis.messages import ReplyDone, TokenDelta
+from jarvis.stt.understood import DIDNT_CATCH
+from tests.support.config import write_config
+
+
+def settings_for(tmp_path: Path, llm: str = ""):
+    return load_settings(write_config(
+        tmp_path, llm='system_prompt = "You are Jarvis, a voice assistant. Answer in one short sentence."\n'
+        f"max_tokens = 48\ntemperature = 0.0\nseed = 42\nhistory_tokens = 1024\n{llm}"))
+
+
+def voice_turn(jarvis, text: str, language: str) -> tuple[ReplyDone, str]:
+    """Submit ``text`` as a voice turn; the ReplyDone and everything streamed to the user."""
+    done: list[ReplyDone] = []
+    shown: list[str] = []
+    arrived = threading.Event()
+
+    def observe(ev: object) -> None:
+        if isinstance(ev, TokenDelta):
+            shown.append(ev.text)
+        elif isinstance(ev, ReplyDone):
+            done.append(ev)
+            arrived.set()
+
+    jarvis.assistant.bus.subscribe(observe)
+    try:
+        jarvis.assistant.submit_text(text, "voice", language)
+        assert arrived.wait(120)
+    finally:
+        jarvis.assistant.bus.unsubscribe(observe)
+    return done[0], "".join(shown)
+
+
+def test_a_transcript_that_is_not_language_is_asked_again(tmp_path: Path) -> None:
+    with build(settings_for(tmp_path), memory=False) as jarvis:
+        jarvis.start(preload=False)
+        for heard, lang in (("1.5.5.5.5.5.5.5.5.5.5", "es"), ("1.SL-L-L-N-T-P-C", "en")):
+            done, shown = voice_turn(jarvis, heard, lang)
+            assert done.text == shown == DIDNT_CATCH[lang] and done.model == "stt"
+        assert jarvis.assistant.pool.resident() == {}  # no model was asked
+        typed = jarvis.assistant.ask("7 x 8")  # typed text is never second-guessed
+        assert "56" in typed.text
+
+
+def test_a_general_question_asked_again_comes_from_the_cache(tmp_path: Path) -> None:
+    settings = settings_for(tmp_path)
+    question = "Who wrote Romeo and Juliet?"
+    with build(settings, memory=False) as jarvis:
+        jarvis.start(preload=False)
+        first = jarvis.assistant.ask(question)
+        assert first.model == "qwen-0.5b" and "Shakespeare" in first.text
+        again = jarvis.assistant.ask("who wrote romeo and juliet")
+        assert again.model == "cache" and again.text == first.text
+        personal = jarvis.assistant.ask("What is my name?")
+        assert personal.model != "cache"
+        assert jarvis.assistant.ask("What is my name?").model != "cache"  # never cached
+    with build(settings, memory=False) as restarted:  # kept on disk
+        restarted.start(preload=False)
+        assert restarted.assistant.ask(question).model == "cache"
+    off = settings.model_copy(update={"llm": settings.llm.model_copy(update={"cache_answers": False})})
+    with build(off, memory=False) as plain:
+        plain.start(preload=False)
+        assert plain.assistant.ask(question).model == "qwen-0.5b"
