@@ -1,15 +1,34 @@
-"""Shared fixtures: a config file in a temp folder that uses the real embedded models."""
+"""Shared fixtures: a config file in a temp folder that uses the real embedded models.
+
+The whole session runs with ``HOME`` (and the XDG folders) in a temp folder of its own, set before
+anything imports Jarvis: a test that forgets to point ``data_dir`` somewhere (or a subprocess it
+starts) writes there, never into the user's real ``~/.local/share/jarvis`` or ``~/.config``.
+"""
 
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 from pathlib import Path
 
-import pytest
+REAL_HOME = Path.home()
+TEST_HOME = Path(tempfile.mkdtemp(prefix="jarvis-test-home-"))
+os.environ["HOME"] = str(TEST_HOME)
+for _var, _sub in (("XDG_DATA_HOME", ".local/share"), ("XDG_CONFIG_HOME", ".config"),
+                   ("XDG_STATE_HOME", ".local/state")):
+    os.environ[_var] = str(TEST_HOME / _sub)
 
-from tests.support import pulse
-from tests.support.config import write_config
-from tests.support.paths import FIXTURES, MODELS, ROOT
+import pytest  # noqa: E402
+
+from tests.support import pulse  # noqa: E402
+from tests.support.config import write_config  # noqa: E402
+from tests.support.paths import FIXTURES, MODELS, ROOT  # noqa: E402
+
+
+def pytest_unconfigure(config) -> None:
+    """The session's home folder goes with it."""
+    shutil.rmtree(TEST_HOME, ignore_errors=True)
 
 
 @pytest.fixture
