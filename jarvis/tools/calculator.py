@@ -3,10 +3,17 @@
 Expressions are read by a small recursive-descent parser into sympy objects; nothing is ever given
 to Python's ``eval`` (sympy's own ``sympify``/``parse_expr`` use it, so they are not used here).
 English and Spanish words for the operations are understood ("17 percent of 240", "3 por 4").
+
+Hostile input is met twice. The parser bounds every number's size *before* computing it: a power's
+digits are estimated from base and exponent, factorials, ``exp`` and literals are capped, and nesting
+is limited, so "(1e9999)^9999" is refused at once instead of holding the interpreter for minutes.
+What is still unbounded (sympy's simplifier and equation solver) runs in the executor's sandbox, a
+child process killed at the timeout: :func:`calculate` sends its work there unless it already runs there.
 """
 
 from __future__ import annotations
 
+import math
 import re
 from typing import Any
 
@@ -18,6 +25,14 @@ from jarvis.tools.units import convert, find_conversion
 MAX_CHARS = 300
 MAX_EXPONENT = 10_000
 MAX_FACTORIAL = 1_000
+MAX_DIGITS = 10_000  # an exact number (its numerator or denominator) may have at most this many digits
+EXACT_DIGITS = 4_000  # longer integers are said in scientific notation (Python prints at most 4300 digits)
+MAX_EXP_ARG = MAX_DIGITS * math.log(10)  # exp(x) beyond this is out of range either way
+MAX_DEPTH = 60  # brackets, signs, powers and functions inside each other (about 30 levels of brackets)
+MAX_DEGREE = 64  # the highest power of x an equation may have
+TIMEOUT_S = 10.0  # a direct calculate() call (the executor uses tools.timeout_s)
+LOG10_2 = math.log10(2)
+NUMBER = re.compile(r"(\d+)(?:\.(\d+))?(?:e([+-]?\d+))?")
 
 WORDS = [  # (pattern, replacement), applied to accent-free lower case text in order
     (r"\b(what is|what's|whats|how much is|calculate|compute|cuanto es|cuanto son|calcula|cual es)\b", " "),
@@ -78,7 +93,14 @@ class _Parser:
             if tok:
                 self.tokens.append(tok)
         self.i = 0
+        self.depth = 0
         self.symbols: set[Any] = set()
+
+    def deeper(self) -> None:
+        self.depth += 1
+        if self.depth > MAX_DEPTH:
+            raise ToolError("the expression is nested too deeply",
+                            f"use at most {MAX_DEPTH // 2} brackets inside each other")
 
     def peek(self) -> str | None:
         return self.tokens[self.i] if self.i < len(self.tokens) else None
@@ -103,7 +125,7 @@ class _Parser:
         while self.peek() in ("+", "-"):
             op = self.take()
             rhs = self.term()
-            value = value + rhs if op == "+" else value - rhs
+            value = bounded(value + rhs if op == "+" else value - rhs)
         return value
 
     def term(self) -> Any:
@@ -115,18 +137,22 @@ class _Parser:
                 rhs = self.unary()
                 if tok == "/" and rhs == 0:
                     raise ToolError("division by zero", "the divisor must not be 0")
-                value = value * rhs if tok == "*" else value / rhs
+                value = bounded(value * rhs if tok == "*" else value / rhs)
             elif tok is not None and (tok == "(" or tok[0].isalpha() or tok[0].isdigit()):
-                value = value * self.unary()  # implicit: 2x, 3(4+1)
+                value = bounded(value * self.unary())  # implicit: 2x, 3(4+1)
             else:
                 return value
 
     def unary(self) -> Any:
-        if self.peek() in ("-", "+"):
-            sign = self.take()
-            value = self.unary()
-            return -value if sign == "-" else value
-        return self.power()
+        self.deeper()
+        try:
+            if self.peek() in ("-", "+"):
+                sign = self.take()
+                value = self.unary()
+                return -value if sign == "-" else value
+            return self.power()
+        finally:
+            self.depth -= 1
 
     def power(self) -> Any:
         base = self.postfix()
@@ -135,7 +161,11 @@ class _Parser:
             exp = self.unary()
             if exp.is_number and abs(exp) > MAX_EXPONENT:
                 raise ToolError("that exponent is too large", f"keep exponents under {MAX_EXPONENT}")
-            return base**exp
+            if exp.is_number and base.is_number:
+                digits = abs(approx_float(exp)) * log10_size(base)
+                if digits > MAX_DIGITS:
+                    raise too_many_digits(digits)
+            return bounded(base**exp)
         return base
 
     def postfix(self) -> Any:
@@ -153,10 +183,17 @@ class _Parser:
         return self.sp.factorial(value)
 
     def primary(self) -> Any:
+        self.deeper()
+        try:
+            return self._primary()
+        finally:
+            self.depth -= 1
+
+    def _primary(self) -> Any:
         sp = self.sp
         tok = self.take()
         if tok[0].isdigit():
-            return sp.Rational(tok)
+            return number(tok)
         if tok == "(":
             value = self.expr()
             if self.take() != ")":
@@ -172,14 +209,210 @@ class _Parser:
             arg = self.postfix() if self.peek() != "(" else self.primary()
             if tok == "factorial":
                 return self._factorial(arg)
+            if tok == "exp" and arg.is_number and abs(approx_float(arg)) > MAX_EXP_ARG:
+                raise ToolError("that number is too large or too small to work with",
+                                f"keep exp() between -{MAX_EXP_ARG:.0f} and {MAX_EXP_ARG:.0f}")
             fn = {"sqrt": sp.sqrt, "sin": sp.sin, "cos": sp.cos, "tan": sp.tan, "log": lambda a: sp.log(a, 10),
                   "ln": sp.log, "exp": sp.exp, "abs": sp.Abs}[tok]
-            return fn(arg)
-        raise ToolError(f"cannot read '{tok}'", "use numbers, + - * / ^ %, sqrt(), brackets")
+            return bounded(fn(arg))
+        raise ToolError(f"cannot read '{short(tok)}'", "use numbers, + - * / ^ %, sqrt(), brackets")
 
 
-def calculate(expression: str) -> ToolResult:
-    """Evaluate ``expression`` (arithmetic, percentage, unit conversion or an equation to solve)."""
+# ------------------------------------------------------------------------------------------ sizes
+def short(text: str, limit: int = 40) -> str:
+    """``text`` cut to ``limit`` characters for a one-line message."""
+    text = " ".join(str(text).split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def int_digits(n: int) -> int:
+    """About how many decimal digits ``n`` has (from its bit length: no conversion to text)."""
+    return int(abs(int(n)).bit_length() * LOG10_2) + 1
+
+
+def too_many_digits(digits: float) -> ToolError:
+    shown = f"{digits:,.0f}" if digits < 1e15 else f"{digits:.1e}"
+    return ToolError(f"that result would have about {shown} digits, more than the {MAX_DIGITS:,} I work with",
+                     "use smaller numbers or exponents")
+
+
+def approx_float(value: Any) -> float:
+    """A numeric sympy value as a float (its real part; inf when out of range)."""
+    import sympy
+
+    if value.is_Rational:
+        p, q = int(value.p), int(value.q)
+        try:
+            return p / q  # exact big-integer division, rounded once
+        except OverflowError:
+            return math.inf if p > 0 else -math.inf
+    try:
+        return float(sympy.re(sympy.N(value, 15)))
+    except (TypeError, ValueError, OverflowError):
+        return math.inf
+
+
+def log10_size(value: Any) -> float:
+    """How many digits a number has before or after the point (|log10|); for a fraction, the larger
+    of its numerator's and denominator's digit counts. 0 for 0 and for what cannot be told."""
+    import sympy
+
+    if value.is_Rational:
+        return float(max(_log10_int(int(value.p)), _log10_int(int(value.q))))
+    try:
+        a = sympy.N(sympy.Abs(value), 15)
+        if a == 0 or not a.is_finite:
+            return 0.0
+        return abs(float(sympy.log(a, 10).evalf(15)))
+    except (TypeError, ValueError, OverflowError):
+        return 0.0
+
+
+def _log10_int(n: int) -> float:
+    n = abs(n)
+    if n == 0:
+        return 0.0
+    bits = n.bit_length()
+    if bits < 1000:
+        return math.log10(n)
+    return math.log10(n >> (bits - 60)) + (bits - 60) * LOG10_2
+
+
+def bounded(value: Any) -> Any:
+    """``value`` when every exact number in it has at most :data:`MAX_DIGITS` digits."""
+    import sympy
+
+    parts = [value] if value.is_Rational else value.atoms(sympy.Rational)
+    for r in parts:
+        digits = max(int_digits(int(r.p)), int_digits(int(r.q)))
+        if digits > MAX_DIGITS:
+            raise too_many_digits(digits)
+    return value
+
+
+def number(tok: str) -> Any:
+    """A number literal ("12", "3.5", "1e9999") as an exact rational, its size checked first."""
+    import sympy
+
+    m = NUMBER.fullmatch(tok)
+    if m is None:  # pragma: no cover - the tokenizer only yields these
+        raise ToolError(f"cannot read the number '{short(tok)}'", "write it as 12, 3.5 or 1e6")
+    whole, frac, exp = m.group(1), m.group(2) or "", m.group(3) or "0"
+    if len(exp.lstrip("+-")) > 15:
+        raise too_many_digits(10.0 ** len(exp.lstrip("+-")))
+    shift = int(exp)
+    digits = max(len(whole.lstrip("0")) + shift, len(frac) - shift)
+    if digits > MAX_DIGITS:
+        raise too_many_digits(digits)
+    return sympy.Integer(int(whole + frac)) * sympy.Rational(10) ** (shift - len(frac))
+
+
+def degree(expr: Any, sym: Any) -> float:
+    """The degree of ``expr`` in ``sym`` without expanding it (products add, powers multiply)."""
+    if not expr.has(sym):
+        return 0
+    if expr == sym:
+        return 1
+    if expr.is_Add:
+        return max(degree(a, sym) for a in expr.args)
+    if expr.is_Mul:
+        return sum(degree(a, sym) for a in expr.args)
+    if expr.is_Pow and expr.exp.is_number:
+        return degree(expr.base, sym) * abs(approx_float(expr.exp))
+    return max((degree(a, sym) for a in expr.args), default=1)
+
+
+def tidy(value: Any) -> Any:
+    """``sympy.simplify`` where it is cheap (never on big powers, which it can take minutes over)."""
+    import sympy
+
+    if value.is_Rational or value.is_Atom:
+        return value
+    big = any(p.exp.is_number and abs(approx_float(p.exp)) > 64 for p in value.atoms(sympy.Pow))
+    if big or sympy.count_ops(value) > 40:
+        return value
+    return sympy.simplify(value)
+
+
+def finite(value: Any, asked: str) -> Any:
+    """``value``, or the answer that it has none (1/0-like results: sympy's zoo, oo and nan)."""
+    import sympy
+
+    if value.has(sympy.zoo, sympy.oo, -sympy.oo, sympy.nan):
+        raise ToolError(f"{short(asked)} has no finite value (it is like dividing by zero)",
+                        "check for a division by zero, log(0) or tan(pi/2)")
+    return value
+
+
+def say(value: Any) -> tuple[str, str]:
+    """(how the number is said, its exact form): exact integers up to :data:`EXACT_DIGITS` digits,
+    else about 10 significant digits, in scientific notation beyond a float's range."""
+    import mpmath
+    import sympy
+
+    if value.is_Integer and int_digits(int(value)) <= EXACT_DIGITS:
+        text = say_number(value)
+        return text, text
+    exact = ""
+    if not value.is_Rational or max(int_digits(int(value.p)), int_digits(int(value.q))) <= EXACT_DIGITS:
+        try:
+            exact = str(value)
+        except ValueError:  # an integer too long to print
+            exact = ""
+    if value.is_Rational and max(int_digits(int(value.p)), int_digits(int(value.q))) <= 30:
+        return say_number(value), exact
+    approx = sympy.N(value, 12)
+    if approx.has(sympy.zoo, sympy.oo, -sympy.oo, sympy.nan):
+        raise ToolError("that has no finite value", "check for a division by zero")
+    if approx.is_real and approx != 0:
+        size = abs(approx)
+        if size > 1e300 or size < 1e-300 or value.is_Integer:
+            text = mpmath.nstr(mpmath.mpf(approx._mpf_), 10)
+            return text.replace(".0e", "e"), exact
+    return say_number(value), exact
+
+
+def calculate(expression: str, *, timeout_s: float = TIMEOUT_S) -> ToolResult:
+    """Evaluate ``expression`` (arithmetic, percentage, unit conversion or an equation to solve).
+
+    The work runs in the tools' sandbox (a child process killed after ``timeout_s``), so no
+    expression can hang the caller. Raises :class:`ToolError` only.
+    """
+    from jarvis.tools import executor
+
+    if len(expression) > MAX_CHARS:
+        raise ToolError("that expression is too long", f"keep it under {MAX_CHARS} characters")
+    if executor.in_sandbox():
+        return evaluate(expression)
+    try:
+        return executor.sandbox().call(evaluate, (expression,), timeout_s)
+    except TimeoutError:
+        raise ToolError(f"the calculation took longer than {timeout_s:g} s and was stopped",
+                        "simplify the expression") from None
+    except executor.SandboxUnavailable:
+        return evaluate(expression)  # no child process can start here: the size bounds still hold
+    except ChildProcessError as exc:
+        raise ToolError(f"the calculation stopped ({exc})", "simplify the expression") from None
+
+
+def evaluate(expression: str) -> ToolResult:
+    """:func:`calculate` here and now (in the sandbox): every failure is a one-line :class:`ToolError`."""
+    try:
+        return _evaluate(expression)
+    except ToolError:
+        raise
+    except NotImplementedError:
+        raise ToolError(f"cannot solve '{short(expression)}' exactly", "try a simpler equation") from None
+    except (MemoryError, OverflowError):
+        raise ToolError("that number is too large to work with", "use smaller numbers or exponents") from None
+    except RecursionError:
+        raise ToolError("the expression is nested too deeply", "use fewer brackets inside each other") from None
+    except Exception as exc:  # sympy's own failures (ValueError, TypeError, PolynomialError ...)
+        raise ToolError(f"cannot calculate '{short(expression)}': {short(str(exc), 80)}",
+                        "simplify the expression") from None
+
+
+def _evaluate(expression: str) -> ToolResult:
     import sympy
 
     if len(expression) > MAX_CHARS:
@@ -188,33 +421,35 @@ def calculate(expression: str) -> ToolResult:
     if conversion is not None:
         return convert(*conversion)
     text = normalise(expression)
+    asked = ASKING.sub("", expression.strip().rstrip("?").strip())
     if text.count("=") == 1:
         lhs, rhs = text.split("=")
         left, right = _Parser(lhs), _Parser(rhs)
-        eq = sympy.Eq(left.parse(), right.parse())
+        eq = sympy.Eq(finite(left.parse(), asked), finite(right.parse(), asked), evaluate=False)
         symbols = sorted(left.symbols | right.symbols, key=str)
         if not symbols:
             truth = bool(sympy.simplify(eq.lhs - eq.rhs) == 0)
             return ToolResult(f"{expression.strip()} is {'true' if truth else 'false'}.", {"value": str(truth)})
         sym = symbols[0]
-        solutions = sympy.solve(eq, sym)
+        if degree(eq.lhs - eq.rhs, sym) > MAX_DEGREE:
+            raise ToolError(f"that equation's degree is too high (over {MAX_DEGREE})",
+                            f"keep powers of {sym} at {MAX_DEGREE} or less")
+        solutions = [s for s in sympy.solve(eq, sym) if not s.has(sympy.zoo, sympy.oo, -sympy.oo, sympy.nan)]
         if not solutions:
             return ToolResult(f"{expression.strip()} has no solution.", {"value": "", "solutions": []})
-        said = [say_number(s) if s.is_number else str(s) for s in solutions]
+        said = [say(s)[0] if s.is_number else short(str(s), 200) for s in solutions]
         return ToolResult(f"{sym} = {' or '.join(said)}", {"value": said[0], "solutions": said})
     parser = _Parser(text)
-    value = sympy.simplify(parser.parse())
+    value = finite(tidy(finite(parser.parse(), asked)), asked)
     if parser.symbols:
         return ToolResult(f"{expression.strip()} = {value}", {"value": str(value)})
     if not value.is_number:
-        raise ToolError(f"cannot calculate '{expression}'", "use numbers and + - * / ^ %")
-    said = say_number(value)
-    exact = str(value)
-    data = {"value": said, "exact": exact}
-    asked = ASKING.sub("", expression.strip().rstrip("?").strip())
+        raise ToolError(f"cannot calculate '{short(expression)}'", "use numbers and + - * / ^ %")
+    said, exact = say(value)
+    data = {"value": said, "exact": exact or said}
     approximate = value.is_Rational and said != exact and "/" in exact and len(said) > 8 or not value.is_Rational
-    text = f"{asked} = {said}" + (f" (exactly {exact})" if approximate and exact != said else "")
-    return ToolResult(text, data)
+    shown = f" (exactly {exact})" if approximate and exact and exact != said and len(exact) <= 80 else ""
+    return ToolResult(f"{asked} = {said}{shown}", data)
 
 
 class CalculatorTool(Tool):
@@ -242,11 +477,8 @@ class CalculatorTool(Tool):
         "required": ["expression"],
     }
 
+    isolated = True  # the executor runs it in its sandbox (killed at the timeout)
+
     def run(self, args: dict[str, Any]) -> ToolResult:
         """Calculate ``args['expression']``."""
-        try:
-            return calculate(str(args["expression"]))
-        except ToolError:
-            raise
-        except (ValueError, TypeError, ZeroDivisionError, RecursionError, OverflowError) as exc:
-            raise ToolError(f"cannot calculate '{args['expression']}': {exc}", "simplify the expression") from None
+        return calculate(str(args["expression"]))

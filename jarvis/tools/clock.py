@@ -21,6 +21,7 @@ MONTHS = {
     "es": ["enero", "febrero", "marzo", "abril", "mayo", "junio", "julio", "agosto", "septiembre",
            "octubre", "noviembre", "diciembre"],
 }
+MAX_ZONE_CHARS = 64  # the longest IANA name is 32 characters; a place name is shorter still
 # Places people name that are not the last part of an IANA zone name.
 PLACE_ALIASES = {
     "new york": "America/New_York", "nueva york": "America/New_York", "londres": "Europe/London",
@@ -53,17 +54,24 @@ def _zones_by_place() -> dict[str, str]:
 
 
 def find_zone(name: str) -> ZoneInfo:
-    """A time zone from an IANA name ("Europe/Madrid") or a place ("Tokyo", "Nueva York")."""
+    """A time zone from an IANA name ("Europe/Madrid") or a place ("Tokyo", "Nueva York").
+
+    Anything else (a folder of zones such as "America", a name too long for the file system, control
+    characters) is a one-line :class:`ToolError` naming what was asked, cut to 40 characters.
+    """
     key = name.strip()
-    try:
-        return ZoneInfo(key)
-    except (ZoneInfoNotFoundError, ValueError):
-        pass
-    place = plain(key).strip(" ?.")
-    zone = PLACE_ALIASES.get(place) or _zones_by_place().get(place)
-    if zone is None:
-        raise ToolError(f"unknown time zone or place '{name}'", "use an IANA name such as Europe/Madrid")
-    return ZoneInfo(zone)
+    if key and len(key) <= MAX_ZONE_CHARS and key.isprintable():
+        try:
+            return ZoneInfo(key)
+        except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: "America" is a folder, not a zone
+            pass
+        place = plain(key).strip(" ?.")
+        zone = PLACE_ALIASES.get(place) or _zones_by_place().get(place)
+        if zone is not None:
+            return ZoneInfo(zone)
+    shown = "".join(c if c.isprintable() else " " for c in " ".join(key.split()))
+    shown = shown if len(shown) <= 40 else shown[:39] + "…"
+    raise ToolError(f"unknown time zone or place '{shown}'", "use an IANA name such as Europe/Madrid, or a city")
 
 
 def local_zone(name: str = "") -> dt.tzinfo:

@@ -2,28 +2,45 @@
 background thread while Jarvis runs.
 
 A timer that came due while Jarvis was not running rings at the next start, marked as late.
+
+The store is kept like a small database shared by every Jarvis process (a TUI, ``jarvis ask``,
+``jarvis tools call``): each change is a read-modify-write done under an exclusive ``flock`` on a side
+lock file (``timers.json.lock``), re-reading the file inside the lock, so no process overwrites a
+timer another one set, and ids stay unique. A lock file rather than SQLite because the file stays
+the plain JSON list it always was (timers set by an older Jarvis still ring, a person can read it),
+and the kernel drops a flock when its process dies, so a crash never leaves the store locked.
+A row that cannot be a timer is set aside on its own (to ``timers.rejected.jsonl``, with a logged
+note) and the others stay; a file that is not JSON at all is kept as ``timers.bad``.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import fcntl
 import json
 import logging
+import math
 import os
 import threading
 import time
-from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any, Literal
 
 from jarvis.tools.base import Tool, ToolError, ToolResult
-from jarvis.tools.clock import local_zone
+from jarvis.tools.clock import find_zone
 
 log = logging.getLogger(__name__)
 
 Kind = Literal["timer", "alarm", "reminder"]
+KINDS = ("timer", "alarm", "reminder")
 MAX_SECONDS = 366 * 86400
+MAX_LABEL = 500  # characters of a label or a reminder's text
+MAX_FILE_BYTES = 4 << 20  # a timers file larger than this is not ours: kept aside whole
+LATEST = 4_102_444_800.0  # 2100-01-01: a due time after this is a broken row
+LOCK_TIMEOUT_S = 5.0
 
 
 @dataclass(frozen=True)
@@ -38,12 +55,31 @@ class Timer:
     seconds: float = 0.0  # the duration asked for (timers)
     language: str = "en"  # the language it was set in (it rings in that language)
 
-    def describe(self, now: float | None = None) -> str:
-        """ "timer 2 'pasta' rings in 4 min 10 s" """
+    def describe(self, now: float | None = None, tz: dt.tzinfo | None = None) -> str:
+        """ "timer 2 'pasta' rings at 18:40 (in 4 minutes 10 seconds)", the time in ``tz`` (else the
+        computer's zone)."""
         left = max(0.0, self.due - (time.time() if now is None else now))
         name = f"{self.kind} {self.id}" + (f" '{self.label}'" if self.label else "")
-        when = dt.datetime.fromtimestamp(self.due).strftime("%H:%M")
-        return f"{name} rings at {when} (in {say_duration(left)})"
+        return f"{name} rings at {clock_time(self.due, tz)} (in {say_duration(left)})"
+
+
+def clock_time(when: float, tz: dt.tzinfo | None = None) -> str:
+    """ "07:30": a Unix time on the clock of ``tz`` (None: the computer's zone)."""
+    return dt.datetime.fromtimestamp(when, tz).strftime("%H:%M")
+
+
+def zone(name: str) -> dt.tzinfo | None:
+    """The configured zone (``tools.timezone``), None for the computer's own."""
+    return find_zone(name) if name else None
+
+
+def shown_zone(name: str) -> dt.tzinfo | None:
+    """The zone to show times in: the configured one, else (unknown zone) the computer's own."""
+    try:
+        return zone(name)
+    except ToolError as exc:
+        log.warning("tools.timezone: %s; times are shown in the computer's zone", exc.message)
+        return None
 
 
 def say_duration(seconds: float, lang: str = "en") -> str:
@@ -63,65 +99,202 @@ def say_duration(seconds: float, lang: str = "en") -> str:
     return (" y " if lang == "es" else " and ").join(parts) if len(parts) == 2 else " ".join(parts)
 
 
+def _finite(value: Any, low: float, high: float) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value) and (
+        low <= value <= high)
+
+
+def timer_from_row(row: Any) -> Timer:
+    """A stored row as a :class:`Timer`; :class:`ValueError` saying what is wrong with it."""
+    if not isinstance(row, dict):
+        raise ValueError(f"not an object but {type(row).__name__}")
+    missing = [k for k in ("id", "kind", "due") if k not in row]
+    if missing:
+        raise ValueError(f"no {missing[0]}")
+    rid = row["id"]
+    if not isinstance(rid, int) or isinstance(rid, bool) or not 0 < rid < 10**9:
+        raise ValueError(f"id {str(rid)[:20]!r} is not a number from 1")
+    if row["kind"] not in KINDS:
+        raise ValueError(f"unknown kind {str(row['kind'])[:20]!r}")
+    if not _finite(row["due"], 0.0, LATEST):
+        raise ValueError(f"due {str(row['due'])[:20]!r} is not a time")
+    if not _finite(row.get("created", 0.0), 0.0, LATEST):
+        raise ValueError("created is not a time")
+    if not _finite(row.get("seconds", 0.0), 0.0, MAX_SECONDS):
+        raise ValueError(f"seconds {str(row.get('seconds'))[:20]!r} is not a duration")
+    label, language = row.get("label", ""), row.get("language", "en")
+    if not isinstance(label, str) or not isinstance(language, str):
+        raise ValueError("label or language is not text")
+    return Timer(rid, row["kind"], float(row["due"]), label[:MAX_LABEL], float(row.get("created", 0.0)),
+                 float(row.get("seconds", 0.0)), language[:8])
+
+
 class TimerStore:
-    """Timers in a JSON file (0600); every change is written at once (atomic rename)."""
+    """Timers in a JSON file (0600) shared by every Jarvis process; see the module's docstring.
 
-    def __init__(self, path: Path) -> None:
+    Every operation re-reads the file under the lock, so what it returns is what the file holds.
+    Raises :class:`ToolError` when the lock stays busy for ``lock_timeout_s`` or the file cannot be
+    written.
+    """
+
+    def __init__(self, path: Path, lock_timeout_s: float = LOCK_TIMEOUT_S) -> None:
         self.path = path
+        self.lock_path = path.with_name(path.name + ".lock")
+        self.aside_path = path.with_suffix(".rejected.jsonl")
+        self.lock_timeout_s = lock_timeout_s
         self._lock = threading.Lock()
-        self._timers: dict[int, Timer] = {}
-        self._next_id = 1
-        self._load()
-
-    def _load(self) -> None:
-        if not self.path.is_file():
-            return
-        try:
-            rows = json.loads(self.path.read_text(encoding="utf-8"))
-            for row in rows:
-                t = Timer(**row)
-                self._timers[t.id] = t
-        except (OSError, ValueError, TypeError) as exc:
-            backup = self.path.with_suffix(".bad")
-            log.warning("timers file unreadable (%s); kept as %s", exc, backup)
+        if path.exists():  # set bad rows aside now (noted once), not at the first timer set
             try:
-                self.path.replace(backup)
-            except OSError:
-                pass
-        self._next_id = max(self._timers, default=0) + 1
+                self.list()
+            except ToolError as exc:
+                log.warning("timers: %s", exc.one_line())
 
-    def _save(self) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    # ------------------------------------------------------------------ the file, under the lock
+    @contextmanager
+    def _locked(self) -> Iterator[None]:
+        deadline = time.monotonic() + self.lock_timeout_s
+        if not self._lock.acquire(timeout=self.lock_timeout_s):
+            raise self._busy()
+        try:
+            try:
+                self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+                fd = os.open(self.lock_path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+            except OSError as exc:
+                raise ToolError(f"cannot open {self.lock_path}: {exc.strerror}",
+                                "check the data folder (general.data_dir) can be written") from None
+            try:
+                while True:
+                    try:
+                        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                        break
+                    except BlockingIOError:
+                        if time.monotonic() >= deadline:
+                            raise self._busy() from None
+                        time.sleep(0.01)
+                yield
+            finally:
+                os.close(fd)  # drops the flock
+        finally:
+            self._lock.release()
+
+    def _busy(self) -> ToolError:
+        return ToolError(f"the timers file is busy: another Jarvis held it for {self.lock_timeout_s:g} s",
+                         f"try again; if it stays busy, look for a stuck jarvis process ({self.lock_path.name})")
+
+    def _read(self) -> dict[int, Timer]:
+        """The timers in the file (call under the lock); bad rows are set aside and the file rewritten."""
+        try:
+            if self.path.stat().st_size > MAX_FILE_BYTES:
+                self._keep_whole_aside(f"larger than {MAX_FILE_BYTES >> 20} MB")
+                return {}
+            text = self.path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            return {}
+        except UnicodeDecodeError:
+            self._keep_whole_aside("not UTF-8 text")
+            return {}
+        except OSError as exc:
+            raise ToolError(f"cannot read {self.path}: {exc.strerror}", "check the data folder's permissions") from None
+        try:
+            rows = json.loads(text)
+            if not isinstance(rows, list):
+                raise ValueError(f"a JSON {type(rows).__name__}, not a list")
+        except (ValueError, RecursionError) as exc:
+            self._keep_whole_aside(str(exc)[:100])
+            return {}
+        timers: dict[int, Timer] = {}
+        rejected: list[tuple[Any, str]] = []
+        doubled: list[Timer] = []
+        for row in rows:
+            try:
+                timer = timer_from_row(row)
+            except ValueError as why:
+                rejected.append((row, str(why)))
+                continue
+            if timer.id in timers:
+                doubled.append(timer)
+            else:
+                timers[timer.id] = timer
+        for timer in doubled:  # two rows with one id (a hand edit): both ring, the second gets a new id
+            new_id = max(timers) + 1
+            log.warning("timers: %s %d is also stored as %d (its id was taken)", timer.kind, timer.id, new_id)
+            timers[new_id] = replace(timer, id=new_id)
+        if rejected:
+            self._set_aside(rejected)
+        if rejected or doubled:
+            self._write(timers)
+        return timers
+
+    def _set_aside(self, rejected: list[tuple[Any, str]]) -> None:
+        lines = []
+        for row, why in rejected:
+            shown = json.dumps(row, default=str)
+            log.warning("timers: a row was set aside (%s) into %s: %s", why, self.aside_path.name,
+                        shown if len(shown) <= 120 else shown[:119] + "…")
+            lines.append(json.dumps({"row": row, "why": why, "at": time.time()}, default=str) + "\n")
+        try:
+            fd = os.open(self.aside_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+            with os.fdopen(fd, "a", encoding="utf-8") as f:
+                f.writelines(lines)
+        except OSError as exc:  # the note in the log is all there is
+            log.warning("timers: cannot write %s: %s", self.aside_path, exc.strerror)
+
+    def _keep_whole_aside(self, why: str) -> None:
+        backup = self.path.with_suffix(".bad")
+        log.warning("timers file unreadable (%s); kept as %s", why, backup)
+        try:
+            self.path.replace(backup)
+        except OSError:
+            pass
+
+    def _write(self, timers: dict[int, Timer]) -> None:
         tmp = self.path.with_suffix(".tmp")
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            json.dump([asdict(t) for t in sorted(self._timers.values(), key=lambda t: t.due)], f)
-        tmp.replace(self.path)
+        try:
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            with os.fdopen(fd, "w", encoding="utf-8") as f:
+                json.dump([asdict(t) for t in sorted(timers.values(), key=lambda t: (t.due, t.id))], f)
+                f.flush()
+                os.fsync(f.fileno())
+            tmp.replace(self.path)
+        except OSError as exc:
+            raise ToolError(f"cannot save the timers to {self.path}: {exc.strerror}",
+                            "check the data folder (general.data_dir) can be written") from None
 
+    # ------------------------------------------------------------------ operations
     def add(self, kind: Kind, due: float, label: str = "", seconds: float = 0.0, language: str = "en") -> Timer:
-        """Store a new timer and return it."""
-        with self._lock:
-            timer = Timer(self._next_id, kind, due, label.strip(), time.time(), seconds, language)
-            self._next_id += 1
-            self._timers[timer.id] = timer
-            self._save()
+        """Store a new timer (with an id no other pending timer has) and return it."""
+        if kind not in KINDS:
+            raise ToolError(f"unknown kind of timer '{str(kind)[:20]}'", "use timer, alarm or reminder")
+        if not _finite(due, 0.0, LATEST):
+            raise ToolError("that is not a time a timer can ring at", "say a duration or a time of day")
+        if not _finite(seconds, 0.0, MAX_SECONDS):
+            raise ToolError("that is not a duration a timer can have", "timers last at most a year")
+        label = label.strip()
+        if len(label) > MAX_LABEL:
+            raise ToolError(f"the label is too long ({len(label)} characters)", f"keep it under {MAX_LABEL}")
+        with self._locked():
+            timers = self._read()
+            timer = Timer(max(timers, default=0) + 1, kind, float(due), label, time.time(), float(seconds), language)
+            timers[timer.id] = timer
+            self._write(timers)
             return timer
 
     def list(self) -> list[Timer]:
         """Pending timers, soonest first."""
-        with self._lock:
-            return sorted(self._timers.values(), key=lambda t: t.due)
+        with self._locked():
+            return sorted(self._read().values(), key=lambda t: (t.due, t.id))
 
     def cancel(self, which: str) -> list[Timer]:
         """Cancel by id, label, kind ("timer", "alarm", "reminder") or "all"; returns what went."""
         key = which.strip().lower().removeprefix("#")
-        with self._lock:
-            pending = list(self._timers.values())
+        with self._locked():
+            timers = self._read()
+            pending = sorted(timers.values(), key=lambda t: (t.due, t.id))
             if key in ("all", "todos", "todo", "everything"):
                 gone = pending
             elif key.isdigit():
                 gone = [t for t in pending if t.id == int(key)]
-            elif key in ("timer", "alarm", "reminder"):
+            elif key in KINDS:
                 gone = [t for t in pending if t.kind == key]
             else:
                 gone = [t for t in pending if t.label.lower() == key] or [
@@ -130,21 +303,22 @@ class TimerStore:
             if not gone and len(pending) == 1 and key in ("", "it", "the timer", "el temporizador"):
                 gone = pending
             for t in gone:
-                del self._timers[t.id]
+                del timers[t.id]
             if gone:
-                self._save()
+                self._write(timers)
             return gone
 
     def pop_due(self, now: float | None = None) -> list[Timer]:
-        """Remove and return the timers that are due."""
+        """Remove and return the timers that are due (across processes, each is returned once)."""
         now = time.time() if now is None else now
-        with self._lock:
-            due = [t for t in self._timers.values() if t.due <= now]
+        with self._locked():
+            timers = self._read()
+            due = [t for t in timers.values() if t.due <= now]
             for t in due:
-                del self._timers[t.id]
+                del timers[t.id]
             if due:
-                self._save()
-            return sorted(due, key=lambda t: t.due)
+                self._write(timers)
+            return sorted(due, key=lambda t: (t.due, t.id))
 
 
 class TimerService:
@@ -167,8 +341,18 @@ class TimerService:
         return self
 
     def _run(self) -> None:
+        said = ""  # the last store failure logged (each is logged once, not at every tick)
         while not self._stop.wait(self.tick_s):
-            for timer in self.store.pop_due():
+            try:
+                due = self.store.pop_due()
+            except Exception as exc:  # a busy or unwritable store: the clock keeps ticking
+                line = exc.one_line() if isinstance(exc, ToolError) else f"{type(exc).__name__}: {exc}"
+                if line != said:
+                    log.warning("timers: cannot check what is due: %s", line, exc_info=not isinstance(exc, ToolError))
+                    said = line
+                continue
+            said = ""
+            for timer in due:
                 try:
                     self.on_ring(timer, timer.due < self._started - 1)
                 except Exception:  # pragma: no cover - an observer bug must not stop the clock
@@ -182,12 +366,12 @@ class TimerService:
 
 
 def parse_clock_time(text: str, tz_name: str = "", now: dt.datetime | None = None) -> float:
-    """The next Unix time at "HH:MM" (24 h, or with am/pm) in the local zone."""
+    """The next Unix time at "HH:MM" (24 h, or with am/pm) in the configured zone (else the computer's)."""
     import re
 
     m = re.fullmatch(r"\s*(\d{1,2})(?::|\.|h)?(\d{2})?\s*(am|pm|a\.m\.|p\.m\.)?\s*", text.lower())
     if m is None:
-        raise ToolError(f"cannot read the time '{text}'", "use HH:MM, e.g. 07:30 or 7:30 pm")
+        raise ToolError(f"cannot read the time '{text[:40]}'", "use HH:MM, e.g. 07:30 or 7:30 pm")
     hour, minute = int(m.group(1)), int(m.group(2) or 0)
     ampm = (m.group(3) or "").replace(".", "")
     if ampm == "pm" and hour < 12:
@@ -196,21 +380,35 @@ def parse_clock_time(text: str, tz_name: str = "", now: dt.datetime | None = Non
         hour = 0
     if hour > 23 or minute > 59:
         raise ToolError(f"'{text}' is not a time of day", "use HH:MM between 00:00 and 23:59")
-    tz = local_zone(tz_name)
-    now = now or dt.datetime.now(tz)
+    now = now or dt.datetime.now(zone(tz_name))  # naive = the computer's zone, DST included
     when = now.replace(hour=hour, minute=minute, second=0, microsecond=0)
     if when <= now:
         when += dt.timedelta(days=1)
     return when.timestamp()
 
 
+def _amount(args: dict[str, Any], key: str) -> float:
+    value = args.get(key)
+    if value is None or value == "":
+        return 0.0
+    try:
+        if isinstance(value, bool):
+            raise ValueError
+        number = float(value)
+    except (TypeError, ValueError):
+        raise ToolError(f"the {key} must be a number, not {str(value)[:20]!r}", "say e.g. ten minutes") from None
+    if not math.isfinite(number):
+        raise ToolError(f"the {key} must be a finite number, not {str(value)[:20]!r}", "say e.g. ten minutes")
+    if number < 0:
+        raise ToolError("the duration must be more than 0 seconds", "say e.g. ten minutes")
+    return number
+
+
 def _seconds(args: dict[str, Any]) -> float:
-    total = float(args.get("seconds") or 0) + 60 * float(args.get("minutes") or 0) + 3600 * float(
-        args.get("hours") or 0
-    )
+    total = _amount(args, "seconds") + 60 * _amount(args, "minutes") + 3600 * _amount(args, "hours")
     if total <= 0:
         raise ToolError("the duration must be more than 0 seconds", "say e.g. ten minutes")
-    if total > MAX_SECONDS:
+    if not total <= MAX_SECONDS:
         raise ToolError("that is too long for a timer", "timers last at most a year")
     return total
 
@@ -228,6 +426,10 @@ class _TimerTool(Tool):
     def __init__(self, store: TimerStore, timezone: str = "") -> None:
         self.store = store
         self.timezone = timezone
+
+    def row(self, timer: Timer) -> dict[str, Any]:
+        """The timer for a result's data, with ``at``: when it rings on the configured clock ("07:30")."""
+        return {**asdict(timer), "at": clock_time(timer.due, shown_zone(self.timezone))}
 
 
 DURATION = {
@@ -248,7 +450,7 @@ class SetTimerTool(_TimerTool):
         """Start the timer."""
         secs = _seconds(args)
         timer = self.store.add("timer", time.time() + secs, str(args.get("label") or ""), secs, _lang(args))
-        return ToolResult(f"Timer {timer.id} set for {say_duration(secs)}.", {"timer": asdict(timer)})
+        return ToolResult(f"Timer {timer.id} set for {say_duration(secs)}.", {"timer": self.row(timer)})
 
 
 class SetAlarmTool(_TimerTool):
@@ -266,8 +468,8 @@ class SetAlarmTool(_TimerTool):
         """Set the alarm."""
         due = parse_clock_time(str(args["time"]), self.timezone)
         timer = self.store.add("alarm", due, str(args.get("label") or ""), language=_lang(args))
-        when = dt.datetime.fromtimestamp(due).strftime("%H:%M")
-        return ToolResult(f"Alarm {timer.id} set for {when}.", {"timer": asdict(timer)})
+        when = clock_time(due, shown_zone(self.timezone))  # on the configured clock, like it was asked
+        return ToolResult(f"Alarm {timer.id} set for {when}.", {"timer": self.row(timer)})
 
 
 class SetReminderTool(_TimerTool):
@@ -289,7 +491,8 @@ class SetReminderTool(_TimerTool):
             raise ToolError("a reminder needs something to remind", "say what to remind you of")
         due = parse_clock_time(str(args["time"]), self.timezone) if args.get("time") else time.time() + _seconds(args)
         timer = self.store.add("reminder", due, text, language=_lang(args))
-        return ToolResult(f"I will remind you: {text} ({timer.describe()}).", {"timer": asdict(timer)})
+        return ToolResult(f"I will remind you: {text} ({timer.describe(tz=shown_zone(self.timezone))}).",
+                          {"timer": self.row(timer)})
 
 
 class ListTimersTool(_TimerTool):
@@ -304,7 +507,9 @@ class ListTimersTool(_TimerTool):
         timers = self.store.list()
         if not timers:
             return ToolResult("There are no timers, alarms or reminders.", {"timers": []})
-        return ToolResult("; ".join(t.describe() for t in timers) + ".", {"timers": [asdict(t) for t in timers]})
+        tz = shown_zone(self.timezone)
+        return ToolResult("; ".join(t.describe(tz=tz) for t in timers) + ".",
+                          {"timers": [self.row(t) for t in timers]})
 
 
 class CancelTimerTool(_TimerTool):

@@ -52,3 +52,16 @@ def test_fixed_clock_and_bad_day():
     assert tool.run({"day": "next friday"}).data["date"] == "2026-12-04"
     with pytest.raises(ToolError):
         tool.run({"day": "the day after the apocalypse"})
+
+
+@pytest.mark.parametrize(
+    "zone", ["America", "Europe/", "x" * 5000, "../../etc/passwd", "Tokyo\nrm -rf", "/etc/zoneinfo/UTC"],
+    ids=["folder", "folder-slash", "5KB", "relative-path", "newline", "absolute-path"],
+)
+def test_a_bad_or_huge_zone_is_one_line_naming_it(zone):
+    with pytest.raises(ToolError) as err:
+        ClockTool().run({"timezone": zone})
+    message = err.value.message
+    assert message.startswith("unknown time zone or place '") and "\n" not in message
+    assert len(message) < 100 and err.value.hint
+    assert zone.split()[0][:20] in message
