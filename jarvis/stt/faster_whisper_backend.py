@@ -37,6 +37,19 @@ _UNSURE_LOGPROB = -0.5
 # the audio: whisper-base is unsure of some real Spanish questions ("que hora es en Madrid": no
 # speech 0.70, log-prob -0.58), while hiss and hum have no speech for Silero at all (measured).
 _VOICED_S = 0.3
+# Below this detected probability for the likeliest allowed language, the short path decodes in
+# the two likeliest and keeps the likelier text: whisper-base heard Kokoro's Spanish "¿Cuál es la
+# capital de Italia?" as English (en 0.41, es 0.26) and wrote it translated.
+_SURE_LANGUAGE = 0.6
+_CLOSE = 0.5  # ... and only when the second is at least half as likely (a Spanish decode read as English
+# can still score well: it comes out translated)
+# What the decoder is told came just before, per language: a person asking Jarvis a question. It
+# steers whisper-base to the language's spelling and to question form on unclear speech
+# (espeak-ng's "¿Cuál es la capital de Japón?" was "o ales a capitan de Japón." without it).
+CUES = {
+    "en": "Hi, Jarvis. I have a question for you.",
+    "es": "Hola, Jarvis. Tengo una pregunta para ti.",
+}
 # The short-context path: utterances up to this long are encoded with a window of their own length
 # plus this much silence (Whisper's encoder otherwise always sees 30 s); a result below this
 # average log-probability is decoded again the usual way.
@@ -207,6 +220,7 @@ class FasterWhisperSTT(SpeechToText):
         self.on_fallback = on_fallback
         self.fallback_note = ""  # why the model left the GPU, when it did
         self.last_path = ""  # "short" or "full": how the last utterance was decoded
+        self.cues: dict[str, str] = dict(CUES)  # what the decoder is told came before (see CUES)
         t0 = time.monotonic()
         self._model: Any = None
         if device.startswith("cuda"):
@@ -345,6 +359,7 @@ class FasterWhisperSTT(SpeechToText):
             condition_on_previous_text=False,
             max_new_tokens=budget,
             vad_filter=False,
+            initial_prompt=self.cues.get(lang or "") or None,
         )
         if lang is None and self.languages and info.language not in self.languages:
             # detected a language the user does not speak to Jarvis: take the likeliest one they do
@@ -384,7 +399,6 @@ class FasterWhisperSTT(SpeechToText):
     ) -> tuple[str, str | None, float] | None:
         import ctranslate2
         import numpy as np
-        from faster_whisper.tokenizer import Tokenizer
 
         model = self._model
         padded = np.concatenate([samples, np.zeros(int(pad_s * SAMPLE_RATE), np.float32)])
@@ -393,19 +407,17 @@ class FasterWhisperSTT(SpeechToText):
         features = ctranslate2.StorageView.from_array(np.ascontiguousarray(mel[None, :, :frames]))
         encoded = model.model.encode(features, to_cpu=False)
         prob = 1.0
+        tries: list[tuple[str | None, float]] = [(lang, prob)]
         if lang is None:
             ranked = [(t.strip("<|>"), p) for t, p in model.model.detect_language(encoded)[0]]
-            allowed = [(code, p) for code, p in ranked if not self.languages or code in self.languages]
-            lang, prob = (allowed or ranked)[0]
-        tok = Tokenizer(model.hf_tokenizer, self.multilingual, task="transcribe", language=lang)
-        prompt = [*tok.sot_sequence, tok.no_timestamps]
+            allowed = [(code, p) for code, p in ranked if not self.languages or code in self.languages] or ranked
+            tries = allowed[:1]
+            if len(allowed) > 1 and allowed[0][1] < _SURE_LANGUAGE and allowed[1][1] >= _CLOSE * allowed[0][1]:
+                tries = allowed[:2]  # two close candidates: decode both, keep the likelier text
         # ~10 tokens a second is fast talk; running past it without an end token is a repetition loop
         budget = min(budget, int(_SHORT_TOKENS_PER_S * len(samples) / SAMPLE_RATE) + 16)
-        max_length = len(prompt) + budget
-        result = model.model.generate(
-            encoded, [prompt], beam_size=self.beam_size, max_length=max_length,
-            return_scores=True, return_no_speech_prob=True, suppress_blank=True,
-        )[0]
+        decodes = [(code, p, *self._generate(encoded, code, budget)) for code, p in tries]
+        lang, prob, tok, result = max(decodes, key=lambda d: float(d[3].scores[0]) if d[3].scores else -9.0)
         ids = [t for t in result.sequences_ids[0] if t < tok.eot]
         text = tok.decode(ids).strip()
         if len(ids) >= budget - 1 or repeats_itself(text):  # a loop (the length limit stopped it)
@@ -422,6 +434,21 @@ class FasterWhisperSTT(SpeechToText):
         if is_unsure(result.no_speech_prob, avg_logprob) and not has_speech(samples):
             return "", lang, prob
         return text, lang, float(prob)
+
+    def _generate(self, encoded: Any, lang: str | None, budget: int) -> tuple[Any, Any]:
+        """One greedy decode of ``encoded`` in ``lang`` after the language's cue: (tokenizer, result)."""
+        from faster_whisper.tokenizer import Tokenizer
+
+        model = self._model
+        tok = Tokenizer(model.hf_tokenizer, self.multilingual, task="transcribe", language=lang)
+        cue = self.cues.get(lang or "", "")
+        before = [tok.sot_prev, *tok.encode(" " + cue)] if cue else []
+        prompt = [*before, *tok.sot_sequence, tok.no_timestamps]
+        result = model.model.generate(
+            encoded, [prompt], beam_size=self.beam_size, max_length=len(prompt) + budget,
+            return_scores=True, return_no_speech_prob=True, suppress_blank=True,
+        )[0]
+        return tok, result
 
     def close(self) -> None:
         """Drop the model so CTranslate2 frees its memory."""
