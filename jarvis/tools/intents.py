@@ -305,6 +305,11 @@ def _timers(t: str, lang: str) -> Intent | None:
     return None
 
 
+# Calculator errors about the value, not the reading: the question was math, and its answer is this.
+_UNWORKABLE = re.compile(r"division by zero|no finite value|too large|too small|digits, more than|exponent is too|"
+                         r"nested too deeply|took longer than|factorial needs")
+
+
 def _math(t: str, lang: str) -> Intent | None:
     """Arithmetic, percentages and unit conversions, numbers in words or digits: "fifteen percent of two
     hundred" -> the calculator's "15 percent of 200"; "una hora y media en minutos" -> "1.5 hora en minutos"."""
@@ -327,6 +332,10 @@ def _math(t: str, lang: str) -> Intent | None:
         return None
     try:
         calculate(expr)
-    except (ToolError, ValueError, TypeError, ArithmeticError, RecursionError):
+    except ToolError as exc:
+        if not _UNWORKABLE.search(exc.message):  # not read as math: the model may understand it
+            return None
+        # read as math, but no answer exists or it is too big: said at once (a model guessed one)
+    except (ValueError, TypeError, ArithmeticError, RecursionError):
         return None
     return Intent("math", lang, ToolCall("calculator", {"expression": expr}))

@@ -90,7 +90,7 @@ def _unit_name(unit: str, one: bool, es: bool) -> str:
 
 
 def _said_timer(kind: str, t: dict[str, Any], es: bool) -> str:
-    at = dt.datetime.fromtimestamp(t["due"]).strftime("%H:%M")
+    at = t.get("at") or dt.datetime.fromtimestamp(t["due"]).strftime("%H:%M")  # in tools.timezone
     if kind == "timer":
         length = say_duration(t["seconds"], "es" if es else "en")
         return f"Temporizador de {length} en marcha." if es else f"Timer set for {length}."
@@ -103,7 +103,7 @@ def _said_timer(kind: str, t: dict[str, Any], es: bool) -> str:
 def _list(timers: list[dict[str, Any]], es: bool) -> str:
     parts = []
     for t in timers[:5]:
-        at = dt.datetime.fromtimestamp(t["due"]).strftime("%H:%M")
+        at = t.get("at") or dt.datetime.fromtimestamp(t["due"]).strftime("%H:%M")
         label = f" ({t['label']})" if t["label"] else ""
         name = {"timer": "temporizador", "alarm": "alarma", "reminder": "recordatorio"}[t["kind"]] if es else t["kind"]
         parts.append(f"{name} {t['id']}{label} {'a las' if es else 'at'} {at}")

@@ -76,3 +76,11 @@ def test_anything_unsure_goes_to_the_model(text):
 
 def test_the_whisper_language_wins_over_the_words():
     assert match("¿Qué hora es?", "en").language == "en"
+
+
+def test_math_with_no_answer_is_still_the_instant_paths() -> None:
+    """0^-1 or a result too big to compute are math: said at once, not guessed by a model."""
+    for text in ("what is 0^-1", "what is (1e9999)^9999", "what is 10 divided by 0"):
+        intent = match(text)
+        assert intent is not None and intent.kind == "math", text
+    assert match("what is the meaning of life") is None
