@@ -183,7 +183,11 @@ def cmd_import(args: argparse.Namespace) -> int:
         from jarvis.commands.memory_progress import progress_bar
 
         with progress_bar("importing") as update:
-            n = service.import_(args.file, progress=update)
+
+            def checking(done: int, total: int) -> None:  # bytes of the file: shown as a percentage
+                update(100 * done // max(1, total), 100, "checking")
+
+            n = service.import_(args.file, progress=update, checking=checking)
         print(f"imported {n} new memories from {args.file}")
         return 0
 

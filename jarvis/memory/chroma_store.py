@@ -6,11 +6,22 @@ so ChromaDB's default embedder (which downloads a model) is never used. The coll
 which embedder built it: opening it with another model is refused (:class:`EmbedderMismatch`)
 instead of mixing vectors, and :meth:`ChromaStore.rebuild` re-embeds it into a new collection that
 replaces the old one (``jarvis memory reindex``).
+
+A rebuild loses nothing written while it runs: adds and deletes (ours, or another process's through
+:mod:`jarvis.memory.share`) go to the live collection as usual and are noted; before the swap the
+rebuild replays them onto the new collection and checks that it holds exactly what the live one
+holds, all under the store's lock, which writes wait for only during that last step. One rebuild at
+a time: a second one meets :class:`~jarvis.memory.lock.ReindexRunning` (in a folder the
+:class:`~jarvis.memory.lock.ReindexLock`; on a server a heartbeat on the collection being filled).
 """
 
 from __future__ import annotations
 
 import logging
+import os
+import socket
+import threading
+import time
 import urllib.error
 import urllib.request
 import warnings
@@ -22,7 +33,7 @@ from typing import Any
 from jarvis.errors import MemoryStoreError
 from jarvis.memory.base import EmbedderMismatch, MemoryStore, Metadata, Progress, Record
 from jarvis.memory.chroma_errors import describe_failure, parse_server
-from jarvis.memory.lock import StoreLock
+from jarvis.memory.lock import ReindexRunning, StoreLock
 from jarvis.private import private_dir, tighten_tree
 
 log = logging.getLogger(__name__)
@@ -31,6 +42,10 @@ HTTP_TIMEOUT_S = 10.0
 # A rebuild fills NAME-reindex, renames NAME to NAME-before-reindex, NAME-reindex to NAME, then drops
 # the old one. Each rename is atomic; an open that finds NAME missing but the old one there puts it back.
 _NEW, _OLD = "-reindex", "-before-reindex"
+_STEP = 256  # records embedded at a time by a rebuild
+# On a server, the collection being filled carries a heartbeat: one younger than this means another
+# rebuild is filling it (refused); an older one is what an interrupted rebuild left (dropped).
+_BEAT, _BEAT_STALE_S = "reindex_beat", 120.0
 
 
 class ChromaStore(MemoryStore):
@@ -61,6 +76,10 @@ class ChromaStore(MemoryStore):
         self._col: Any = None
         self._space = "cosine"
         self._batch = 1000
+        # Held by every call for its own duration, and by a rebuild while it reads a batch and while
+        # it catches up and swaps collections; the share server calls in from its threads.
+        self._mutex = threading.RLock()
+        self._journal: dict[str, bool] | None = None  # during a rebuild: id -> added (True) / deleted
         self._open()
 
     # ------------------------------------------------------------------ opening
@@ -204,19 +223,33 @@ class ChromaStore(MemoryStore):
             return 1.0 - float(distance) / 2.0
         return 1.0 - float(distance)  # cosine and ip: 1 - cos
 
+    def _searchable(self) -> None:
+        """Refuse vectors of our embedder while the collection still holds another one's (a
+        reindex to a new embedder is under way: another process reached it through the share)."""
+        if self.built_with is not None:
+            raise MemoryStoreError(
+                f"memory in {self.location} is being re-embedded for {self.embedder_name} by "
+                "`jarvis memory reindex`; it cannot be searched or added to until that is done",
+                "wait for the reindex to finish, then retry",
+            )
+
     def add(
         self, ids: Sequence[str], texts: Sequence[str], embeddings: Any, metadatas: Sequence[Metadata]
     ) -> None:
         """Store records in batches (see :class:`MemoryStore`)."""
-        with self._guard("write"):
-            for i in range(0, len(ids), self._batch):
-                j = i + self._batch
-                self._col.add(
-                    ids=list(ids[i:j]),
-                    embeddings=embeddings[i:j],
-                    documents=list(texts[i:j]),
-                    metadatas=[dict(m) or {"kind": "fact"} for m in metadatas[i:j]],
-                )
+        with self._mutex:
+            self._searchable()
+            with self._guard("write"):
+                for i in range(0, len(ids), self._batch):
+                    j = i + self._batch
+                    self._col.add(
+                        ids=list(ids[i:j]),
+                        embeddings=embeddings[i:j],
+                        documents=list(texts[i:j]),
+                        metadatas=[dict(m) or {"kind": "fact"} for m in metadatas[i:j]],
+                    )
+            if self._journal is not None:  # a rebuild is filling a new collection: it replays this
+                self._journal.update(dict.fromkeys(ids, True))
         if self.path is not None:
             tighten_tree(self.path)  # files ChromaDB created for this write (it uses the umask)
 
@@ -224,7 +257,8 @@ class ChromaStore(MemoryStore):
         """Nearest records, most similar first."""
         if k <= 0:
             return []
-        with self._guard("search"):
+        with self._mutex, self._guard("search"):
+            self._searchable()
             res = self._col.query(
                 query_embeddings=[embedding], n_results=k, include=["documents", "metadatas", "distances"]
             )
@@ -240,7 +274,7 @@ class ChromaStore(MemoryStore):
         found: dict[str, Record] = {}
         wanted = list(dict.fromkeys(ids))
         for i in range(0, len(wanted), self._batch):
-            with self._guard("read"):
+            with self._mutex, self._guard("read"):
                 res = self._col.get(ids=wanted[i : i + self._batch], include=["documents", "metadatas"])
             for rid, doc, meta in zip(res["ids"], res["documents"], res["metadatas"], strict=False):
                 found[rid] = Record(rid, doc or "", dict(meta or {}))
@@ -248,66 +282,168 @@ class ChromaStore(MemoryStore):
 
     def all_metadata(self) -> list[tuple[str, Metadata]]:
         """(id, metadata) of every record."""
-        with self._guard("read"):
+        with self._mutex, self._guard("read"):
             res = self._col.get(include=["metadatas"])
         return [(rid, dict(meta or {})) for rid, meta in zip(res["ids"], res["metadatas"], strict=False)]
 
     def delete(self, ids: Sequence[str]) -> int:
         """Delete by id; returns how many existed."""
-        existing = [r.id for r in self.get(ids)]
-        if existing:
-            with self._guard("delete"):
-                self._col.delete(ids=existing)
+        with self._mutex:
+            existing = [r.id for r in self.get(ids)]
+            if existing:
+                with self._guard("delete"):
+                    self._col.delete(ids=existing)
+            if self._journal is not None:  # a rebuild is filling a new collection: it replays this
+                self._journal.update(dict.fromkeys(existing, False))
         return len(existing)
 
     def rebuild(self, embed: Callable[[list[str]], Any], progress: Progress | None = None) -> int:
-        """Re-embed every record into a new collection that replaces this one (see :class:`MemoryStore`)."""
-        name = self.collection_name
-        with self._guard("read"):
-            res = self._col.get(include=["documents", "metadatas"])
-        ids, docs, metas = res["ids"], [d or "" for d in res["documents"]], res["metadatas"]
-        total = len(ids)
-        with self._guard("reindex"):
-            for leftover in (name + _NEW, name + _OLD):
-                if leftover in self._names():
-                    self._client.delete_collection(leftover)
-            new = self._collection(name + _NEW)
+        """Re-embed every record into a new collection that replaces this one (see :class:`MemoryStore`).
+
+        Records added or deleted while it runs are replayed onto the new collection before the swap
+        (see the module's docstring). Raises ReindexRunning when another rebuild of it is under way.
+        """
+        with self._mutex:
+            if self._journal is not None:
+                raise ReindexRunning(self.location, " (in this process)")
+            with self._guard("read"):
+                ids = list(self._col.get(include=[])["ids"])
+            with self._guard("reindex"):
+                new = self._new_collection()
+            self._journal = {}
+        swapping = False
         try:
+            total = len(ids)
             if progress:
                 progress(0, total)
-            for i in range(0, total, 256):
-                j = min(total, i + 256)
-                vecs = embed(docs[i:j])
-                with self._guard("write"):
-                    new.add(ids=ids[i:j], embeddings=vecs, documents=docs[i:j],
-                            metadatas=[dict(m or {}) or {"kind": "fact"} for m in metas[i:j]])
+            for i in range(0, total, _STEP):
+                with self._mutex, self._guard("read"):
+                    res = self._col.get(ids=ids[i : i + _STEP], include=["documents", "metadatas"])
+                self._copy(new, res, embed)
+                self._beat(new)
                 if progress:
-                    progress(j, total)
-            with self._guard("reindex"):
-                copied = new.count() == total and set(new.get(include=[])["ids"]) == set(ids)
-            if not copied:
-                raise MemoryStoreError(
-                    f"reindex of {self.location} did not copy every memory; nothing was replaced",
-                    "run `jarvis memory reindex` again; see the log file if it persists",
-                )
-        except BaseException:  # the old collection is untouched: drop the partial copy
-            try:
-                self._client.delete_collection(name + _NEW)
-            except Exception:  # pragma: no cover - the next rebuild drops it
-                log.debug("dropping the partial reindex failed", exc_info=True)
+                    progress(min(total, i + _STEP), total)
+            for _ in range(3):  # catch up with what was written meanwhile, writers still welcome
+                with self._mutex:
+                    journal, self._journal = self._journal, {}
+                if not journal:
+                    break
+                self._replay(new, journal, embed)
+            with self._mutex:  # the rest, and the swap, with writers waiting
+                journal, self._journal = self._journal or {}, {}
+                self._replay(new, journal, embed)
+                count = self._reconcile(new, embed)
+                swapping = True
+                self._swap(new, embed)
+        except BaseException:
+            if not swapping:  # the old collection is untouched: drop the partial copy
+                try:
+                    self._client.delete_collection(self.collection_name + _NEW)
+                except Exception:  # pragma: no cover - the next rebuild drops it
+                    log.debug("dropping the partial reindex failed", exc_info=True)
             raise
+        finally:
+            with self._mutex:
+                self._journal = None
+        return count
+
+    def _stamp(self, beat: bool = False) -> dict[str, Any]:
+        meta: dict[str, Any] = {"embedder": self.embedder_name, "dim": self.dim}
+        if beat:
+            meta[_BEAT] = time.time()
+            meta["reindex_by"] = f"{socket.gethostname()} pid {os.getpid()}"
+        return meta
+
+    def _new_collection(self) -> Any:
+        """Make the collection a rebuild fills (made, not found: two rebuilds never fill one)."""
+        name = self.collection_name
+        names = self._names()
+        if name + _NEW in names:
+            left = self._client.get_collection(name + _NEW, embedding_function=None).metadata or {}
+            beat = left.get(_BEAT)
+            if self.server and isinstance(beat, (int, float)) and time.time() - beat < _BEAT_STALE_S:
+                raise ReindexRunning(self.location, f" ({left.get('reindex_by', 'another process')})")
+            self._client.delete_collection(name + _NEW)  # what an interrupted rebuild left
+        if name + _OLD in names:
+            self._client.delete_collection(name + _OLD)
+        try:
+            return self._client.create_collection(
+                name + _NEW, embedding_function=None, configuration={"hnsw": {"space": "cosine"}},
+                metadata=self._stamp(beat=bool(self.server)),
+            )
+        except Exception as exc:
+            if "exist" in str(exc).lower():  # another rebuild made it between our look and now
+                raise ReindexRunning(self.location) from None
+            raise
+
+    def _beat(self, new: Any) -> None:
+        """Tell other processes on the same server that this rebuild is alive."""
+        if self.server:
+            with self._guard("reindex"):
+                new.modify(metadata=self._stamp(beat=True))
+
+    def _copy(self, new: Any, res: dict[str, Any], embed: Callable[[list[str]], Any]) -> None:
+        """Embed the records of a ``get`` result into ``new`` (replacing those already there)."""
+        if not res["ids"]:
+            return
+        docs = [d or "" for d in res["documents"]]
+        vecs = embed(docs)
+        with self._guard("write"):
+            new.upsert(ids=list(res["ids"]), embeddings=vecs, documents=docs,
+                       metadatas=[dict(m or {}) or {"kind": "fact"} for m in res["metadatas"]])
+
+    def _replay(self, new: Any, journal: dict[str, bool], embed: Callable[[list[str]], Any]) -> None:
+        """Make ``new`` agree with the live collection on the ids in ``journal``."""
+        ids = list(journal)
+        for i in range(0, len(ids), _STEP):
+            batch = ids[i : i + _STEP]
+            with self._mutex, self._guard("read"):
+                res = self._col.get(ids=batch, include=["documents", "metadatas"])
+            live = set(res["ids"])
+            gone = [rid for rid in batch if rid not in live]
+            if gone:
+                with self._guard("write"):
+                    new.delete(ids=gone)
+            self._copy(new, res, embed)
+
+    def _reconcile(self, new: Any, embed: Callable[[list[str]], Any]) -> int:
+        """Check (under the lock) that ``new`` holds exactly the live records; copy what a writer
+        outside this process added meanwhile (a server), drop what it deleted. Returns how many."""
+        with self._guard("reindex"):
+            live = set(self._col.get(include=[])["ids"])
+            have = set(new.get(include=[])["ids"])
+        if have - live:
+            with self._guard("write"):
+                new.delete(ids=sorted(have - live))
+        if live - have:
+            log.info("memory: copying %d records written during the reindex", len(live - have))
+            self._replay(new, dict.fromkeys(sorted(live - have), True), embed)
+        with self._guard("reindex"):
+            copied = new.count() == len(live) and set(new.get(include=[])["ids"]) == live
+        if not copied:
+            raise MemoryStoreError(
+                f"reindex of {self.location} did not copy every memory; nothing was replaced",
+                "run `jarvis memory reindex` again; see the log file if it persists",
+            )
+        return len(live)
+
+    def _swap(self, new: Any, embed: Callable[[list[str]], Any]) -> None:
+        """Put ``new`` in place of the live collection (each rename is atomic; see ``_OLD``)."""
+        name = self.collection_name
         with self._guard("reindex"):
             self._col.modify(name=name + _OLD)
-            new.modify(name=name)
+            new.modify(name=name, metadata=self._stamp())
+        if self.server:  # a writer elsewhere may have used the old collection up to its rename
+            self._reconcile(new, embed)
+        with self._guard("reindex"):
             self._client.delete_collection(name + _OLD)
             self._col = self._client.get_collection(name, embedding_function=None)
         self.built_with = None
         self._read_space()
-        return total
 
     def count(self) -> int:
         """Number of records."""
-        with self._guard("count"):
+        with self._mutex, self._guard("count"):
             return int(self._col.count())
 
     def close(self) -> None:

@@ -1,7 +1,13 @@
-"""An exclusive, advisory lock on a memory folder so two processes never write it at once.
+"""Exclusive, advisory locks on a memory folder, so two processes never write it (or rebuild it) at once.
 
-The lock is ``flock`` on ``<folder>/.jarvis.lock`` holding the owner's pid; the kernel drops it
-when the process dies, so a crash never leaves a stale lock behind.
+- :class:`StoreLock`: ``flock`` on ``<folder>/.jarvis.lock``, held by the process that has the folder
+  open (others reach it through :mod:`jarvis.memory.share`).
+- :class:`ReindexLock`: ``flock`` on ``<folder>/.jarvis.reindex``, held for the whole of a
+  ``jarvis memory reindex``, so a second one is refused with "a reindex is already running" even
+  while the first is still loading its model.
+
+Each file holds its owner's pid; the kernel drops the lock when the process dies, so a crash never
+leaves a stale lock behind.
 """
 
 from __future__ import annotations
@@ -12,18 +18,40 @@ from pathlib import Path
 from jarvis.errors import MemoryStoreError
 
 LOCK_NAME = ".jarvis.lock"
+REINDEX_NAME = ".jarvis.reindex"
 
 
 class StoreInUse(MemoryStoreError):
     """Another process holds the folder (see :mod:`jarvis.memory.share` to reach it)."""
 
 
+class ReindexRunning(MemoryStoreError):
+    """A reindex of this store is under way (in this process or another one)."""
+
+    def __init__(self, location: str, who: str = "") -> None:
+        super().__init__(
+            f"a reindex is already running on memory {location}{who}",
+            "wait for it to finish (memories added or forgotten meanwhile are kept), then run it "
+            "again only if memory.embedder changed since it started",
+        )
+
+
 class StoreLock:
     """Holds the lock of one folder from :meth:`acquire` to :meth:`release`."""
 
+    NAME = LOCK_NAME
+
     def __init__(self, folder: Path) -> None:
-        self.path = Path(folder) / LOCK_NAME
+        self.folder = Path(folder)
+        self.path = self.folder / self.NAME
         self._fd: int | None = None
+
+    def _busy(self, who: str) -> MemoryStoreError:
+        return StoreInUse(
+            f"memory store {self.folder} is in use by another Jarvis process{who}",
+            "close the other Jarvis (TUI or command) and retry, or share memory through a "
+            "ChromaDB server (memory.server)",
+        )
 
     def acquire(self) -> StoreLock:
         """Take the lock without waiting. Raises MemoryStoreError when another process has it."""
@@ -37,7 +65,7 @@ class StoreLock:
             fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
         except OSError as exc:
             raise MemoryStoreError(
-                f"memory folder {self.path.parent} is not writable: {exc.strerror or exc}",
+                f"memory folder {self.folder} is not writable: {exc.strerror or exc}",
                 "check the folder's permissions, or set memory.path to a folder you can write",
             ) from None
         try:
@@ -49,12 +77,7 @@ class StoreLock:
             except OSError:
                 pass
             os.close(fd)
-            who = f" (pid {owner})" if owner.isdigit() else ""
-            raise StoreInUse(
-                f"memory store {self.path.parent} is in use by another Jarvis process{who}",
-                "close the other Jarvis (TUI or command) and retry, or share memory through a "
-                "ChromaDB server (memory.server)",
-            ) from None
+            raise self._busy(f" (pid {owner})" if owner.isdigit() else "") from None
         os.ftruncate(fd, 0)
         os.pwrite(fd, str(os.getpid()).encode(), 0)
         self._fd = fd
@@ -69,3 +92,12 @@ class StoreLock:
             except OSError:
                 pass
             os.close(fd)  # closing the descriptor releases the flock
+
+
+class ReindexLock(StoreLock):
+    """Held while a reindex runs; a second one meets :class:`ReindexRunning`."""
+
+    NAME = REINDEX_NAME
+
+    def _busy(self, who: str) -> MemoryStoreError:
+        return ReindexRunning(str(self.folder), who)

@@ -11,6 +11,8 @@ import logging
 import threading
 import time
 import uuid
+from collections.abc import Iterable, Iterator
+from itertools import islice
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -19,10 +21,10 @@ from jarvis.errors import EmptyInput, MemoryStoreError
 from jarvis.memory.base import MemoryStore, Metadata, Progress, Record
 from jarvis.memory.embedder import Embedder
 from jarvis.memory.ranking import select_hits
-from jarvis.memory.redact import redact
-from jarvis.memory.transfer import new_records, read_jsonl, write_jsonl
+from jarvis.memory.transfer import MAX_CHARS, fit_text, iter_jsonl, new_records, write_jsonl
 from jarvis.memory.translations import children, fold, is_translation, translation_id, translation_metadata
 from jarvis.messages import MemoryHit, MemoryHits
+from jarvis.notices import notice
 
 if TYPE_CHECKING:
     from jarvis.memory.translator import TranslationQueue
@@ -31,6 +33,10 @@ log = logging.getLogger(__name__)
 
 RETRY_AFTER_S = 30.0
 TURN_REPLY_CHARS = 600
+IMPORT_STEP = 64  # memories embedded and stored at a time by an import
+#: An import keeps the (cut) records it checked for storing, up to this many characters; a larger
+#: file is read a second time instead.
+IMPORT_KEEP_CHARS = 32 * 1024 * 1024
 
 
 def _translation_count(store: MemoryStore) -> int:
@@ -40,6 +46,16 @@ def _translation_count(store: MemoryStore) -> int:
 
 def _hit(rec: Record) -> MemoryHit:
     return MemoryHit(rec.id, rec.text, rec.score, dict(sorted(rec.metadata.items())))
+
+
+def _batches(items: Iterable[Any], n: int) -> Iterator[list[Any]]:
+    it = iter(items)
+    while batch := list(islice(it, n)):
+        yield batch
+
+
+def _plural(n: int, one: str, many: str) -> str:
+    return f"{n:,} {one if n == 1 else many}"
 
 
 def turn_text(user: str, reply: str) -> str:
@@ -129,7 +145,9 @@ class MemoryService:
                 store.close()
 
     def _embed(self, texts: list[str]) -> Any:
-        return self.embedder.encode(texts)
+        # the embedder's window: what lies beyond it cannot change the vector much, and costs
+        # memory in proportion (memories stored before the bound may be longer)
+        return self.embedder.encode([t[:MAX_CHARS] for t in texts])
 
     # ------------------------------------------------------------------ public API
     def add(
@@ -141,7 +159,8 @@ class MemoryService:
         language: str | None = None,
         extra: Metadata | None = None,
     ) -> str | None:
-        """Remember ``text`` (secrets redacted first).
+        """Remember ``text`` (secrets redacted first). A text longer than ``MAX_CHARS`` is cut, with a
+        notice saying how much was left out (metadata ``cut``).
 
         Returns:
             The new memory's id, or None when a near-duplicate is already stored.
@@ -151,7 +170,11 @@ class MemoryService:
         text = text.strip()
         if not text:
             raise EmptyInput("nothing to remember: the text is empty", "give the fact to remember")
-        clean, redacted = redact(text)
+        clean, redacted, dropped = fit_text(text)
+        if dropped:
+            notice(f"memory: kept the first {len(clean) - 1:,} of {len(text):,} characters; "
+                   f"{_plural(dropped, 'character was', 'characters were')} left out "
+                   f"(a memory holds at most {MAX_CHARS:,})")
         with self._lock:
             store = self.store()
             vec = self._embed([clean])
@@ -170,6 +193,8 @@ class MemoryService:
                 meta["language"] = language
             if redacted:
                 meta["redacted"] = redacted
+            if dropped:
+                meta["cut"] = dropped
             meta.update(extra or {})
             new_id = uuid.uuid4().hex[:12]
             store.add([new_id], [clean], vec, [meta])
@@ -180,7 +205,7 @@ class MemoryService:
     def add_translation(self, memory_id: str, text: str, language: str) -> str | None:
         """Store ``text``, the translation of memory ``memory_id`` into ``language``, as an extra vector
         of it (replacing an older one). Returns its id, or None when the memory is gone."""
-        text = text.strip()
+        text = text.strip()[:MAX_CHARS]
         if not text:
             raise EmptyInput("the translation is empty", "nothing to store")
         with self._lock:
@@ -280,28 +305,53 @@ class MemoryService:
             records = store.get([rid for rid, _ in rows])
         return write_jsonl(Path(path), records)
 
-    def import_(self, path: str | Path, progress: Progress | None = None) -> int:
+    def import_(
+        self, path: str | Path, progress: Progress | None = None, checking: Progress | None = None
+    ) -> int:
         """Add the memories of an exported JSON-lines file; returns how many were new.
 
-        The whole file is checked before anything is stored (a malformed file stores nothing).
-        Ids already present are skipped; texts are redacted; nothing is dropped as a near-duplicate,
-        so export -> import gives back exactly what was exported. ``progress(done, total)`` is called
-        as the new memories are embedded and stored.
+        The whole file is checked before anything is stored (a malformed file stores nothing); it
+        is streamed, a line at a time, and each text is cut to ``MAX_CHARS`` (one notice says how
+        many were cut and by how much). Ids already present are skipped; texts are redacted; nothing
+        is dropped as a near-duplicate, so export -> import gives back exactly what was exported.
+        ``checking(bytes, file size)`` is called while the file is checked, then ``progress(done,
+        total)`` as its records are embedded and stored.
         """
-        records = read_jsonl(Path(path))
+        path = Path(path)
+        total, kept_chars = 0, 0
+        checked: list[tuple[Record, int]] | None = []
+        for entry in iter_jsonl(path, checking):  # the check: raises on the first bad line
+            total += 1
+            if checked is not None:
+                checked.append(entry)
+                kept_chars += len(entry[0].text)
+                if kept_chars > IMPORT_KEEP_CHARS:
+                    checked = None
+        entries = checked if checked is not None else iter_jsonl(path)
+        stored = cut = dropped = done = 0
+        seen: set[str] = set()
         with self._lock:
             store = self.store()
-            todo = new_records(records, {r.id for r in store.get([r.id for r in records if r.id])})
-            step = 256
             if progress:
-                progress(0, len(todo))
-            for i in range(0, len(todo), step):
-                chunk = todo[i : i + step]
-                vecs = self._embed([r.text for r in chunk])
-                store.add([r.id for r in chunk], [r.text for r in chunk], vecs, [r.metadata for r in chunk])
+                progress(0, total)
+            for chunk in _batches(entries, IMPORT_STEP):
+                present = {r.id for r in store.get([r.id for r, _ in chunk if r.id])}
+                pairs = new_records(chunk, present, seen)
+                todo = [r for r, _ in pairs]
+                if todo:
+                    vecs = self._embed([r.text for r in todo])
+                    store.add([r.id for r in todo], [r.text for r in todo], vecs, [r.metadata for r in todo])
+                stored += len(todo)
+                cuts = [d for _, d in pairs if d]
+                cut, dropped = cut + len(cuts), dropped + sum(cuts)
+                done += len(chunk)
                 if progress:
-                    progress(i + len(chunk), len(todo))
-            return len(todo)
+                    progress(done, total)
+        if cut:
+            notice(f"import: {_plural(cut, 'memory', 'memories')} longer than {MAX_CHARS:,} characters "
+                   f"{'was' if cut == 1 else 'were'} cut; {_plural(dropped, 'character was', 'characters were')} "
+                   "left out")
+        return stored
 
     def reindex(self, progress: Progress | None = None) -> tuple[int, str]:
         """Re-embed every memory with ``memory.embedder`` (after it changed); ids, texts and metadata
@@ -309,18 +359,32 @@ class MemoryService:
         the embedder that had written the store; ours if it was ours).
 
         The store is rebuilt into a new collection that replaces the old one only when every memory
-        is in it, so an interruption loses nothing (run it again). Raises MemoryStoreError.
+        is in it, so an interruption loses nothing (run it again). Memories added or forgotten
+        meanwhile (by other Jarvis processes, through this one) are carried over, not lost.
+
+        Raises:
+            ReindexRunning: another reindex of the store is under way (it holds the folder's
+                :class:`~jarvis.memory.lock.ReindexLock` from before its model loads to its end).
+            MemoryStoreError: the store cannot be used.
         """
+        from jarvis.memory.lock import ReindexLock
+
         with self._lock:
             self.close()
-            store = self._open(strict=False)
+            folder = None if self.settings.server else Path(self.settings.path)
+            running = ReindexLock(folder).acquire() if folder is not None and folder.is_dir() else None
             try:
-                before = store.built_with[0] if store.built_with else self.embedder.name
-                n = store.rebuild(self._embed, progress)
-                n -= _translation_count(store)
-            except BaseException:
-                store.close()
-                raise
+                store = self._open(strict=False)
+                try:
+                    before = store.built_with[0] if store.built_with else self.embedder.name
+                    n = store.rebuild(self._embed, progress)
+                    n -= _translation_count(store)
+                except BaseException:
+                    store.close()
+                    raise
+            finally:
+                if running is not None:
+                    running.release()
             self._store = store
             self._broken = None
             return n, before
