@@ -298,6 +298,14 @@ class ToolSettings(_Section):
     disabled: list[str] = []
 
 
+# Every built-in tool, by name (``tools.disabled`` may name these, or SERVER.TOOL of an MCP server;
+# tests/commands/test_doctor_sections.py keeps this in step with the toolbox).
+BUILTIN_TOOLS = (
+    "calculator", "cancel_timer", "clock", "country_facts", "forget", "list_timers", "recall", "remember",
+    "set_alarm", "set_reminder", "set_timer", "system_status",
+)
+
+
 class McpServerSpec(_Section):
     """One MCP server: a command to start (stdio) or a URL (streamable HTTP)."""
 
@@ -467,6 +475,33 @@ def _nul_key(data: Any, key: str = "") -> str | None:
     return None
 
 
+def _check_tools(settings: Settings, path: Path) -> None:
+    """``[[mcp_servers]]`` names are unique; ``tools.disabled`` names a built-in tool or SERVER.TOOL."""
+    first: dict[str, int] = {}
+    for i, server in enumerate(settings.mcp_servers):
+        if server.name in first:
+            raise ConfigError(
+                f"{path}: bad value for 'mcp_servers[{i}].name': '{server.name}' is already the name of "
+                f"mcp_servers[{first[server.name]}]",
+                "give each [[mcp_servers]] entry a name of its own (its tools are called NAME.TOOL)",
+            )
+        first[server.name] = i
+    for name in settings.tools.disabled:
+        head, dot, tool = name.partition(".")
+        if name in BUILTIN_TOOLS or (dot and tool and head in first):
+            continue
+        if name in first:
+            hint = (f"'{name}' is an MCP server, not a tool: set enabled = false in its [[mcp_servers]] entry, "
+                    f"or name one of its tools as {name}.TOOL (`jarvis tools list` shows them)")
+        elif dot:
+            servers = ", ".join(first) or "none configured"
+            hint = f"'{head}' is not an [[mcp_servers]] name (MCP servers: {servers}); tools are named SERVER.TOOL"
+        else:
+            hint = (f"built-in tools: {', '.join(BUILTIN_TOOLS)}; an MCP server's tools are SERVER.TOOL "
+                    "(`jarvis tools list` shows them)")
+        raise ConfigError(f"{path}: bad value for 'tools.disabled': unknown tool '{name}'", hint)
+
+
 def parse_settings(data: dict[str, Any], path: Path) -> Settings:
     """Validate already-parsed TOML data from ``path`` into :class:`Settings`."""
     bad = _nul_key(data)
@@ -476,6 +511,7 @@ def parse_settings(data: dict[str, Any], path: Path) -> Settings:
         settings = Settings.model_validate({**data, "source": path})
     except ValidationError as exc:
         raise _describe(exc.errors()[0], path) from None
+    _check_tools(settings, path)
     return _resolve_paths(settings, path.resolve().parent)
 
 

@@ -31,8 +31,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     add_json_flag(p)
     p.set_defaults(func=cmd_ask)
 
-    p = sub.add_parser("doctor", help="hardware, placement plan, models, keys, log file")
-    p.add_argument("--deep", action="store_true", help="also run each stage once on its planned device and time it")
+    p = sub.add_parser("doctor", help="hardware, placement plan, models, tools, MCP servers, audio devices, keys")
+    p.add_argument("--deep", action="store_true",
+                   help="also run each stage once on its planned device and time it, and start each MCP server once")
     add_json_flag(p)
     p.set_defaults(func=cmd_doctor)
 
@@ -77,6 +78,8 @@ def cmd_ask(args: argparse.Namespace) -> int:
     try:
         with jarvis:
             instant = jarvis.tools is not None and jarvis.tools.match(question) is not None
+            if jarvis.tools is not None and not instant:  # MCP servers start while the model loads
+                jarvis.tools.start_mcp_background()
             # the turn loads its model; the memory embedder loads beside it (not for an everyday command)
             jarvis.start(preload=False, warm_up_memory=not instant)
             done = jarvis.assistant.ask(question, on_delta=printer)
@@ -119,9 +122,13 @@ def _key_state() -> dict[str, bool]:
     return {var: bool(os.environ.get(var)) for var in API_KEY_VARS}
 
 
-def doctor_report(settings: Settings) -> dict:
-    """Everything ``jarvis doctor`` shows, as plain data (never key values)."""
+def doctor_report(settings: Settings, deep: bool = False) -> dict:
+    """Everything ``jarvis doctor`` shows, as plain data (never key values).
+
+    ``deep``: each enabled MCP server is started once (briefly) and its tools checked.
+    """
     from jarvis.assets import check_assets
+    from jarvis.commands.doctor_sections import audio_devices_section, mcp_section, tools_section
     from jarvis.hardware import plan_for, probe
     from jarvis.llm.llama_cpp_backend import verify_model_file
 
@@ -145,6 +152,8 @@ def doctor_report(settings: Settings) -> dict:
     from jarvis.tts.voices import voice_name
 
     models_dir = Path(__file__).resolve().parent.parent.parent / "models"
+    mcp = mcp_section(settings, deep=deep)
+    listed = {m["name"]: m["start"]["tools"] for m in mcp if m.get("start", {}).get("ok")}
     return {
         "config": str(settings.source),
         "log_file": str(settings.general.log_file),
@@ -161,6 +170,9 @@ def doctor_report(settings: Settings) -> dict:
         "embedded_models": check_assets(models_dir),
         "voices": {lang: voice_name(settings.tts, lang) for lang in settings.tts.voices},
         "audio": doctor_section(settings.audio),
+        "audio_devices": audio_devices_section(settings),
+        "tools": tools_section(settings, listed if deep else None),
+        "mcp_servers": mcp,
         "keys": _key_state(),
     }
 
@@ -168,8 +180,8 @@ def doctor_report(settings: Settings) -> dict:
 def cmd_doctor(args: argparse.Namespace) -> int:
     """``jarvis doctor``: a truthful health report."""
     settings = settings_from(args)
-    rep = doctor_report(settings)
     deep = getattr(args, "deep", False)
+    rep = doctor_report(settings, deep=deep)
     if args.json:
         if deep:
             from jarvis.commands.doctor_deep import run_deep
@@ -200,8 +212,10 @@ def cmd_doctor(args: argparse.Namespace) -> int:
     for lang, name in rep["voices"].items():
         out.append(f"  {lang:<4} {name}")
     from jarvis.audio.echo_plan import doctor_lines
+    from jarvis.commands.doctor_sections import lines as section_lines
 
     out += ["", "listening (audio)", *doctor_lines(rep["audio"])]
+    out += section_lines(rep)
     out += ["", "API keys"]
     for var, present in rep["keys"].items():
         out.append(f"  {var:<18} {'set' if present else 'not set'}")
@@ -266,6 +280,8 @@ def run_tui(args: argparse.Namespace) -> int:
     os.dup2(log_fd, 2)
     try:
         with jarvis:
+            if jarvis.tools is not None:  # MCP servers start in the background, not in the first prompt
+                jarvis.tools.start_mcp_background()
             app = JarvisApp(jarvis)
             app.run()
     finally:

@@ -4,18 +4,20 @@
 lists the tools, then holds the session open until it is told to stop. It watches the transport's
 read stream, so a server that exits or writes something that is not JSON-RPC is noticed at once
 and the calls waiting on it fail instead of hanging. :func:`describe` turns whatever the SDK raised
-into one line and a hint. Everything here runs in the loop thread except :meth:`Link.stderr_tail`.
-The ``mcp`` package is imported inside functions: importing Jarvis's core stays light.
+into one line and a hint. Everything here runs in the loop thread except :meth:`Link.stderr_tail`
+and :meth:`Link.kill_group`. A stdio server's process (its group, its pipes, its end) is a
+:class:`~jarvis.tools.mcp_stdio.ServerProcess`. The ``mcp`` package is imported inside functions:
+importing Jarvis's core stays light.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import tempfile
-import threading
 from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, Any
+
+from jarvis.tools.mcp_stdio import ServerProcess
 
 if TYPE_CHECKING:
     from jarvis.config import McpServerSpec
@@ -56,8 +58,7 @@ class Link:
         self.calls: set[asyncio.Task[Any]] = set()
         self._stop = asyncio.Event()
         self._ready: Any = None
-        self._errlog = tempfile.TemporaryFile("w+", encoding="utf-8", errors="replace") if spec.command else None
-        self._errlock = threading.Lock()
+        self.process = ServerProcess(spec, lambda: self.ready) if spec.command else None
 
     @property
     def alive(self) -> bool:
@@ -104,11 +105,8 @@ class Link:
 
     def _transport(self) -> Any:
         spec = self.spec
-        if spec.command:
-            from mcp.client.stdio import StdioServerParameters, stdio_client
-
-            params = StdioServerParameters(command=spec.command, args=list(spec.args), env=dict(spec.env) or None)
-            return self._watched(stdio_client(params, errlog=self._errlog))
+        if self.process is not None:
+            return self._watched(self.process.open())
         import httpx2
         from mcp.client.streamable_http import streamable_http_client
 
@@ -201,28 +199,20 @@ class Link:
         finally:
             self.calls.discard(task)
 
-    # ------------------------------------------------------------------ stderr
+    # ------------------------------------------------------------------ stderr and the process
     def stderr_tail(self) -> str:
         """The last line the server wrote to stderr ('' for HTTP servers or a silent one)."""
-        with self._errlock:
-            if self._errlog is None or self._errlog.closed:
-                return ""
-            try:
-                self._errlog.flush()
-                self._errlog.seek(0, 2)
-                size = self._errlog.tell()
-                self._errlog.seek(max(0, size - 4096))
-                text = self._errlog.read()
-            except (OSError, ValueError):
-                return ""
-        lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
-        return _clip(lines[-1], 200) if lines else ""
+        return _clip(self.process.stderr_tail(), 200) if self.process is not None else ""
 
     def close_log(self) -> None:
-        """Close the captured stderr (after the session has ended)."""
-        with self._errlock:
-            if self._errlog is not None:
-                self._errlog.close()
+        """Forget the captured stderr (after the session has ended)."""
+        if self.process is not None:
+            self.process.forget_stderr()
+
+    def kill_group(self, sig: int) -> None:
+        """Signal a stdio server's whole process group (any thread); nothing for HTTP."""
+        if self.process is not None:
+            self.process.kill_group(sig)
 
 
 class _WatchedRead:

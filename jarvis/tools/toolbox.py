@@ -8,6 +8,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from jarvis.messages import Announcement, ToolCall
+from jarvis.notices import notice
 from jarvis.tools.base import Tool
 from jarvis.tools.calculator import CalculatorTool
 from jarvis.tools.clock import ClockTool, plain
@@ -23,6 +24,7 @@ from jarvis.tools.timers import Timer, TimerService, TimerStore, timer_tools
 
 if TYPE_CHECKING:
     from jarvis.config import Settings
+    from jarvis.tools.mcp_client import McpManager
 
 log = logging.getLogger(__name__)
 
@@ -55,9 +57,10 @@ class Toolbox:
         self.executor = ToolExecutor(self.registry, t.timeout_s, t.filler_after_s or 1e9)
         self.clock = TimerService(self.store, self._ring)
         self._mcp: Any = None
+        self._mcp_waited = False  # the first prompt waited for the MCP servers' first start
+        self._mcp_said: set[str] = set()  # MCP servers whose failure to start was said (once each)
         self.embed: Callable[[list[str]], Any] | None = None  # sentence vectors (the memory's embedder)
         self._vectors: dict[str, Any] = {}  # tool name -> its description's vector
-        self._said: list[str] = []  # MCP failures last logged (each is logged once, not every turn)
 
     def add_memory(self, memory: Memories) -> None:
         """Add remember / recall / forget on the memory service."""
@@ -127,7 +130,7 @@ class Toolbox:
         """
         if not self.settings.tools.enabled:
             return []
-        self.start_mcp()
+        self._mcp_for_prompt()
         disabled = set(self.settings.tools.disabled)
         chosen = self.registry.schemas(personal, request)
         if request is not None:
@@ -162,22 +165,58 @@ class Toolbox:
             return []
         return [t for t in candidates if float(self._vectors[t.name] @ query) >= SIMILAR]
 
-    def start_mcp(self) -> list[str]:
-        """Start the configured MCP servers that are not running; returns one line per failure."""
-        specs = [s for s in self.settings.mcp_servers if s.enabled]
-        if not specs:
-            return []
+    # ------------------------------------------------------------------ MCP servers
+    @property
+    def mcp(self) -> McpManager | None:
+        """The MCP servers (None until one is needed, or when none is configured)."""
         if self._mcp is None:
+            specs = [s for s in self.settings.mcp_servers if s.enabled]
+            if not specs:
+                return None
             from jarvis.tools.mcp_client import McpManager
 
-            self._mcp = McpManager(specs, self.registry)
-        self._mcp.ensure_started()
-        errors = list(getattr(self._mcp, "errors", []))
-        if errors != self._said:
-            for line in errors:
-                log.warning("MCP: %s", line)
-            self._said = errors
-        return errors
+            state = self.settings.general.data_dir / "mcp_failed.json"
+            self._mcp = McpManager(specs, self.registry, state_file=state, on_failure=self._mcp_failed)
+        return self._mcp
+
+    def _mcp_failed(self, name: str, line: str) -> None:
+        if name not in self._mcp_said:  # said once: not again when it was already said it did not start
+            self._mcp_said.add(name)
+            notice(f"{line}; its tools are left out this session")
+
+    def start_mcp_background(self) -> None:
+        """Start the MCP servers in the background (at most once each); returns at once."""
+        if self.settings.tools.enabled and self.mcp is not None:
+            self.mcp.start_in_background()
+
+    def _mcp_for_prompt(self) -> None:
+        """Before a prompt: start the MCP servers in the background if not done yet. The first prompt
+        waits for their first start (so a working server's tools are in it), except for a server whose
+        last start failed (here or in an earlier run): that one is never waited for, and one that does
+        not start is not tried again by later prompts. A broken server costs its timeout once."""
+        mcp = self.mcp
+        if mcp is None:
+            return
+        mcp.start_in_background()
+        if self._mcp_waited:
+            return
+        self._mcp_waited = True
+        failed = mcp.failed_before()
+        for name in mcp.starting:
+            if name in failed and name not in self._mcp_said:
+                self._mcp_said.add(name)
+                why = failed[name].split(" (hint: ")[0].removeprefix(f"MCP server '{name}'").lstrip(": ")
+                notice(f"MCP server '{name}' did not start last time ({why}); not waiting for it: it starts in "
+                       "the background and its tools come once it is up (`jarvis doctor --deep` checks it)")
+        mcp.wait([n for n in mcp.starting if n not in failed])
+
+    def start_mcp(self) -> list[str]:
+        """Start the configured MCP servers that are not running and wait; one line per failure
+        (for ``jarvis tools`` and ``/tools``: a server that failed before is tried again)."""
+        mcp = self.mcp
+        if mcp is None:
+            return []
+        return mcp.ensure_started()
 
     def _ring(self, timer: Timer, late: bool) -> None:
         text = ring_text(timer.kind, timer.label, timer.seconds, timer.language, late)
