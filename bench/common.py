@@ -42,6 +42,21 @@ def first_audio_p50(summary: dict, groups: Iterable[str]) -> dict:
     return {g: summary.get(g, {}).get("all", {}).get("first_audio_out", {}).get("p50") for g in groups}
 
 
+def shipped_settings(prefix: str, **sections: dict[str, Any]) -> Settings:
+    """The repository's config.toml as ``jarvis`` runs it, with only the data folder and the memory
+    store in a fresh temp folder (the user's own data is never touched). ``sections`` as in
+    :func:`quiet_settings` (e.g. the virtual audio devices)."""
+    base = load_settings(None)
+    folder = Path(tempfile.mkdtemp(prefix=prefix))
+    changes: dict[str, dict[str, Any]] = {
+        "general": {"data_dir": folder / "data"},
+        "memory": {"path": folder / "vectorstore", "server": ""},
+    }
+    for name, update in sections.items():
+        changes[name] = {**changes.get(name, {}), **update}
+    return base.model_copy(update={name: getattr(base, name).model_copy(update=u) for name, u in changes.items()})
+
+
 def quiet_settings(prefix: str, **sections: dict[str, Any]) -> Settings:
     """The repository's config with data in a temp folder, temperature 0, memory and routing off.
 

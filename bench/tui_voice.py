@@ -1,15 +1,18 @@
 """Spoken questions in the TUI, as a user asks them: end of speech -> first audio, per stage.
 
 A private PulseAudio daemon gives a virtual microphone and speaker (``tests/support/pulse.py``);
-the Textual app runs headless (``App.run_test``) on a Jarvis built from the repository config
-(one model, memory and routing off, temperature 0). Every spoken-question fixture
+the Textual app runs headless (``App.run_test``) on a Jarvis built through ``jarvis.assembly`` from
+the shipped config.toml as ``jarvis`` runs it (routing, memory, tools, the response cache; only the
+data folder and the memory store move to a temp folder). ``--variant quiet`` is the older setup,
+printed as such: one model, memory and routing off, temperature 0. Every spoken-question fixture
 (``tests/fixtures/speech/questions``) is played into the microphone, first with push-to-talk (the key
 opens the microphone, the end-of-turn judge closes it) and then hands-free. Prints one JSON
 document: per-turn times from the end of speech (the VAD's last voiced frame) to the end-of-turn
 decision, the transcript, the first token and the first audio at the speaker, p50/p95 per mode and
 language, and the reply's tokens/s.
 
-    .venv/bin/python bench/tui_voice.py [--model qwen-0.5b] [--max-tokens 48] [--modes ptt hands_free]
+    .venv/bin/python bench/tui_voice.py [--variant shipped|quiet] [--modes ptt hands_free]
+    .venv/bin/python bench/tui_voice.py --variant quiet [--model qwen-0.5b] [--max-tokens 48]
 """
 
 from __future__ import annotations
@@ -24,7 +27,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.common import emit, first_audio_p50, quiet_settings, stage_summary  # noqa: E402
+from bench.common import emit, first_audio_p50, quiet_settings, shipped_settings, stage_summary  # noqa: E402
 from jarvis.assembly import build  # noqa: E402
 from jarvis.audio.events import HeardText, VoiceReady  # noqa: E402
 from jarvis.messages import ReplyDone, Transcript  # noqa: E402
@@ -97,8 +100,10 @@ async def ask_all(jarvis, server, files: list[Path], modes: list[str], device: d
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--model", default="qwen-0.5b")
-    ap.add_argument("--max-tokens", type=int, default=48)
+    ap.add_argument("--variant", choices=["shipped", "quiet"], default="shipped",
+                    help="shipped: config.toml as jarvis runs it; quiet: one model, memory and routing off")
+    ap.add_argument("--model", default="qwen-0.5b", help="the model (--variant quiet)")
+    ap.add_argument("--max-tokens", type=int, default=48, help="reply length (--variant quiet)")
     ap.add_argument("--modes", nargs="*", default=["ptt", "hands_free"], choices=["ptt", "hands_free"])
     ap.add_argument("--files", nargs="*", help="WAV files (default: the spoken-question fixtures)")
     ap.add_argument("--output-buffer-ms", type=int, help="audio.output_buffer_ms (default: the config's)")
@@ -109,15 +114,21 @@ def main() -> int:
         return 1
 
     files = [Path(f) for f in args.files] if args.files else sorted(QUESTIONS.glob("*.wav"))
-    settings = quiet_settings(
-        "jarvis-bench-tui-voice-", tts={"enabled": True}, audio={"input_device": "pulse", "output_device": "pulse"},
-    )
+    devices = {"input_device": "pulse", "output_device": "pulse"}
+    if args.variant == "quiet":
+        settings = quiet_settings("jarvis-bench-tui-voice-", tts={"enabled": True}, audio=devices)
+        options: dict = {"model": args.model, "memory": False, "max_tokens": args.max_tokens, "metrics": False}
+    else:
+        settings = shipped_settings("jarvis-bench-tui-voice-", audio=devices)
+        options = {"metrics": False}
     asked = (("output_buffer_ms", args.output_buffer_ms), ("speakers", args.speakers))
     audio = {k: v for k, v in asked if v is not None}
     settings = settings.model_copy(update={"audio": settings.audio.model_copy(update=audio)})
     server = pulse.pulse_server()  # stopped at exit
-    with build(settings, model=args.model, memory=False, max_tokens=args.max_tokens, metrics=False) as jarvis:
-        jarvis.assistant.pool.get(args.model)
+    with build(settings, **options) as jarvis:
+        jarvis.assistant.pool.get(args.model if args.variant == "quiet" else settings.default_model.name)
+        if jarvis.memory is not None:
+            jarvis.memory.warm_up()
         device: dict = {"output_buffer_ms": settings.audio.output_buffer_ms}
         rows = asyncio.run(ask_all(jarvis, server, files, args.modes, device))
 
@@ -130,8 +141,9 @@ def main() -> int:
     result = {
         "benchmark": "tui_voice",
         "what": "seconds from end of speech to each moment, spoken questions in the TUI (virtual devices)",
-        "model": args.model,
-        "max_tokens": args.max_tokens,
+        "variant": args.variant,
+        "model": args.model if args.variant == "quiet" else "routed (config.toml)",
+        "max_tokens": args.max_tokens if args.variant == "quiet" else settings.llm.max_tokens,
         "first_audio_p50": first_audio_p50(summary, args.modes),
         "speaker": device,
         "summary": summary,

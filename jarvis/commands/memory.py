@@ -145,10 +145,16 @@ def cmd_forget(args: argparse.Namespace) -> int:
     """``jarvis memory forget ID-or-QUERY``: shows what matches, asks, deletes."""
 
     def go(service: Any) -> int:
-        hits = service.forget_candidates(" ".join(args.query))
+        from jarvis.llm.answer_cache import AnswerCache
+
+        query = " ".join(args.query)
+        dropped = AnswerCache(settings_from(args).general.data_dir).forget([query])  # no need to ask
+        if dropped:
+            print(f"dropped {dropped} cached answer{'s' if dropped != 1 else ''} about '{query}'")
+        hits = service.forget_candidates(query)
         if not hits:
-            print("nothing matches; nothing deleted")
-            return 1
+            print("no memory matches; no memory deleted")
+            return 0 if dropped else 1
         _print_hits(hits, scores=len(hits) > 1 or hits[0].score > 0)
         what = f"{len(hits)} memor{'y' if len(hits) == 1 else 'ies'}"
         if not args.yes and not _confirm(f"delete {what}? [y/N] "):
@@ -156,8 +162,6 @@ def cmd_forget(args: argparse.Namespace) -> int:
             return 1
         n = service.delete([h.id for h in hits])
         print(f"forgot {n} memor{'y' if n == 1 else 'ies'}")
-        from jarvis.llm.answer_cache import AnswerCache
-
         # cached answers that share the forgotten words go too
         AnswerCache(settings_from(args).general.data_dir).forget([h.text for h in hits])
         return 0

@@ -3,7 +3,8 @@
 Only self-contained general questions are kept: not about the user ("my", "mi"), not about time
 ("today", "hoy", "now"), not a follow-up ("and Italy?", "¿y la de Italia?"), answered by a model
 without tools and without memories, not interrupted, and not an "I'm not sure". The key is the
-question's words (case, accents and punctuation folded) and its language. Entries live in
+question's words (case, accents and punctuation folded), its language, and what the answer came
+from (the routed model and a digest of the system prompt: another model or prompt asks again). Entries live in
 ``<data_dir>/answers.json`` (0600), newest last, at most ``max_entries``; forgetting a memory
 (``/forget``, ``jarvis memory forget``) drops the entries that share its words.
 """
@@ -52,6 +53,13 @@ _UNSURE = re.compile(
 )
 
 
+def prompt_digest(prompt: str) -> str:
+    """A short digest of a system prompt, for cache keys (a changed prompt asks again)."""
+    import hashlib
+
+    return hashlib.sha256(prompt.encode("utf-8")).hexdigest()[:12]
+
+
 def is_unsure(reply: str) -> bool:
     """True for an "I don't know" / "sorry" reply: never cached (the next try may know better)."""
     return _UNSURE.search(reply) is not None
@@ -95,9 +103,9 @@ class AnswerCache:
         self._mtime: float | None = None  # of the file as last read: another process may change it
 
     @staticmethod
-    def key(text: str, language: str | None) -> str:
-        """The entry's key: the folded words and the language."""
-        return f"{language or '?'}:{' '.join(fold(text))}"
+    def key(text: str, language: str | None, source: str = "") -> str:
+        """The entry's key: the folded words, the language and what answered (model, prompt)."""
+        return f"{source}|{language or '?'}:{' '.join(fold(text))}"
 
     def _load(self) -> dict[str, dict]:
         try:
@@ -128,20 +136,20 @@ class AnswerCache:
         except OSError as exc:
             log.warning("answer cache not saved: %s", exc)
 
-    def get(self, text: str, language: str | None) -> dict | None:
-        """The cached entry ({"text", "model", "time"}) for this question, or None."""
+    def get(self, text: str, language: str | None, source: str = "") -> dict | None:
+        """The cached entry ({"text", "model", "time"}) for this question from ``source``, or None."""
         if not cacheable_question(text):
             return None
         with self._lock:
-            return self._load().get(self.key(text, language))
+            return self._load().get(self.key(text, language, source))
 
-    def put(self, text: str, language: str | None, reply: str, model: str) -> bool:
-        """Keep ``reply`` for ``text`` when the question may be cached; True when kept."""
+    def put(self, text: str, language: str | None, reply: str, model: str, source: str = "") -> bool:
+        """Keep ``reply`` for ``text`` (answered by ``source``) when the question may be cached; True when kept."""
         if not reply.strip() or not cacheable_question(text):
             return False
         with self._lock:
             entries = self._load()
-            k = self.key(text, language)
+            k = self.key(text, language, source)
             entries.pop(k, None)
             entries[k] = {"text": reply, "model": model, "time": time.time(), "question": text}
             while len(entries) > self.max_entries:

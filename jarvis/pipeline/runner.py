@@ -22,7 +22,7 @@ from jarvis.errors import EmptyInput, JarvisError
 from jarvis.hardware import Machine, PlacementPlan, plan_for, probe
 from jarvis.heap import trim_heap
 from jarvis.history import Conversation, Turn
-from jarvis.llm.answer_cache import AnswerCache, is_unsure
+from jarvis.llm.answer_cache import AnswerCache, is_unsure, prompt_digest
 from jarvis.llm.base import ChatMessage, ChatModel, GenerationRequest
 from jarvis.llm.fallback import FallbackChain, Outcome
 from jarvis.llm.language_note import language_note, turn_language
@@ -359,16 +359,16 @@ class Assistant:
         if intent is not None:
             self._instant_turn(item, intent)
             return
-        cached = self._cached(item)
-        if cached is not None:
-            self._fixed_reply(item, cached["text"], "cache", f"asked before: answered from the response cache "
-                              f"({cached.get('model', '?')})")
-            return
         try:
             decision = self.decide(item.text)
         except JarvisError as exc:
             publish(StageError("llm", exc.message, exc.hint, item.turn_id))
             publish(StatusChange("idle"))
+            return
+        cached = self._cached(item, decision.model)
+        if cached is not None:
+            self._fixed_reply(item, cached["text"], "cache", f"asked before: answered from the response cache "
+                              f"({cached.get('model', '?')})")
             return
         timings.mark("route_chosen")
         hits = self.recall(item, decision)
@@ -414,7 +414,7 @@ class Assistant:
         if error is not None:
             publish(StageError("llm", error.message, error.hint, item.turn_id))
         if error is None and not done.interrupted and not hits.hits and not done.tools and not outcome.remote:
-            self._cache(item, done)
+            self._cache(item, done, decision.model)
         if self.memory is not None and self.store_turns and done.text and not done.interrupted and error is None:
             try:
                 self.memory.remember_turn(item.text, done.text, item.source, item.language, done.model)
@@ -446,17 +446,21 @@ class Assistant:
             log.exception("tutor feedback failed")
             self.bus.publish(StageError("tutor", f"{type(exc).__name__}: {exc}", "see the log file", item.turn_id))
 
-    def _cached(self, item: Transcript) -> dict | None:
-        """The response cache's answer to this turn's question (None: ask a model)."""
+    def _answered_by(self, model: str) -> str:
+        """What a cached answer depends on besides the question: the model and the system prompt."""
+        return f"{model}:{prompt_digest(self.settings.llm.system_prompt)}"
+
+    def _cached(self, item: Transcript, model: str) -> dict | None:
+        """The response cache's answer to this turn's question from ``model`` (None: ask it)."""
         if self.answers is None or self.forced_model or self.coach is not None:
             return None
-        return self.answers.get(item.text, item.language)
+        return self.answers.get(item.text, item.language, self._answered_by(model))
 
-    def _cache(self, item: Transcript, done: ReplyDone) -> None:
+    def _cache(self, item: Transcript, done: ReplyDone, routed: str) -> None:
         """Keep a model's answer for the same question later, unless it is unsure (see AnswerCache)."""
         if self.answers is None or self.forced_model or self.coach is not None or is_unsure(done.text):
             return
-        self.answers.put(item.text, item.language, done.text, done.model)
+        self.answers.put(item.text, item.language, done.text, done.model, self._answered_by(routed))
 
     def _fixed_reply(self, item: Transcript, text: str, model: str, reason: str) -> None:
         """Answer with ``text`` as it stands, without a model (e.g. "didn't catch that")."""

@@ -181,17 +181,21 @@ class CommandHandler:
         self._bg(self._forget, self._memory(), arg)
 
     def _forget(self, mem: MemoryService, query: str) -> None:
+        answers = self.jarvis.assistant.answers
+        dropped = answers.forget([query]) if answers is not None else 0  # cached answers go without asking
+        if dropped:
+            self._say(f"🧠 Dropped {dropped} cached answer{'s' if dropped != 1 else ''} about '{query}'.")
         found = mem.forget_candidates(query)
         if not found:
-            self.app.call_from_thread(self.app.notify, f"No memory matches '{query}'.", severity="warning")
+            if not dropped:
+                self.app.call_from_thread(self.app.notify, f"No memory matches '{query}'.", severity="warning")
             return
         listing = "\n".join(f"• {h.text}" for h in found)
 
         def done(yes: bool | None) -> None:
             if yes:
                 self._bg(self._delete, mem, [h.id for h in found])
-                answers = self.jarvis.assistant.answers  # cached answers that share the forgotten words
-                if answers is not None:
+                if answers is not None:  # cached answers that share the forgotten words
                     self._bg(answers.forget, [h.text for h in found])
 
         self.app.call_from_thread(
