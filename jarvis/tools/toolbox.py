@@ -11,6 +11,7 @@ from jarvis.messages import Announcement, ToolCall
 from jarvis.notices import notice
 from jarvis.tools.base import Tool
 from jarvis.tools.calculator import CalculatorTool
+from jarvis.tools.calendar_facts import CalendarFactsTool, calendar_fact
 from jarvis.tools.clock import ClockTool, plain
 from jarvis.tools.executor import ToolExecutor
 from jarvis.tools.facts import CountryFactsTool, country_fact
@@ -29,7 +30,8 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 TIMER_TOOLS = {"set_timer", "set_alarm", "set_reminder"}
-SPEAKS = TIMER_TOOLS | {"country_facts"}  # tools told the turn's language (they word their result in it)
+# tools told the turn's language (they word their result in it)
+SPEAKS = TIMER_TOOLS | {"country_facts", "calendar_facts"}
 SIMILAR = 0.25  # cosine similarity from which an MCP tool is offered for a request
 
 
@@ -52,7 +54,7 @@ class Toolbox:
         self.store = TimerStore(settings.general.data_dir / "timers.json")
         self.registry = ToolRegistry(
             [ClockTool(t.timezone), CalculatorTool(), SystemStatusTool(resident), CountryFactsTool(),
-             *timer_tools(self.store, t.timezone)]
+             CalendarFactsTool(), *timer_tools(self.store, t.timezone)]
         )
         self.executor = ToolExecutor(self.registry, t.timeout_s, t.filler_after_s or 1e9)
         self.clock = TimerService(self.store, self._ring)
@@ -90,18 +92,24 @@ class Toolbox:
         """The everyday command in ``text`` when the instant path may answer it, else None."""
         if not (self.settings.tools.enabled and self.settings.tools.instant):
             return None
+        disabled = self.settings.tools.disabled
         intent = match(text, language)
         if intent is None and "country_facts" in self.registry and "country_facts" not in self.settings.tools.disabled:
             fact = country_fact(text, language)  # "What is the capital of Portugal?": from data, not a model
             if fact is not None:
                 args = {"country": fact.country, "fact": fact.fact, "language": fact.language}
                 intent = Intent("fact", fact.language, ToolCall("country_facts", args))
+        if intent is None and "calendar_facts" in self.registry and "calendar_facts" not in disabled:
+            day = calendar_fact(text, language)  # "What day comes after Tuesday?": one right answer, no model
+            if day is not None:
+                intent = Intent("fact", day.language, ToolCall("calendar_facts", day.arguments))
         if intent is None or (intent.call is not None and intent.call.name not in self.registry):
             return None
         return intent
 
     def with_language(self, call: ToolCall, language: str | None) -> ToolCall:
-        """Timer calls remember the turn's language (they ring in it); country facts are worded in it."""
+        """Timer calls remember the turn's language (they ring in it); country and calendar facts are worded
+        in it."""
         if call.name in SPEAKS and language and "language" not in call.arguments:
             return ToolCall(call.name, {**call.arguments, "language": language}, call.id)
         return call
