@@ -27,6 +27,7 @@ from jarvis.llm.base import ChatMessage, ChatModel, GenerationRequest
 from jarvis.llm.fallback import FallbackChain, Outcome
 from jarvis.llm.language_note import language_note, turn_language
 from jarvis.llm.locality import withhold_memories
+from jarvis.llm.personal import mentions, not_told, personal_subject
 from jarvis.llm.pool import ModelPool
 from jarvis.llm.prompt import memory_block, prompt_messages
 from jarvis.messages import (
@@ -372,6 +373,16 @@ class Assistant:
             return
         timings.mark("route_chosen")
         hits = self.recall(item, decision)
+        about = personal_subject(item.text) if self.coach is None else None
+        if about is not None:  # a question about the user's life: only memories about that, or "not told"
+            hits = replace(hits, hits=tuple(h for h in hits.hits if mentions(h.text, about)))
+            said = any(mentions(t.content, about) for t in self.conversation.turns[:-1] if t.role == "user")
+            if not hits.hits and not said and hits.error is None:
+                if self.memory is not None:
+                    publish(hits)
+                self._fixed_reply(item, not_told(item.language), "memory",
+                                  f"about you ({', '.join(about[:2])}): nothing you told matches")
+                return
         if self.memory is not None:
             publish(hits)
         timings.mark("memory_ready")

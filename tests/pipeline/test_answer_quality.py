@@ -74,3 +74,22 @@ def test_a_general_question_asked_again_comes_from_the_cache(tmp_path: Path) -> 
     with build(off, memory=False) as plain:
         plain.start(preload=False)
         assert plain.assistant.ask(question).model == "qwen-0.5b"
+
+
+def test_a_question_about_the_user_is_answered_from_what_they_told_or_not_at_all(tmp_path: Path) -> None:
+    from jarvis.llm.personal import NOT_TOLD
+    from tests.support.paths import MODELS
+
+    settings = load_settings(write_config(
+        tmp_path, memory=f'enabled = true\npath = "{tmp_path / "vs"}"\nembedder = "{MODELS / "all-MiniLM-L6-v2"}"',
+        llm='system_prompt = "You are Jarvis, a voice assistant. Answer in one short sentence."\n'
+        "max_tokens = 32\ntemperature = 0.0\nseed = 42\nhistory_tokens = 1024"))
+    with build(settings) as jarvis:
+        jarvis.start(preload=False)
+        assert jarvis.memory is not None
+        jarvis.memory.add("My sister is called Ana.")
+        neighbour = jarvis.assistant.ask("What's my neighbour's name?")  # the sister fact is recalled, unrelated
+        assert neighbour.text == NOT_TOLD["en"] and neighbour.model == "memory"
+        assert jarvis.assistant.ask("¿Qué desayuné hoy?").text == NOT_TOLD["es"]
+        sister = jarvis.assistant.ask("What is my sister called?")
+        assert sister.model == "qwen-0.5b" and "Ana" in sister.text
