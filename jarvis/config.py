@@ -301,8 +301,8 @@ class ToolSettings(_Section):
 # Every built-in tool, by name (``tools.disabled`` may name these, or SERVER.TOOL of an MCP server;
 # tests/commands/test_doctor_sections.py keeps this in step with the toolbox).
 BUILTIN_TOOLS = (
-    "calculator", "calendar_facts", "cancel_timer", "clock", "country_facts", "forget", "list_timers", "recall", "remember",
-    "set_alarm", "set_reminder", "set_timer", "system_status",
+    "calculator", "calendar_facts", "cancel_timer", "clock", "country_facts", "forget", "list_timers", "recall",
+    "remember", "set_alarm", "set_reminder", "set_timer", "system_status",
 )
 
 
