@@ -120,6 +120,9 @@ DONT_KNOW = tuple(
         r"\bno (tengo|dispongo de|cuento con) (acceso a |esa |esta |dicha |ninguna |suficiente |la )?"
         r"(informacion|datos|forma|manera|registro|memoria|acceso)\b",
         r"\bno puedo (saber|predecir|conocer|adivinar|acceder|determinar|recordar|ver|decir|decirte)\b",
+        r"\bno puedo (proporcionar|darte|dar) (esa |esta |ninguna )?(informacion|datos|respuesta)\b",
+        r"\bno tengo (la )?(capacidad|forma|manera) de (saber|predecir|conocer|adivinar)\b",
+        r"\bi (can'?t|cannot|am unable to) (provide|give) (that|this|any) (information|answer)\b",
         r"\b(no es posible|es imposible|imposible) (saber|predecir|conocer|adivinar|determinar)\b",
         r"\bno (me )?(has|habias) (dicho|mencionado|contado|compartido)\b",
         r"\bno me lo has dicho\b",
