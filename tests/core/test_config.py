@@ -12,8 +12,8 @@ from jarvis.errors import ConfigError, ModelNotFound
 
 def test_repository_config_is_valid_and_documented():
     s = load_settings(REPO_CONFIG)
-    assert s.default_model.name == "qwen-0.5b"
-    assert s.default_model.file == (REPO_CONFIG.parent / "models/qwen2.5-coder-0.5b-instruct-q4_k_m.gguf")
+    assert s.default_model.name == "qwen-1.5b"
+    assert s.default_model.file == (REPO_CONFIG.parent / "models/qwen2.5-coder-1.5b-instruct-q4_k_m.gguf")
     assert s.memory.path == REPO_CONFIG.parent / "vectorstore"
     # Every key line in the shipped file is preceded by a comment line.
     lines = REPO_CONFIG.read_text().splitlines()

@@ -94,11 +94,11 @@ def repo_settings():
 
 
 @pytest.mark.parametrize("text, model, specialty", [
-    ("Hi Jarvis!", "qwen-0.5b", "chat"),  # SmolLM2 only takes difficulty 1 in the shipped table
-    ("Write a Python function that reverses a string.", "qwen-0.5b", "code"),
+    ("Hi Jarvis!", "qwen-1.5b", "chat"),  # SmolLM2 and qwen-0.5b only take difficulty 1 in the shipped table
+    ("Write a Python function that reverses a string.", "qwen-1.5b", "code"),
     ("Prove that there are infinitely many prime numbers.", "qwen-1.5b", "math"),
-    ("What is 7 times 8?", "qwen-1.5b", "math"),  # no small model lists math
-    ("Resume este texto: el autobús llegó tarde y perdí el tren de las nueve.", "qwen-0.5b", "summary"),
+    ("What is 7 times 8?", "qwen-1.5b", "math"),
+    ("Resume este texto: el autobús llegó tarde y perdí el tren de las nueve.", "qwen-1.5b", "summary"),
     ("¿Qué pasaría si la Luna desapareciera? Analiza las consecuencias.", "qwen-1.5b", "reasoning"),
 ])
 def test_repo_table_routing(repo_settings, text, model, specialty):
