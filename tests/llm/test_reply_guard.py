@@ -85,3 +85,22 @@ def test_clean_text_is_released_before_the_sentence_ends() -> None:
     guard = ReplyGuard("en")
     released = guard.feed("The capital of France is Paris and")
     assert released.startswith("The capital of France")  # the voice can start early
+
+
+def test_no_reply_the_models_wrote_leaks_through_the_guard() -> None:
+    """Every model reply of the voice eval before the guard (and the leaks quoted in issue 21), streamed
+    through it: the eval's own leak detector finds nothing in what would be shown and spoken."""
+    import json
+    from pathlib import Path
+
+    from bench.voice_eval import syntax_leaks
+
+    data = Path(__file__).resolve().parents[1] / "data" / "model_replies_before_guard.json"
+    replies = json.loads(data.read_text(encoding="utf-8"))["replies"]
+    leaking_before = [r for r in replies if syntax_leaks(r)]
+    assert len(leaking_before) >= 5  # the fixture holds real leaks
+    for reply in replies:
+        for step in (2, 5):
+            out, _ = shown(reply, step)
+            assert syntax_leaks(out) == [], (reply, out)
+            assert not is_leak(out), (reply, out)
