@@ -144,6 +144,7 @@ class RouterSettings(_Section):
     keep_alive_s: float = Field(600.0, ge=0)
     memory_margin_mb: int = Field(512, ge=0)
     api_timeout_s: float = Field(60.0, gt=0)
+    facts_to_api: bool = True  # with allow_api, questions about the world go to a cloud model
 
 
 class MemorySettings(_Section):

@@ -7,12 +7,15 @@ that stay on this machine, and explains the choice in one line.
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from jarvis.config import ModelSpec, Settings
 from jarvis.llm.difficulty import Estimate, estimate
 from jarvis.llm.locality import leaves_machine, usable
+from jarvis.llm.personal import personal_subject
 from jarvis.messages import RouteDecision
 
 if TYPE_CHECKING:
@@ -22,6 +25,21 @@ if TYPE_CHECKING:
 def _distance(spec: ModelSpec, difficulty: int) -> int:
     lo, hi = spec.difficulty
     return 0 if lo <= difficulty <= hi else (lo - difficulty if difficulty < lo else difficulty - hi)
+
+
+# A question about the world ("who wrote...", "¿cuál es el río más largo...?"): small local models get
+# many of these wrong (bench/voice_eval.py), a cloud model rarely does.
+_FACTUAL = re.compile(
+    r"^\W*(?:(?:hey|ok|oye) )?(?:jarvis\W+)?(?:who|what|which|where|when|"
+    r"how (?:many|much|far|big|long|tall|old|deep|fast)|quien(?:es)?|que|cual(?:es)?|donde|cuando|cuant[oa]s?|"
+    r"en que|a que|de que)\b"
+)
+
+
+def is_factual(text: str) -> bool:
+    """True for a question about the world (not about the user, not a request to do something)."""
+    folded = "".join(c for c in unicodedata.normalize("NFKD", text.lower()) if not unicodedata.combining(c))
+    return _FACTUAL.match(folded) is not None and personal_subject(text) is None
 
 
 def _cost(spec: ModelSpec) -> float:
@@ -69,6 +87,12 @@ class Router:
         """Estimate ``text`` and pick a model; ``reason`` explains it in one line."""
         est = estimate(text, conversation)
         spec, why = self.choose(est)
+        if (self.settings.router.facts_to_api and not leaves_machine(spec) and est.specialty == "chat"
+                and is_factual(text)):
+            cloud = [m for m in self.candidates() if leaves_machine(m) and "chat" in m.specialties]
+            if cloud:  # allowed and with a key (candidates() checks both)
+                spec = min(cloud, key=self._order)
+                why = "a factual question: the cloud model answers facts better (router.facts_to_api)"
         cues = f" ({', '.join(est.cues[:3])})" if est.cues else ""
         reason = f"{est.band} {est.difficulty}{cues}, {est.specialty} -> {spec.name}: {why}"
         return RouteDecision(spec.name, est.difficulty, est.specialty, reason)

@@ -179,3 +179,18 @@ def test_route_command_errors(jarvis_env):
     assert p.returncode == 2 and "unknown model 'nope'" in p.stderr and "hint:" in p.stderr
     p = run_cli(["route", "  "], jarvis_env)
     assert p.returncode == 2 and "empty" in p.stderr and "Traceback" not in p.stderr
+
+
+@pytest.mark.parametrize("text, allow, model", [
+    ("Who wrote Don Quixote?", True, "cloud"),
+    ("¿Cuál es el río más largo de Sudamérica?", True, "cloud"),
+    ("Who wrote Don Quixote?", False, "small"),  # cloud not allowed: stays local
+    ("What's my dog's name?", True, "small"),  # about the user: never sent out for it
+    ("Write a Python function that reverses a string.", True, "small"),
+    ("Hi Jarvis!", True, "small"),
+])
+def test_factual_questions_go_to_an_allowed_cloud_model(tmp_path, text, allow, model):
+    d = Router(api_settings(allow, tmp_path), env={"OPENAI_API_KEY": "x"}).decide(text)
+    assert d.model == model, d.reason
+    if model == "cloud":
+        assert "factual question" in d.reason
