@@ -153,7 +153,7 @@ def cmd_forget(args: argparse.Namespace) -> int:
             print(f"dropped {dropped} cached answer{'s' if dropped != 1 else ''} about '{query}'")
         hits = service.forget_candidates(query)
         if not hits:
-            print("no memory matches; no memory deleted")
+            print("nothing matches; nothing deleted")
             return 0 if dropped else 1
         _print_hits(hits, scores=len(hits) > 1 or hits[0].score > 0)
         what = f"{len(hits)} memor{'y' if len(hits) == 1 else 'ies'}"

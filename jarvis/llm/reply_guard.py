@@ -33,7 +33,7 @@ NOT_SURE = {
 _SUSPECT = re.compile(
     r"[<{}\[\]`|]|\b(?:tool|tools|function|functions|memor\w*|recuerd\w*|xml|json|prompt|system|"
     r"herramienta\w*|funci[oó]n\w*|arguments?|argumentos?|remember\w*|information|informaci[oó]n|provided|"
-    r"proporcionad\w*|conversation\w*|conversaci[oó]n\w*|user|users|usuario)\b",
+    r"proporcionad\w*|conversation\w*|conversaci[oó]n\w*|user|users|usuario|call|calls|query)\b",
     re.IGNORECASE,
 )
 # What must never reach the user.
@@ -45,6 +45,7 @@ _LEAK = re.compile(
     r"|\"(?:name|arguments|parameters)\"\s*:"
     r"|```\s*json\s*(?:\{|$)"
     r"|\bxml tags?\b|\bsystem prompt\b|\b(?:my|the|your) instructions\b|function signatures|^\s*#\s*tools\b"
+    r"|one or more functions|assist with the user query|\buser query\b|function-name|args-json-object"
     r"|(?:facts|things|what) (?:i|you) (?:have )?told (?:you|me) before|ignore them unless|"
     r"lo que te he contado antes"
     r"|things you remember|cosas que recuerdas|from earlier conversations|de conversaciones anteriores"
@@ -117,7 +118,7 @@ class ReplyGuard:
     def _emit(self, text: str) -> str:
         if not self._any_out:
             text = text.lstrip()  # a reply never starts with the space a dropped sentence left
-        if text:
+        if text.strip():
             self._any_out = True
         return text
 

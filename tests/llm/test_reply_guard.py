@@ -104,3 +104,13 @@ def test_no_reply_the_models_wrote_leaks_through_the_guard() -> None:
             out, _ = shown(reply, step)
             assert syntax_leaks(out) == [], (reply, out)
             assert not is_leak(out), (reply, out)
+
+
+def test_the_tool_instructions_echoed_are_dropped() -> None:
+    """qwen-1.5b once answered a misheard question with the first line of the tool instructions."""
+    from jarvis.llm.llama_cpp_backend import TOOLS_NOTE
+
+    for text in ("You may call one or more functions to assist with the user query.",
+                 TOOLS_NOTE.format(tools='{"name": "clock"}')):
+        out, calls = shown(text, 4)
+        assert out == NOT_SURE["en"] and calls == []
