@@ -54,6 +54,15 @@ def _voice(settings: Settings, profile: ProfileSpec) -> dict:
             update["piper_model"] = voice if voice.is_absolute() else (base / voice).resolve()
             update["voices"] = {**tts.voices, lang: "piper"}
         else:  # a Kokoro voice name, e.g. ef_dora
+            from jarvis.tts.kokoro_backend import style_names
+
+            styles = style_names(tts.kokoro_voices, tts.kokoro_styles)
+            if styles and profile.voice not in styles:  # said here: the profile is what to fix
+                raise ConfigError(
+                    f"profile '{profile.name}': voice '{profile.voice}' is not an installed Kokoro style",
+                    f"set voice in its [[profiles]] entry to one of: {', '.join(sorted(styles))}, "
+                    "or to a Piper .onnx file",
+                )
             update["kokoro_voice_for"] = {**tts.kokoro_voice_for, lang: profile.voice}
             update["voices"] = {**tts.voices, lang: "kokoro"}
     if profile.speed is not None:

@@ -41,6 +41,21 @@ def load_styles(voices_path: Path, styles_dir: Path | None) -> dict[str, Any]:
     return styles
 
 
+def style_names(voices_path: Path, styles_dir: Path | None) -> list[str]:
+    """The names of the installed styles (``voices.npz`` keys and ``<name>.bin`` files), no arrays read;
+    [] when the voices file is missing."""
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(voices_path) as npz:
+            names = [n.removesuffix(".npy") for n in npz.namelist()]
+    except (OSError, zipfile.BadZipFile):
+        return []
+    if styles_dir is not None and Path(styles_dir).is_dir():
+        names += [path.stem for path in sorted(Path(styles_dir).glob("*.bin"))]
+    return names
+
+
 class KokoroTTS(TextToSpeech):
     """Kokoro with one voice style, speaking whatever language it is asked for.
 

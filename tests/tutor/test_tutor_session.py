@@ -77,3 +77,13 @@ def test_tutor_profile_without_scenario_is_a_config_error(tmp_path, capsys):
     path = write_config(tmp_path, '[[profiles]]\nname = "t"\nkind = "tutor"\nlanguage = "es"\n')
     assert main(["--config", str(path), "stats"]) == 2
     assert "profiles[0]" in capsys.readouterr().err
+
+
+def test_a_profiles_unknown_voice_blames_the_profile(tmp_path):
+    bad = PROFILE.replace('voice = "ef_dora"', 'voice = "ef_nobody"')
+    path = write_config(tmp_path, bad, tts=f'enabled = false\nkokoro_voices = "{MODELS / "kokoro" / "voices.npz"}"\n'
+                                          f'kokoro_styles = "{MODELS / "kokoro" / "styles"}"')
+    with pytest.raises(ConfigError) as err:
+        apply_profile(load_settings(path), "tutor-es-restaurant")
+    assert "profile 'tutor-es-restaurant'" in err.value.message and "ef_nobody" in err.value.message
+    assert "ef_dora" in err.value.hint and "kokoro_voice_for" not in err.value.message
