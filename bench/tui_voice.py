@@ -11,7 +11,7 @@ document: per-turn times from the end of speech (the VAD's last voiced frame) to
 decision, the transcript, the first token and the first audio at the speaker, p50/p95 per mode and
 language, and the reply's tokens/s.
 
-    .venv/bin/python bench/tui_voice.py [--variant shipped|quiet] [--modes ptt hands_free]
+    .venv/bin/python bench/tui_voice.py [--variant shipped|quiet] [--modes ptt cached hands_free]
     .venv/bin/python bench/tui_voice.py --variant quiet [--model qwen-0.5b] [--max-tokens 48]
 """
 
@@ -66,11 +66,13 @@ async def ask_all(jarvis, server, files: list[Path], modes: list[str], device: d
                 await pilot.pause(0.5)
             for wav in files:
                 jarvis.assistant.clear()
+                if mode != "cached" and jarvis.assistant.answers is not None:
+                    jarvis.assistant.answers.clear()  # each mode measures the model, not the response cache
                 start = len(events)
                 player = app.voice_loop.player if app.voice_loop else None
                 stalled = player.stalled_s if player else 0.0
                 underruns = player.output.underruns if player else 0
-                if mode == "ptt":
+                if mode in ("ptt", "cached"):
                     await pilot.press("ctrl+t")
                     await pilot.pause(0.3)
                 await asyncio.to_thread(server.play, wav)
@@ -84,7 +86,8 @@ async def ask_all(jarvis, server, files: list[Path], modes: list[str], device: d
                     continue
                 done = next((e for e in events[start:] if isinstance(e, ReplyDone) and e.turn_id == said.turn_id), None)
                 rel = said.timings.relative()
-                row = {"file": wav.name, "mode": mode, "language": said.language, "transcript": said.text}
+                row = {"file": wav.name, "mode": mode, "language": said.language, "transcript": said.text,
+                       "model": done.model if done else None}
                 row.update({k: rel.get(k) for k in STAGES})
                 row["tok_per_s"] = round(done.stats.tokens_per_s, 2) if done and done.stats else None
                 row["stall_s"] = round(player.stalled_s - stalled, 3) if player else None
@@ -104,7 +107,8 @@ def main() -> int:
                     help="shipped: config.toml as jarvis runs it; quiet: one model, memory and routing off")
     ap.add_argument("--model", default="qwen-0.5b", help="the model (--variant quiet)")
     ap.add_argument("--max-tokens", type=int, default=48, help="reply length (--variant quiet)")
-    ap.add_argument("--modes", nargs="*", default=["ptt", "hands_free"], choices=["ptt", "hands_free"])
+    ap.add_argument("--modes", nargs="*", default=["ptt", "hands_free"], choices=["ptt", "hands_free", "cached"],
+                    help="cached: push-to-talk again without clearing the response cache (asked before)")
     ap.add_argument("--files", nargs="*", help="WAV files (default: the spoken-question fixtures)")
     ap.add_argument("--output-buffer-ms", type=int, help="audio.output_buffer_ms (default: the config's)")
     ap.add_argument("--speakers", choices=["open", "headset"], help="audio.speakers (default: the config's)")
