@@ -43,9 +43,11 @@ _VOICED_S = 0.3
 _SURE_LANGUAGE = 0.6
 _CLOSE = 0.5  # ... and only when the second is at least half as likely (a Spanish decode read as English
 # can still score well: it comes out translated)
-# What the decoder is told came just before, per language: a person asking Jarvis a question. It
-# steers whisper-base to the language's spelling and to question form on unclear speech
-# (espeak-ng's "¿Cuál es la capital de Japón?" was "o ales a capitan de Japón." without it).
+# What the short path's decoder is told came just before, per language: a person asking Jarvis a
+# question. It steers whisper-base to the language's spelling and to question form on unclear speech
+# (espeak-ng's "¿Cuál es la capital de Japón?" was "o ales a capitan de Japón." without it). A
+# decode that repeats the cue is thrown away (echoes_cue); the full path gets no cue: with the
+# temperature ladder it once wrote "I have a question for you." four times for a Spanish question.
 CUES = {
     "en": "Hi, Jarvis. I have a question for you.",
     "es": "Hola, Jarvis. Tengo una pregunta para ti.",
@@ -60,6 +62,17 @@ _SHORT_TOKENS_PER_S = 10
 # "old-s-----------------": a run of one symbol (or of one letter) is a decode gone wrong
 _DEGENERATE = re.compile(r"([^\w\s])\1{4,}|(\w)\2{7,}")
 _LOOP_WORDS = 4  # a run this long said twice in one short utterance is a decoding loop
+
+
+def echoes_cue(text: str, cues: dict[str, str]) -> bool:
+    """True when ``text`` repeats a sentence of a cue (whisper continued the prompt, not the audio)."""
+    said = re.sub(r"[^\w ]", "", text.lower())
+    for cue in cues.values():
+        for sentence in re.split(r"[.!?¿¡]\s*", cue.lower()):
+            words = re.sub(r"[^\w ]", "", sentence).strip()
+            if len(words.split()) >= 3 and words in said:
+                return True
+    return False
 
 
 def is_heard(segment: Any, voiced: Callable[[], bool] = lambda: False) -> bool:
@@ -359,7 +372,6 @@ class FasterWhisperSTT(SpeechToText):
             condition_on_previous_text=False,
             max_new_tokens=budget,
             vad_filter=False,
-            initial_prompt=self.cues.get(lang or "") or None,
         )
         if lang is None and self.languages and info.language not in self.languages:
             # detected a language the user does not speak to Jarvis: take the likeliest one they do
@@ -420,6 +432,8 @@ class FasterWhisperSTT(SpeechToText):
         lang, prob, tok, result = max(decodes, key=lambda d: float(d[3].scores[0]) if d[3].scores else -9.0)
         ids = [t for t in result.sequences_ids[0] if t < tok.eot]
         text = tok.decode(ids).strip()
+        if echoes_cue(text, self.cues):  # the decoder went on with the cue instead of the audio
+            return None
         if len(ids) >= budget - 1 or repeats_itself(text):  # a loop (the length limit stopped it)
             unit = first_of_repeats(text)
             if unit is None:
