@@ -60,6 +60,8 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 TEMPLATE_TOKENS = 32  # role markers and the generation prompt of a chat template, with a margin
+# Tools that know nothing about the user (and the memory tools, which the memories already stand for).
+GENERAL_TOOLS = frozenset({"clock", "calculator", "country_facts", "calendar_facts", "remember", "recall", "forget"})
 
 
 class TurnMemory(Protocol):
@@ -373,7 +375,7 @@ class Assistant:
             return
         timings.mark("route_chosen")
         hits = self.recall(item, decision)
-        about = personal_subject(item.text) if self.coach is None else None
+        about = personal_subject(item.text) if self.coach is None and not self._tools_know(item.text) else None
         if about is not None:  # a question about the user's life: only memories about that, or "not told"
             hits = replace(hits, hits=tuple(h for h in hits.hits if mentions(h.text, about)))
             said = any(mentions(t.content, about) for t in self.conversation.turns[:-1] if t.role == "user")
@@ -456,6 +458,14 @@ class Assistant:
         except Exception as exc:  # pragma: no cover - unexpected
             log.exception("tutor feedback failed")
             self.bus.publish(StageError("tutor", f"{type(exc).__name__}: {exc}", "see the log file", item.turn_id))
+
+    def _tools_know(self, text: str) -> bool:
+        """True when a tool offered for ``text`` may know about the user (their computer, timers, an
+        MCP server's data): then a model with that tool answers a question about them, not "not told"."""
+        if self.tools is None or not self.settings.tools.enabled:
+            return False
+        offered = {s["function"]["name"] for s in self.tools.schemas(personal=True, request=text)}
+        return bool(offered - GENERAL_TOOLS)
 
     def _answered_by(self, model: str) -> str:
         """What a cached answer depends on besides the question: the model and the system prompt."""

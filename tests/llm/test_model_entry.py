@@ -52,14 +52,14 @@ def test_add_writes_a_block_that_loads_and_the_router_uses(setup):
     easy = Router(before).decide("hi").model
     changes = add_to_config(before, entry)
     assert changes == [
-        "qwen-1.5b now takes difficulty 30-45 (was 30-100), so qwen2.5-7b-instruct-q4_k_m answers 46-100",
+        "qwen-1.5b now takes difficulty 1-45 (was 1-100), so qwen2.5-7b-instruct-q4_k_m answers 46-100",
         f"added [[models]] 'qwen2.5-7b-instruct-q4_k_m' to {config}",
     ]
     after = load_settings(config)
     spec = after.model(entry.name)
     assert spec.file == config.parent / entry.file and spec.memory_mb == 4922 and spec.difficulty == (46, 100)
-    assert after.model("qwen-1.5b").difficulty == (30, 45)
-    assert after.model("qwen-0.5b").difficulty == (1, 45)  # untouched: it ends below 46
+    assert after.model("qwen-1.5b").difficulty == (1, 45)
+    assert after.model("qwen-0.5b").difficulty == (1, 1)  # untouched: it ends below 46
     router = Router(after)
     assert router.decide(HARD).model == entry.name
     assert router.decide("hi").model == easy  # small talk still goes to the small model
@@ -71,7 +71,7 @@ def test_keep_ranges_leaves_other_models_alone(setup):
     config, entry = setup
     add_to_config(load_settings(config), entry, reroute=False)
     after = load_settings(config)
-    assert after.model("qwen-1.5b").difficulty == (30, 100)
+    assert after.model("qwen-1.5b").difficulty == (1, 100)
     assert Router(after).decide(HARD).model == "qwen-1.5b"  # the smaller model wins a shared range
 
 
