@@ -50,7 +50,7 @@ from jarvis.pipeline.idle import IdleWatch
 from jarvis.pipeline.stage import EventBus, Stage
 from jarvis.pipeline.tool_rounds import ToolRounds, answer_from_result
 from jarvis.pipeline.tool_turn import instant_answer
-from jarvis.stt.understood import didnt_catch, is_language
+from jarvis.stt.understood import didnt_catch, is_language, sure_enough
 
 if TYPE_CHECKING:
     from jarvis.llm.router import Router
@@ -357,6 +357,9 @@ class Assistant:
         publish(StatusChange("thinking"))
         if item.source == "voice" and not is_language(item.text):
             self._fixed_reply(item, didnt_catch(item.language), "stt", "the transcript is not language: asked again")
+            return
+        if item.source == "voice" and not sure_enough(getattr(item.recognition, "logprob", None)):
+            self._fixed_reply(item, didnt_catch(item.language), "stt", "the recogniser was guessing: asked again")
             return
         intent = self.tools.match(item.text, item.language) if self.tools is not None and self.coach is None else None
         if intent is not None:

@@ -15,7 +15,8 @@ class SttResult:
 
     ``language`` is the language code used or detected (None when unknown),
     ``language_probability`` the detector's confidence (1.0 when the language was fixed),
-    ``audio_s`` the length of the audio and ``seconds`` the time the recognition took.
+    ``audio_s`` the length of the audio and ``seconds`` the time the recognition took; ``logprob``
+    how sure the decoder was of its words (mean log-probability per token, 0 is certain).
     """
 
     text: str
@@ -23,6 +24,7 @@ class SttResult:
     language_probability: float
     audio_s: float
     seconds: float
+    logprob: float | None = None  # the decoder's mean log-probability per token (None: not known)
 
     @property
     def real_time_factor(self) -> float:

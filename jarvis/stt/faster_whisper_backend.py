@@ -233,6 +233,7 @@ class FasterWhisperSTT(SpeechToText):
         self.on_fallback = on_fallback
         self.fallback_note = ""  # why the model left the GPU, when it did
         self.last_path = ""  # "short" or "full": how the last utterance was decoded
+        self.last_logprob: float | None = None  # the mean token log-probability of the last decode
         self.cues: dict[str, str] = dict(CUES)  # what the decoder is told came before (see CUES)
         t0 = time.monotonic()
         self._model: Any = None
@@ -332,6 +333,7 @@ class FasterWhisperSTT(SpeechToText):
         if lang:
             self.check_language(lang)
         t0 = time.monotonic()
+        self.last_logprob = None
         if len(samples) < _MIN_SAMPLES or float(np.max(np.abs(samples))) < _SILENCE_PEAK:
             return SttResult("", lang, 0.0, audio_s, time.monotonic() - t0)
         budget = min(_MAX_TOKENS, int(_MIN_TOKENS + _TOKENS_PER_S * min(audio_s, 30.0)))
@@ -345,7 +347,7 @@ class FasterWhisperSTT(SpeechToText):
                 text, detected, prob = self._decode(samples, lang, budget, quick, audio_s)
             except (RuntimeError, ValueError) as again:
                 raise ModelLoadError(f"speech recognition failed: {again}", "see the log file") from None
-        return SttResult(text.strip(), detected, prob, audio_s, time.monotonic() - t0)
+        return SttResult(text.strip(), detected, prob, audio_s, time.monotonic() - t0, self.last_logprob)
 
     def _decode(
         self, samples: Any, lang: str | None, budget: int, quick: bool, audio_s: float,
@@ -389,6 +391,8 @@ class FasterWhisperSTT(SpeechToText):
 
         kept = [s for s in segments if is_heard(s, heard_speech)]
         text = " ".join(s.text.strip() for s in kept)
+        weight = sum(max(1, len(s.tokens)) for s in kept)
+        self.last_logprob = sum(s.avg_logprob * max(1, len(s.tokens)) for s in kept) / weight if kept else None
         return text, info.language or lang, 1.0 if lang else float(info.language_probability)
 
     def _short(self, samples: Any, lang: str | None, budget: int) -> tuple[str, str | None, float] | None:
@@ -447,6 +451,7 @@ class FasterWhisperSTT(SpeechToText):
             return None
         if is_unsure(result.no_speech_prob, avg_logprob) and not has_speech(samples):
             return "", lang, prob
+        self.last_logprob = avg_logprob
         return text, lang, float(prob)
 
     def _generate(self, encoded: Any, lang: str | None, budget: int) -> tuple[Any, Any]:

@@ -93,3 +93,17 @@ def test_a_question_about_the_user_is_answered_from_what_they_told_or_not_at_all
         assert jarvis.assistant.ask("¿Qué desayuné hoy?").text == NOT_TOLD["es"]
         sister = jarvis.assistant.ask("What is my sister called?")
         assert sister.model == "qwen-0.5b" and "Ana" in sister.text
+
+
+def test_a_transcript_the_recogniser_guessed_is_asked_again(tmp_path: Path) -> None:
+    from jarvis.stt.base import SttResult
+
+    with build(settings_for(tmp_path), memory=False) as jarvis:
+        jarvis.start(preload=False)
+        seen: list[ReplyDone] = []
+        arrived = threading.Event()
+        jarvis.assistant.bus.subscribe(lambda e: isinstance(e, ReplyDone) and (seen.append(e), arrived.set()))
+        guess = SttResult("How many drums are with a cute drum?", "en", 0.9, 2.0, 0.2, logprob=-1.2)
+        jarvis.assistant.submit_text(guess.text, "voice", "en", recognition=guess)
+        assert arrived.wait(60)
+        assert seen[0].text == DIDNT_CATCH["en"] and seen[0].model == "stt"

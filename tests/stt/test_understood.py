@@ -29,3 +29,10 @@ def test_questions_are_language(text: str) -> None:
 def test_asked_again_in_the_speakers_language() -> None:
     assert didnt_catch("es") == DIDNT_CATCH["es"] and "entendido" in didnt_catch("es")
     assert didnt_catch(None) == DIDNT_CATCH["en"] and didnt_catch("fr") == DIDNT_CATCH["en"]
+
+
+def test_a_guessing_recogniser_is_not_trusted() -> None:
+    from jarvis.stt.understood import MIN_LOGPROB, sure_enough
+
+    assert sure_enough(None) and sure_enough(-0.1) and sure_enough(MIN_LOGPROB)
+    assert not sure_enough(MIN_LOGPROB - 0.01)
