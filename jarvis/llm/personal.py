@@ -37,6 +37,9 @@ _SAME = [
     ("team", "equipo"), ("book", "libro"), ("song", "cancion"), ("film", "pelicula"), ("movie", "pelicula"),
 ]
 
+# People and pets one has: "how many brothers do I have?" is about the user, "how many legs..." is not.
+_KIN_EN = "brothers|sisters|siblings|children|kids|sons|daughters|cousins|pets|dogs|cats|friends|grandchildren"
+_KIN_ES = "hermanos|hermanas|hijos|hijas|primos|primas|mascotas|perros|gatos|amigos|amigas|nietos"
 _EN = [
     r"\b(?:what|who|where|when|which|how)\b[^?]*?\bmy\s+(?P<n>[a-z' ]+)",
     r"\bwhat did i (?:have|eat|drink) (?:for )?(?P<n>[a-z]+)",
@@ -44,6 +47,7 @@ _EN = [
     r"\bwhere (?:was i (?P<n>born)|do i (?P<n2>live|work|study))\b",
     r"\bhow old am (?P<n>i)\b",
     r"\bwhat(?:'s| is) my (?P<n>name)\b",
+    rf"\bhow many (?P<n>{_KIN_EN}) do i have\b",
 ]
 _ES = [
     r"\b(?:como|cual|cuales|quien|quienes|donde|cuando|que)\b[^?]*?\bmis?\s+(?P<n>[a-z ]+)",
@@ -51,6 +55,7 @@ _ES = [
     r"\bdonde (?P<n>trabajo|vivo|naci|estudio)\b",
     r"\bcuantos (?P<n>anos) tengo\b",
     r"\bcomo me (?P<n>llamo)\b",
+    rf"\bcuant[oa]s (?P<n>{_KIN_ES}) tengo\b",
 ]
 _PATTERNS = [re.compile(p) for p in (*_EN, *_ES)]
 _AGE = {"i": ("old", "age", "born", "anos", "edad", "naci"), "anos": ("old", "age", "born", "anos", "edad", "naci"),

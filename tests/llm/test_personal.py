@@ -13,10 +13,11 @@ ABOUT = [
     ("What is my name?", "name"), ("¿Cómo se llama mi hermana?", "hermana"), ("¿Qué desayuné hoy?", "desayune"),
     ("¿Dónde trabajo?", "trabajo"), ("¿Cuál es mi comida favorita?", "comida"), ("¿Cómo me llamo?", "name"),
     ("¿Cuántos años tengo?", "old"), ("¿Cómo se llama mi vecino?", "vecino"),
+    ("¿Cuántos hermanos tengo?", "hermanos"), ("How many children do I have?", "children"),
 ]
 NOT_ABOUT = ["What is the capital of France?", "What should I eat today?", "Who will win the lottery next week?",
              "Set a timer for my pasta", "Can you help me with my homework?", "Who wrote Romeo and Juliet?",
-             "¿Cuál es la capital de Italia?", "Tell me a joke about my job"]
+             "¿Cuál es la capital de Italia?", "Tell me a joke about my job", "How many legs do I have?"]
 
 
 @pytest.mark.parametrize(("question", "word"), ABOUT)
