@@ -83,6 +83,7 @@ class ReplyGuard:
         self.dropped: list[str] = []
         self._released = ""  # what went out of the current sentence
         self._block: str | None = None  # inside an echoed <memories>-like block: dropped to its end
+        self._block_start = 0  # where that block starts in ``dropped``
         self._pending = ""  # not released yet
         self._held = False  # the current sentence is held until it ends
         self._any_out = False
@@ -152,12 +153,16 @@ class ReplyGuard:
             if close is None:
                 return ""
             self._block = None
+            block = "".join(self.dropped[self._block_start:])
+            if '"arguments"' in block and '"description"' not in block:  # a call in the wrong tag, not schemas
+                self.calls.extend(_calls_in(re.sub(r"</?\s*\w+\s*>", " ", block)))
             rest = held[close.end():]
             return self._close_sentence(rest) if rest.strip() else ""
         opened = _BLOCK_OPEN.search(held)
         if opened is not None and not re.search(rf"</\s*{opened.group(1)}\s*>", held, re.IGNORECASE):
             self._block = opened.group(1)
-            self.dropped.append(held)
+            self._block_start = len(self.dropped)
+            self.dropped.append(held[opened.start():])
             before = held[: opened.start()]
             return before if before.strip() and not is_leak(self._released + before) else ""
         if not _SUSPECT.search(whole):

@@ -114,3 +114,11 @@ def test_the_tool_instructions_echoed_are_dropped() -> None:
                  TOOLS_NOTE.format(tools='{"name": "clock"}')):
         out, calls = shown(text, 4)
         assert out == NOT_SURE["en"] and calls == []
+
+
+@pytest.mark.parametrize("step", STEPS)
+def test_a_call_wrapped_in_the_tools_tag_is_run(step: int) -> None:
+    """qwen-1.5b wrote its call inside <tools> instead of <tool_call> (a misheard 'capital on Germany')."""
+    text = '<tools>\n{"name": "country_facts", "arguments": {"country": "Germany", "fact": "capital"}}\n</tools>'
+    out, calls = shown(text, step)
+    assert calls == [ToolCall("country_facts", {"country": "Germany", "fact": "capital"})] and out == ""
