@@ -64,10 +64,10 @@ async def ask_all(jarvis, server, files: list[Path], modes: list[str], device: d
             if mode == "hands_free":
                 await pilot.press("ctrl+f")
                 await pilot.pause(0.5)
+            if mode != "cached" and jarvis.assistant.answers is not None:
+                jarvis.assistant.answers.clear()  # a mode measures the model; "cached" asks the same again
             for wav in files:
                 jarvis.assistant.clear()
-                if mode != "cached" and jarvis.assistant.answers is not None:
-                    jarvis.assistant.answers.clear()  # each mode measures the model, not the response cache
                 start = len(events)
                 player = app.voice_loop.player if app.voice_loop else None
                 stalled = player.stalled_s if player else 0.0

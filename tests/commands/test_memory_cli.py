@@ -60,6 +60,16 @@ def test_memory_commands(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
     rc, out, _ = run(capsys, cfg, "forget", "--yes", born)
     assert rc == 0 and "forgot 1 memory" in out
 
+    from jarvis.llm.answer_cache import AnswerCache  # a cached answer is dropped with no memory to forget
+
+    answers = AnswerCache(tmp_path / "a" / "data")
+    answers.put("Who wrote Don Quixote?", "en", "Edgar Allan Poe wrote it.", "qwen-1.5b", "m")
+    answers.put("Who painted the Mona Lisa?", "en", "Leonardo da Vinci.", "qwen-1.5b", "m")
+    rc, out, _ = run(capsys, cfg, "forget", "--yes", "quixote")
+    assert rc == 0 and "dropped 1 cached answer" in out and "nothing deleted" in out
+    assert answers.get("Who wrote Don Quixote?", "en", "m") is None
+    assert answers.get("Who painted the Mona Lisa?", "en", "m") is not None
+
     rc, out, _ = run(capsys, cfg, "search", "--json", "dog")
     assert [r["id"] for r in json.loads(out)] == [json.loads(run(capsys, cfg, "list", "--json")[1])[0]["id"]]
 

@@ -56,24 +56,3 @@ def test_unsure_replies_are_recognised() -> None:
     assert is_unsure("I'm not sure about that.") and is_unsure("No lo sé.")
     assert not is_unsure("Paris is the capital of France.")
 
-
-def test_memory_forget_drops_cached_answers(tmp_path: Path) -> None:
-    """`jarvis memory forget WORDS` drops cached answers about them, even when no memory matches."""
-    import os
-    import subprocess
-
-    from tests.support.config import write_config
-    from tests.support.paths import JARVIS, MODELS
-
-    config = write_config(tmp_path, memory=f'enabled = true\npath = "{tmp_path / "vs"}"\n'
-                                           f'embedder = "{MODELS / "all-MiniLM-L6-v2"}"')
-    cache = AnswerCache(tmp_path / "data")
-    cache.put("Who wrote Don Quixote?", "en", "Edgar Allan Poe wrote it.", "qwen-0.5b", "m")
-    cache.put("Who painted the Mona Lisa?", "en", "Leonardo da Vinci.", "qwen-0.5b", "m")
-    env = dict(os.environ, JARVIS_CONFIG=str(config))
-    out = subprocess.run([*JARVIS, "memory", "forget", "--yes", "quixote"], env=env, capture_output=True,
-                         text=True, timeout=300)
-    assert out.returncode == 0, out.stderr
-    assert "dropped 1 cached answer" in out.stdout
-    assert cache.get("Who wrote Don Quixote?", "en", "m") is None
-    assert cache.get("Who painted the Mona Lisa?", "en", "m") is not None
