@@ -10,6 +10,7 @@ replaced as well, so every stored string encodes as UTF-8. Stdlib only.
 from __future__ import annotations
 
 import re
+import unicodedata
 
 from jarvis.errors import InputError
 from jarvis.notices import notice
@@ -42,3 +43,9 @@ def decode_text(data: bytes, what: str = "standard input") -> str:
         raise InputError(f"{what} is not UTF-8 text ({bad} of {len(data)} bytes cannot be read)", _BINARY_HINT)
     notice(f"{bad} byte(s) of {what} were not UTF-8 and were replaced with \ufffd")
     return text
+
+
+def fold_accents(text: str) -> str:
+    """Lower case without accents ("Miércoles" -> "miercoles"), for matching English and Spanish words."""
+    decomposed = unicodedata.normalize("NFKD", text.lower())
+    return "".join(c for c in decomposed if not unicodedata.combining(c))

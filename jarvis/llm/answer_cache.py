@@ -16,10 +16,10 @@ import logging
 import re
 import threading
 import time
-import unicodedata
 from pathlib import Path
 
 from jarvis.private import open_private, private_dir
+from jarvis.text import fold_accents
 
 log = logging.getLogger(__name__)
 
@@ -67,9 +67,7 @@ def is_unsure(reply: str) -> bool:
 
 def fold(text: str) -> list[str]:
     """The question's words, lower case, without accents or punctuation."""
-    plain = unicodedata.normalize("NFKD", text.lower())
-    plain = "".join(ch for ch in plain if not unicodedata.combining(ch))
-    return _WORD.findall(plain)
+    return _WORD.findall(fold_accents(text))
 
 
 def cacheable_question(text: str) -> bool:

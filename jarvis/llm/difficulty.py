@@ -9,12 +9,12 @@ into a model.
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from jarvis.config import SPECIALTIES
+from jarvis.text import fold_accents
 
 if TYPE_CHECKING:
     from jarvis.history import Conversation
@@ -32,8 +32,7 @@ def band(difficulty: int) -> str:
 
 def _fold(text: str) -> str:
     """Lower case without accents (so Spanish keywords match with or without them)."""
-    decomposed = unicodedata.normalize("NFKD", text.lower())
-    return "".join(c for c in decomposed if not unicodedata.combining(c))
+    return fold_accents(text)
 
 
 def _rx(*words: str) -> re.Pattern[str]:

@@ -11,7 +11,8 @@ with none (and nothing said in the conversation) says it does not know. Pure: no
 from __future__ import annotations
 
 import re
-import unicodedata
+
+from jarvis.text import fold_accents
 
 #: What Jarvis says when asked about the user's life and it was never told.
 NOT_TOLD = {
@@ -68,8 +69,7 @@ def not_told(language: str | None) -> str:
 
 
 def _fold(text: str) -> str:
-    plain = unicodedata.normalize("NFKD", text.lower().replace("’", "'"))
-    return "".join(ch for ch in plain if not unicodedata.combining(ch))
+    return fold_accents(text.replace("’", "'"))
 
 
 def _stem(word: str) -> str:

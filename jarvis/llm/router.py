@@ -8,7 +8,6 @@ that stay on this machine, and explains the choice in one line.
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -17,6 +16,7 @@ from jarvis.llm.difficulty import Estimate, estimate
 from jarvis.llm.locality import leaves_machine, usable
 from jarvis.llm.personal import personal_subject
 from jarvis.messages import RouteDecision
+from jarvis.text import fold_accents
 
 if TYPE_CHECKING:
     from jarvis.history import Conversation
@@ -38,8 +38,7 @@ _FACTUAL = re.compile(
 
 def is_factual(text: str) -> bool:
     """True for a question about the world (not about the user, not a request to do something)."""
-    folded = "".join(c for c in unicodedata.normalize("NFKD", text.lower()) if not unicodedata.combining(c))
-    return _FACTUAL.match(folded) is not None and personal_subject(text) is None
+    return _FACTUAL.match(fold_accents(text)) is not None and personal_subject(text) is None
 
 
 def _cost(spec: ModelSpec) -> float:

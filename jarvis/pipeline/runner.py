@@ -39,6 +39,7 @@ from jarvis.messages import (
     StatusChange,
     StopRequested,
     TokenDelta,
+    ToolUse,
     Transcript,
     TurnRecord,
     TurnTimings,
@@ -378,8 +379,9 @@ class Assistant:
             return
         timings.mark("route_chosen")
         hits = self.recall(item, decision)
-        about = personal_subject(item.text) if self.coach is None and not self._tools_know(item.text) else None
-        if about is not None:  # a question about the user's life: only memories about that, or "not told"
+        # a question about the user's life: only memories about that, or "not told" (tools asked only then)
+        about = personal_subject(item.text) if self.coach is None else None
+        if about is not None and not self._tools_know(item.text):
             hits = replace(hits, hits=tuple(h for h in hits.hits if mentions(h.text, about)))
             said = any(mentions(t.content, about) for t in self.conversation.turns[:-1] if t.role == "user")
             if not hits.hits and not said and hits.error is None:
@@ -488,15 +490,24 @@ class Assistant:
 
     def _fixed_reply(self, item: Transcript, text: str, model: str, reason: str) -> None:
         """Answer with ``text`` as it stands, without a model (e.g. "didn't catch that")."""
-        timings, publish = item.timings, self.bus.publish
         decision = RouteDecision(model, 0, "chat", reason)
-        timings.mark("route_chosen")
-        publish(decision)
+        item.timings.mark("route_chosen")
+        self.bus.publish(decision)
+        self._say_reply(item, decision, text)
+
+    def _say_reply(
+        self, item: Transcript, decision: RouteDecision, text: str, tools: tuple[ToolUse, ...] = (),
+        language: str | None = None,
+    ) -> None:
+        """A reply made without a model: streamed whole, saved, published, and the turn closed."""
+        timings, publish = item.timings, self.bus.publish
         timings.mark("first_token")
         publish(TokenDelta(text, item.turn_id, item.generation))
         timings.mark("reply_done")
-        done = ReplyDone(text=text, model=model, timings=timings, turn_id=item.turn_id, generation=item.generation,
-                         language=item.language, decision=decision)
+        done = ReplyDone(
+            text=text, model=decision.model, timings=timings, turn_id=item.turn_id, generation=item.generation,
+            language=language or item.language, decision=decision, tools=tools,
+        )
         self._save_reply(item, done, [])
         publish(done)
         self._close_turn(TurnRecord(reply=done, route=decision, device="cpu"))
@@ -504,24 +515,13 @@ class Assistant:
     def _instant_turn(self, item: Transcript, intent: Intent) -> None:
         """Answer an everyday command without a model (the instant path)."""
         assert self.tools is not None
-        timings, publish = item.timings, self.bus.publish
         decision = RouteDecision("instant", 0, "tool", f"everyday command ({intent.kind}): answered without a model")
-        timings.mark("route_chosen")
-        publish(decision)
+        item.timings.mark("route_chosen")
+        self.bus.publish(decision)
         if intent.kind == "stop":
-            publish(StopRequested(item.turn_id))
-        text, uses = instant_answer(self.tools, intent, item, publish)
-        timings.mark("first_token")
-        publish(TokenDelta(text, item.turn_id, item.generation))
-        timings.mark("reply_done")
-        done = ReplyDone(
-            text=text, model="instant", timings=timings, turn_id=item.turn_id, generation=item.generation,
-            language=item.language or intent.language, decision=decision, tools=uses,
-        )
-        self._save_reply(item, done, [])
-        publish(done)
-        record = TurnRecord(reply=done, route=decision, device="cpu")
-        self._close_turn(record)
+            self.bus.publish(StopRequested(item.turn_id))
+        text, uses = instant_answer(self.tools, intent, item, self.bus.publish)
+        self._say_reply(item, decision, text, uses, item.language or intent.language)
 
     def _generate_pass(
         self, item: Transcript, decision: RouteDecision, hits: MemoryHits, extra: list[ChatMessage],

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-import unicodedata
 from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
+from jarvis.text import fold_accents
 from jarvis.tools.base import Tool, ToolError, ToolResult
 
 WEEKDAYS = {
@@ -40,8 +40,7 @@ PLACE_ALIASES = {
 
 def plain(text: str) -> str:
     """Lower case without accents ("Miércoles" -> "miercoles")."""
-    decomposed = unicodedata.normalize("NFKD", text.lower())
-    return "".join(c for c in decomposed if not unicodedata.combining(c))
+    return fold_accents(text)
 
 
 @lru_cache(maxsize=1)
