@@ -59,7 +59,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.common import pct  # noqa: E402
-from jarvis.tts.language import guess_language  # noqa: E402
+from jarvis.language import guess_language  # noqa: E402
 
 DATA = ROOT / "bench" / "data" / "voice_eval.json"
 MODES = ("typed", "espeak", "jarvis")

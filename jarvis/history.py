@@ -4,7 +4,7 @@ Each conversation is a JSON-lines file in ``<data_dir>/conversations/``; every m
 and flushed the moment it exists (the user's text before the model even starts), so a crash loses
 nothing typed. The file is created with the first message (never empty), readable only by its
 owner (0600 in a 0700 folder), and secrets are redacted on disk as long-term memory redacts them
-(:func:`jarvis.memory.redact.redact`); the live conversation keeps the text as typed, so the
+(:func:`jarvis.redact.redact`); the live conversation keeps the text as typed, so the
 current session can still answer about it. ``Conversation.resume_last`` reopens the newest file
 that holds a conversation, skipping empty or unreadable ones with a notice.
 """
@@ -20,9 +20,9 @@ from pathlib import Path
 from typing import Any
 
 from jarvis.errors import StorageError
-from jarvis.memory.redact import redact
 from jarvis.notices import notice
 from jarvis.private import open_private, private_dir
+from jarvis.redact import redact
 from jarvis.text import clean_text
 
 ROLES = ("user", "assistant")

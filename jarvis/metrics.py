@@ -17,8 +17,8 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+from jarvis.difficulty_bands import band
 from jarvis.errors import InputError
-from jarvis.llm.difficulty import band
 from jarvis.logs import scrub
 from jarvis.messages import RouteDecision, TurnRecord
 from jarvis.private import open_private, private_dir

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from jarvis.config import Settings
 from jarvis.errors import ConfigError
-from jarvis.llm.language_note import NAMES
+from jarvis.language import NAMES
 from jarvis.profile_spec import ProfileSpec
 
 NO_PROFILE = "none"  # `/profile none`: back to the settings without a profile

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from jarvis.errors import MissingDependency, ModelLoadError, ModelNotFound
-from jarvis.tts.base import cpu_session
+from jarvis.onnx_session import cpu_session
 
 log = logging.getLogger(__name__)
 

@@ -188,7 +188,7 @@ class WakeWordDetector:
 
     @staticmethod
     def _session(path: Path, threads: int) -> Any:
-        from jarvis.tts.base import cpu_session
+        from jarvis.onnx_session import cpu_session
 
         try:
             return cpu_session(path, max(1, threads))

@@ -30,7 +30,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def cmd_route(args: argparse.Namespace) -> int:
     """Print the routing decision for a message."""
-    from jarvis.llm.difficulty import band, estimate
+    from jarvis.difficulty_bands import band
+    from jarvis.llm.difficulty import estimate
     from jarvis.llm.router import Router
     from jarvis.messages import RouteDecision
 

@@ -105,7 +105,8 @@ def cmd_say(args: argparse.Namespace) -> int:
     import numpy as np
 
     from jarvis.audio.wavio import WavWriter
-    from jarvis.tts import SentenceChunker, VoiceSet, guess_language
+    from jarvis.language import guess_language
+    from jarvis.tts import SentenceChunker, VoiceSet
     from jarvis.tts.voices import voice_name
 
     settings = settings_from(args)

@@ -14,21 +14,11 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from jarvis.config import SPECIALTIES
+from jarvis.difficulty_bands import band
 from jarvis.text import fold_accents
 
 if TYPE_CHECKING:
     from jarvis.history import Conversation
-
-BANDS = (("easy", 1, 30), ("medium", 31, 60), ("hard", 61, 100))
-
-
-def band(difficulty: int) -> str:
-    """The band (easy, medium, hard) a difficulty falls in."""
-    for name, lo, hi in BANDS:
-        if lo <= difficulty <= hi:
-            return name
-    return "hard"
-
 
 def _fold(text: str) -> str:
     """Lower case without accents (so Spanish keywords match with or without them)."""

@@ -1,14 +1,14 @@
 """Language follows the user: which language a turn is answered in, and the note that asks for it.
 
 A voice turn's language is the recogniser's; a typed one's is guessed from its words
-(:func:`jarvis.tts.language.guess_language`); ``stt.language`` forces one for every turn. The note
+(:func:`jarvis.language.guess_language`); ``stt.language`` forces one for every turn. The note
 goes next to the newest question (not into the system prompt), so the system prompt and the
 history stay a stable prefix for llama.cpp's prompt cache (see :mod:`jarvis.llm.prompt`).
 """
 
 from __future__ import annotations
 
-from jarvis.tts.language import guess_language
+from jarvis.language import NAMES, guess_language
 
 # Written in the language asked for: small models follow it more often than an English note.
 NOTES: dict[str, str] = {
@@ -18,10 +18,6 @@ NOTES: dict[str, str] = {
     "de": "(Antworte auf Deutsch.)",
     "it": "(Rispondi in italiano.)",
     "pt": "(Responda em português.)",
-}
-NAMES: dict[str, str] = {
-    "en": "English", "es": "Spanish", "fr": "French", "de": "German", "it": "Italian", "pt": "Portuguese",
-    "ja": "Japanese", "zh": "Chinese",
 }
 
 

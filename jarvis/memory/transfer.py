@@ -26,8 +26,8 @@ from pathlib import Path
 
 from jarvis.errors import MemoryStoreError
 from jarvis.memory.base import Metadata, Progress, Record
-from jarvis.memory.redact import redact
 from jarvis.private import open_private
+from jarvis.redact import redact
 
 MAX_ID = 128
 #: Characters a memory keeps; the rest is left out (and the user told).

@@ -12,8 +12,8 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 
+from jarvis.language import guess_language
 from jarvis.memory.base import Metadata, Record
-from jarvis.tts.language import guess_language
 
 KIND = "translation"
 SEP = "~"

@@ -20,8 +20,8 @@ from typing import Protocol
 
 from jarvis.errors import JarvisError
 from jarvis.memory.base import MemoryStore
-from jarvis.memory.redact import redact
 from jarvis.memory.translations import LANGUAGES, is_translation, language_pair, translation_id
+from jarvis.redact import redact
 
 log = logging.getLogger(__name__)
 

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from jarvis.errors import JarvisError
+from jarvis.language import guess_language
 from jarvis.messages import (
     Announcement,
     Filler,
@@ -22,7 +23,6 @@ from jarvis.pipeline.cancel import CancelScope
 from jarvis.pipeline.cpu_gate import CpuGate
 from jarvis.pipeline.stage import EventBus, Stage
 from jarvis.tts.chunker import SentenceChunker, speakable
-from jarvis.tts.language import guess_language
 
 if TYPE_CHECKING:
     from jarvis.audio.playback import Player

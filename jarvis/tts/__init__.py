@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from jarvis.tts.base import TextToSpeech
 from jarvis.tts.chunker import SentenceChunker, speakable
-from jarvis.tts.language import guess_language
 from jarvis.tts.voices import Spoken, VoiceSet
 
-__all__ = ["SentenceChunker", "Spoken", "TextToSpeech", "VoiceSet", "guess_language", "speakable"]
+__all__ = ["SentenceChunker", "Spoken", "TextToSpeech", "VoiceSet", "speakable"]

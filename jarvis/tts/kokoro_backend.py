@@ -8,7 +8,8 @@ from pathlib import Path
 from typing import Any
 
 from jarvis.errors import ConfigError, ModelLoadError, ModelNotFound
-from jarvis.tts.base import TextToSpeech, cpu_session
+from jarvis.onnx_session import cpu_session
+from jarvis.tts.base import TextToSpeech
 
 log = logging.getLogger(__name__)
 

@@ -9,7 +9,8 @@ from pathlib import Path
 from typing import Any
 
 from jarvis.errors import ModelLoadError, ModelNotFound
-from jarvis.tts.base import TextToSpeech, cpu_session
+from jarvis.onnx_session import cpu_session
+from jarvis.tts.base import TextToSpeech
 
 log = logging.getLogger(__name__)
 

@@ -64,7 +64,7 @@ def test_tiny_budget_still_has_system_and_question(tmp_path: Path):
 
 
 def test_a_secret_is_redacted_on_disk_as_memory_redacts_it(tmp_path: Path):
-    from jarvis.memory.redact import redact
+    from jarvis.redact import redact
 
     said = "my password is hunter2-Blue and my key is sk-proj-abcdefghijklmnop0123456789"
     conv = Conversation.new(tmp_path)

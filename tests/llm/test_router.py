@@ -11,8 +11,9 @@ from pathlib import Path
 import pytest
 
 from jarvis.config import SPECIALTIES, load_settings, parse_settings
+from jarvis.difficulty_bands import band
 from jarvis.history import Turn
-from jarvis.llm.difficulty import band, estimate
+from jarvis.llm.difficulty import estimate
 from jarvis.llm.locality import has_key, leaves_machine
 from jarvis.llm.router import Router
 from jarvis.messages import RouteDecision

@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 
 from jarvis.config import MemorySettings
-from jarvis.memory.redact import MARK
 from jarvis.memory.service import MemoryService
+from jarvis.redact import MARK
 from tests.support.chroma_server import ChromaServer
 from tests.support.paths import DATA, MODELS
 

@@ -20,13 +20,13 @@ from jarvis.assembly import build
 from jarvis.config import MemorySettings, Settings, load_settings, parse_settings
 from jarvis.errors import ModelNotFound
 from jarvis.hardware import Placement, PlacementPlan
+from jarvis.language import guess_language
 from jarvis.llm.pool import ModelPool
 from jarvis.llm.translate import LlmTranslator
 from jarvis.memory.service import MemoryService
 from jarvis.memory.translator import Interrupted, TranslationQueue
 from jarvis.messages import StatusChange
 from jarvis.pipeline.idle import IdleWatch
-from jarvis.tts.language import guess_language
 from tests.support import bilingual
 from tests.support.config import write_config
 from tests.support.paths import MODELS, QWEN_05

@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from jarvis.tts.language import guess_language
+from jarvis.language import guess_language
 from jarvis.tts.voices import normalise_language
 
 

@@ -1,11 +1,18 @@
-"""A cheap language guess for typed text (stopwords and letters), so the reply gets the right voice.
+"""Languages: a cheap guess for typed text (stopwords and letters) and each code's English name.
 
-Spoken turns get their language from the recogniser; this is for keyboard turns and replies.
+Spoken turns get their language from the recogniser; the guess is for keyboard turns and replies
+(the voice to speak them, the language to answer in, which way a memory is translated). Stdlib only.
 """
 
 from __future__ import annotations
 
 import re
+
+# English names of the language codes Jarvis meets (prompts name the language: "Answer in Spanish").
+NAMES: dict[str, str] = {
+    "en": "English", "es": "Spanish", "fr": "French", "de": "German", "it": "Italian", "pt": "Portuguese",
+    "ja": "Japanese", "zh": "Chinese",
+}
 
 _WORDS = re.compile(r"[^\W\d_]+", re.UNICODE)
 

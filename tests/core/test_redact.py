@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from jarvis.memory.redact import MARK, looks_secret, redact
+from jarvis.redact import MARK, looks_secret, redact
 
 SECRETS = [
     ("my OpenAI key is sk-proj-abcdefghijklmnopqrstuvwx12345", "sk-proj-abcdefghijklmnopqrstuvwx12345"),
