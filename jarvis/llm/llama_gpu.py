@@ -34,6 +34,9 @@ def import_llama() -> Any:
             f"llama-cpp-python cannot load its library: {cuda.reason(exc)}",
             "run ./install.sh again: it installs the CUDA runtime wheels, or rebuilds llama.cpp for this machine",
         ) from None
+    from jarvis.llm.llama_quiet import keep_process_streams
+
+    keep_process_streams()  # a model loading on a background thread must not swallow this process's output
     return Llama
 
 
