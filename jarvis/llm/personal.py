@@ -57,6 +57,8 @@ _ES = [
     r"\bcuantos (?P<n>anos) tengo\b",
     r"\bcomo me (?P<n>llamo)\b",
     rf"\bcuant[oa]s (?P<n>{_KIN_ES}) tengo\b",
+    # "mi gato" heard as one word ("¿cómo se llama migato?" got "Migato se llama Max.")
+    r"\b(?:como|cual|quien|donde|cuando|que)\b[^?]*?\bmis?(?P<n>" + "|".join(sorted({es for _, es in _SAME})) + r")\b",
 ]
 _PATTERNS = [re.compile(p) for p in (*_EN, *_ES)]
 _AGE = {"i": ("old", "age", "born", "anos", "edad", "naci"), "anos": ("old", "age", "born", "anos", "edad", "naci"),

@@ -412,13 +412,14 @@ C = r"(?P<c>[a-z][a-z .'-]*?)"
 _LATER = (r"(?: (?:today|now|right now|currently|nowadays|these days|hoy|hoy en dia|ahora|actualmente|"
           r"en la actualidad))?")
 _OF = r"(?:de|del)"
+_OF_EN = r"(?:of|on|in|for)"  # speech recognition hears "of" as "on" or "in": "What is the capital on France?"
 PATTERNS_EN: dict[str, list[str]] = {
     "capital": [
-        rf"(?:what|which)(?:'s|s| is) the (?:name of the )?capital(?: city)? (?:of|in) {C}(?: called)?",
-        rf"(?:what|which) city is the capital(?: city)? of {C}",
+        rf"(?:what|which)(?:'s|s| is) the (?:name of the )?capital(?: city)? {_OF_EN} {C}(?: called)?",
+        rf"(?:what|which) city is the capital(?: city)? {_OF_EN} {C}",
         rf"what(?:'s|s| is) {C}(?:'s?)? capital(?: city)?(?: called)?",
-        rf"(?:name )?(?:the )?capital(?: city)? of {C}",
-        rf"(?:what|which city) the capital(?: city)? of {C} is",
+        rf"(?:name )?(?:the )?capital(?: city)? {_OF_EN} {C}",
+        rf"(?:what|which city) the capital(?: city)? {_OF_EN} {C} is",
     ],
     "continent": [
         rf"(?:which|what) continent (?:is|are) {C}(?: (?:in|on|located in|located on|part of|found in|situated in))?",

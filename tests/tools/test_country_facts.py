@@ -17,6 +17,8 @@ ANSWERED = [
     ("Which city is the capital of Australia?", "en", "The capital of Australia is Canberra."),
     ("What is Canada's capital?", "en", "The capital of Canada is Ottawa."),
     ("capital of Turkey", "en", "The capital of Turkey is Ankara."),
+    ("What is the capital on France?", "en", "The capital of France is Paris."),  # "of" misheard (voice eval)
+    ("what's the capital in spain", "en", "The capital of Spain is Madrid."),
     ("What is the capital of the US?", "en", "The capital of the United States is Washington, D.C."),
     ("Do you know the capital of Kazakhstan?", "en", "The capital of Kazakhstan is Astana."),
     ("what's the capital of the czech republic please", "en", "The capital of the Czech Republic is Prague."),

@@ -375,7 +375,8 @@ def math_cases() -> list[Case]:
                 ("five kilometers", "meters", 5000), ("a quarter of an hour", "minutes", 15)]
     en_forms = ["how many {dst} are in {src}", "how many {dst} in {src}", "how many {dst} are there in {src}",
                 "how many {dst} is {src}", "how many {dst} does {src} have", "convert {src} to {dst}",
-                "{src} in {dst}", "what is {src} in {dst}", "{src} to {dst}", "hey jarvis, how many {dst} in {src}"]
+                "{src} in {dst}", "what is {src} in {dst}", "{src} to {dst}", "hey jarvis, how many {dst} in {src}",
+                "how many {dst} earn {src}", "how many {dst} or in {src}"]  # misheard "are in" (the voice eval)
     for j, (src, dst, value) in enumerate(en_units):
         for k in range(2):
             tpl = en_forms[(j * 3 + k * 5) % len(en_forms)]
