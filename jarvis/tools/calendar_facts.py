@@ -447,7 +447,8 @@ MOA = rf"(?:el mes de )?{MO}"
 
 PATTERNS: dict[str, list[tuple[str, str]]] = {
     "en": [
-        ("step", rf"{Q}(?: {UNIT_EN})? (?:comes|come|goes) {NEAR_EN}{DIR_EN} {X}{TAIL_EN}"),
+        # "what they come after Tuesday": speech recognition's "what day comes after Tuesday"
+        ("step", rf"{Q}(?: {UNIT_EN}| they| de)? (?:comes|come|goes) {NEAR_EN}{DIR_EN} {X}{TAIL_EN}"),
         ("step", rf"{Q} {UNIT_EN} (?:is|falls|would be|will be|is it|would it be|will it be) {NEAR_EN}{DIR_EN} {X}"
                  rf"{TAIL_EN}"),
         ("step", rf"{Q}{IS} the (?:next |previous |following |preceding )?{UNIT_EN} {NEAR_EN}{DIR_EN} {X}{TAIL_EN}"

@@ -143,7 +143,8 @@ FRACTION_WORDS = {"half": Fraction(1, 2), "quarter": Fraction(1, 4), "quarters":
                   "cuarto": Fraction(1, 4), "cuartos": Fraction(1, 4)}
 AFTER_UNIT = {("and", "a", "half"): Fraction(1, 2), ("and", "a", "quarter"): Fraction(1, 4),
               ("y", "media"): Fraction(1, 2), ("y", "medio"): Fraction(1, 2), ("y", "cuarto"): Fraction(1, 4),
-              ("and", "three", "quarters"): Fraction(3, 4), ("y", "tres", "cuartos"): Fraction(3, 4)}
+              ("and", "three", "quarters"): Fraction(3, 4), ("y", "tres", "cuartos"): Fraction(3, 4),
+              ("and", "half"): Fraction(1, 2)}  # "the hour and half": speech recognition drops the "a"
 NUMBER_TOKEN = re.compile(r"\d+(?:[.,]\d+)?|[a-z]+")
 
 

@@ -67,6 +67,7 @@ def _generated() -> list[tuple[str, str, str]]:
 HAND_WRITTEN = [
     # weekdays, several days on, if today is ...
     ("What day comes after Tuesday?", "en", "The day after Tuesday is Wednesday."),
+    ("What they come before Friday?", "en", "The day before Friday is Thursday."),  # misheard (voice eval)
     ("The day after Sunday is?", "en", "The day after Sunday is Monday."),
     ("what day is two days after Monday", "en", "Two days after Monday is Wednesday."),
     ("What day will it be 3 days before Tuesday?", "en", "Three days before Tuesday is Saturday."),

@@ -372,7 +372,8 @@ def math_cases() -> list[Case]:
                 ("a week", "days", 7), ("a minute", "seconds", 60), ("half a kilo", "grams", 500),
                 ("ten miles", "kilometers", Fraction("16.09344")), ("a gallon", "liters", Fraction("3.785411784")),
                 ("two and a half hours", "minutes", 150), ("a yard", "inches", 36), ("three hours", "seconds", 10800),
-                ("five kilometers", "meters", 5000), ("a quarter of an hour", "minutes", 15)]
+                ("five kilometers", "meters", 5000), ("a quarter of an hour", "minutes", 15),
+                ("the hour and half", "minutes", 90)]  # misheard "an hour and a half" (voice eval)
     en_forms = ["how many {dst} are in {src}", "how many {dst} in {src}", "how many {dst} are there in {src}",
                 "how many {dst} is {src}", "how many {dst} does {src} have", "convert {src} to {dst}",
                 "{src} in {dst}", "what is {src} in {dst}", "{src} to {dst}", "hey jarvis, how many {dst} in {src}",
