@@ -1,7 +1,7 @@
 """Barge-in latency: from the push-to-talk press to silence, through a real (virtual) speaker.
 
 Runs the real voice loop (qwen-0.5b telling a long story, Piper speaking it) into a PulseAudio
-null sink through sounddevice, and calls ``VoiceLoop.barge_in()`` a few seconds into the reply,
+null sink through sounddevice, and calls ``Voice.barge_in()`` a few seconds into the reply,
 several times. Every PortAudio callback's block is timed. Per cut it reports:
 
 - ``call_ms``: how long ``barge_in()`` took (playback cleared, LLM told to stop);
@@ -31,11 +31,12 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from devsupport import pulse  # noqa: E402
+from devsupport.config import write_config  # noqa: E402  # noqa: E402
+from jarvis.assembly import build_voice  # noqa: E402
 from jarvis.config import load_settings  # noqa: E402
 from jarvis.pipeline.runner import Assistant  # noqa: E402
-from jarvis.pipeline.voice_loop import VoiceLoop  # noqa: E402
-from tests.support import pulse  # noqa: E402
-from tests.support.config import write_config  # noqa: E402  # noqa: E402
+from jarvis.pipeline.voice_graph import VoiceOptions  # noqa: E402
 
 RATE = 16000
 STORY = "Tell me a long story about a dragon who learns to bake bread, with many details."
@@ -61,8 +62,8 @@ def one_cut(settings, after_s: float) -> dict:
     def first(name: str, cond=lambda e: True) -> float | None:
         return next((t for t, e in events if type(e).__name__ == name and cond(e)), None)
 
-    loop = VoiceLoop(assistant, use_input=False).start()
-    loop.voice_set()  # wait for the voice to load
+    loop = build_voice(assistant, VoiceOptions(use_input=False)).start()
+    loop.models.voices()  # wait for the voice to load
     try:
         assistant.submit_text(STORY)
         deadline = time.monotonic() + 120

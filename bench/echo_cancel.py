@@ -57,9 +57,9 @@ def jarvis_speech() -> list[np.ndarray]:
     """Jarvis's own voice (Piper joe, as configured for the tests) saying a few lines, 16 kHz float32."""
     import soxr
 
+    from devsupport.voicekit import voice_config
     from jarvis.config import load_settings
     from jarvis.tts.voices import VoiceSet
-    from tests.support.voicekit import voice_config
 
     folder = Path("/tmp/jarvis-echo-bench")
     folder.mkdir(exist_ok=True)

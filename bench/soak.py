@@ -3,7 +3,7 @@
 One Assistant answers ``--turns`` turns with the fastest model and tiny replies: typed turns,
 voice turns spoken from a WAV file through a real voice loop (VAD, whisper, the voice, a WAV file
 as the speaker), and every ``--barge-every``-th turn is cut off mid-reply (``Assistant.interrupt``
-for typed turns, ``VoiceLoop.barge_in`` for voice ones). Goals: RSS growth <= 5 % after warm-up,
+for typed turns, ``Voice.barge_in`` for voice ones). Goals: RSS growth <= 5 % after warm-up,
 no thread or descriptor growth, 0 dropped microphone blocks. Prints one JSON document.
 
 RSS is read after every turn. It swings by ~20 MB with the kind of the last turn (a voice turn
@@ -37,13 +37,14 @@ sys.path.insert(0, str(ROOT))
 
 import psutil  # noqa: E402
 
+from devsupport.voicekit import QUESTION, voice_config, voice_models  # noqa: E402
 from jarvis import heap  # noqa: E402
+from jarvis.assembly import build_voice  # noqa: E402
 from jarvis.audio.events import HeardText  # noqa: E402
 from jarvis.config import load_settings  # noqa: E402
 from jarvis.messages import ReplyDone, TokenDelta  # noqa: E402
 from jarvis.pipeline.runner import Assistant  # noqa: E402
-from jarvis.pipeline.voice_loop import VoiceLoop  # noqa: E402
-from tests.support.voicekit import QUESTION, voice_config, voice_models  # noqa: E402
+from jarvis.pipeline.voice_graph import VoiceOptions  # noqa: E402
 
 TYPED = ("Say hi.", "Name a colour.", "Tell me a fact about cats.", "What is 2 + 2?",
          "Give me a word that rhymes with moon.", "Write a long story about a dragon.")
@@ -119,8 +120,8 @@ def voice_turn(assistant: Assistant, out: Path, barge: bool, stt: Any, voices: A
             heard.set()
 
     assistant.bus.subscribe(observe)
-    loop = VoiceLoop(assistant, input_path=QUESTION, output_path=out, realtime_input=False,
-                     realtime_output=False, hands_free=True, stt=stt, voices=voices).start()
+    loop = build_voice(assistant, VoiceOptions(input_path=QUESTION, output_path=out, realtime_input=False,
+                     realtime_output=False, hands_free=True, stt=stt, voices=voices)).start()
     drops = 0
     try:
         if barge and token.wait(60):

@@ -10,7 +10,7 @@ of correct final answers (checked against the real clock, exact numbers, the tim
 and the latency from the transcript to the reply's first text and to its end (p50/p95), split by
 path (instant vs model). With ``--voice`` the first spoken piece is synthesised too, giving the
 time from the transcript to the first audio (what the instant path promises to keep under 300 ms).
-The MCP requests use the test order server (tests/support/mcp_server.py) over stdio.
+The MCP requests use the test order server (devsupport/mcp_server.py) over stdio.
 
     .venv/bin/python bench/tools.py [--models qwen-0.5b qwen-1.5b] [--modes ...] [--limit N] [--voice]
 """
@@ -36,7 +36,7 @@ from jarvis.config import McpServerSpec  # noqa: E402
 from jarvis.tools.clock import MONTHS, WEEKDAYS, plain  # noqa: E402
 
 REQUESTS = ROOT / "bench" / "data" / "tool_requests.json"
-MCP_SERVER = ROOT / "tests" / "support" / "mcp_server.py"
+MCP_SERVER = ROOT / "devsupport" / "mcp_server.py"
 MODES = ("instant+tools", "tools", "no_tools")
 
 
@@ -143,6 +143,8 @@ def run_mode(mode: str, model: str, items: list[dict], voices: Any) -> list[dict
     rows = []
     with build(settings, memory=False, metrics=False) as jarvis:
         jarvis.start(preload=False)
+        if jarvis.tools is not None:
+            jarvis.tools.wait_mcp()  # the MCP server is up before the first question (a turn never waits)
         jarvis.assistant.pool.get(model)  # load outside the timings
         for item in items:
             if jarvis.tools is not None:

@@ -1,6 +1,6 @@
 """Spoken questions in the TUI, as a user asks them: end of speech -> first audio, per stage.
 
-A private PulseAudio daemon gives a virtual microphone and speaker (``tests/support/pulse.py``);
+A private PulseAudio daemon gives a virtual microphone and speaker (``devsupport/pulse.py``);
 the Textual app runs headless (``App.run_test``) on a Jarvis built through ``jarvis.assembly`` from
 the shipped config.toml as ``jarvis`` runs it (routing, memory, tools, the response cache; only the
 data folder and the memory store move to a temp folder). ``--variant quiet`` is the older setup,
@@ -28,11 +28,11 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.common import emit, first_audio_p50, quiet_settings, shipped_settings, stage_summary  # noqa: E402
+from devsupport import pulse  # noqa: E402
 from jarvis.assembly import build  # noqa: E402
 from jarvis.audio.events import HeardText, VoiceReady  # noqa: E402
 from jarvis.messages import ReplyDone, Transcript  # noqa: E402
 from jarvis.ui.app import JarvisApp  # noqa: E402
-from tests.support import pulse  # noqa: E402
 
 QUESTIONS = ROOT / "tests" / "fixtures" / "speech" / "questions"
 STAGES = ("turn_end", "transcript_ready", "first_token", "first_sentence", "first_speech_ready", "first_audio_out")
@@ -69,7 +69,7 @@ async def ask_all(jarvis, server, files: list[Path], modes: list[str], device: d
             for wav in files:
                 jarvis.assistant.clear()
                 start = len(events)
-                player = app.voice_loop.player if app.voice_loop else None
+                player = app.voice.player if app.voice else None
                 stalled = player.stalled_s if player else 0.0
                 underruns = player.output.underruns if player else 0
                 if mode in ("ptt", "cached"):
@@ -94,7 +94,7 @@ async def ask_all(jarvis, server, files: list[Path], modes: list[str], device: d
                 row["underruns"] = player.output.underruns - underruns if player else None  # during this turn
                 rows.append(row)
                 await pilot.pause(0.5)
-        output = app.voice_loop.player.output if app.voice_loop and app.voice_loop.player else None
+        output = app.voice.player.output if app.voice and app.voice.player else None
         if output is not None:
             during = sum(r.get("underruns") or 0 for r in rows)
             device.update(underruns=output.underruns, underruns_in_turns=during, ahead_s=round(output.ahead_s, 3))

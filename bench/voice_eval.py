@@ -305,12 +305,12 @@ def jarvis_wav(text: str, lang: str, cache: Path, voices: Any, tts: Any) -> Path
 
 
 class VoiceModels:
-    """Jarvis's speech recogniser and voices, loaded once and warmed, as the voice loop loads them;
+    """Jarvis's speech recogniser and voices, loaded once and warmed, as the voice loads them;
     every voice turn of the run reuses them (``jarvis ask --input`` loads them per call)."""
 
     def __init__(self, settings: Any) -> None:
         from jarvis.hardware import plan_here
-        from jarvis.pipeline.voice_loop import warm_up_stt
+        from jarvis.pipeline.voice_models import warm_up_stt
         from jarvis.stt import load_stt
         from jarvis.tts.voices import VoiceSet
 

@@ -33,13 +33,14 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.common import emit, first_audio_p50, stage_summary  # noqa: E402
+from jarvis.assembly import build_voice  # noqa: E402
 from jarvis.audio.devices import WavFileInput  # noqa: E402
 from jarvis.audio.events import HeardText  # noqa: E402
 from jarvis.config import load_settings  # noqa: E402
 from jarvis.messages import StageError, Transcript  # noqa: E402
 from jarvis.pipeline.recorder import EventRecorder  # noqa: E402
 from jarvis.pipeline.runner import Assistant  # noqa: E402
-from jarvis.pipeline.voice_loop import VoiceLoop  # noqa: E402
+from jarvis.pipeline.voice_graph import VoiceOptions  # noqa: E402
 
 FIXTURES = Path(__file__).resolve().parent.parent / "tests" / "fixtures" / "speech"
 STAGES = (
@@ -69,10 +70,8 @@ def one_turn(assistant, stt, voices, wav: Path, variant: str, realtime: bool, ou
     source = WavFileInput(wav, realtime=realtime, pad_s=2.0 if realtime else 0.0)
     out = out_dir / f"{wav.stem}-{variant}.wav"
     seen = EventRecorder(assistant.bus)
-    loop = VoiceLoop(
-        assistant, input=source, output_path=out, realtime_output=False, hands_free=True,
-        merge_input=not realtime, stream_tts=stream, stt=stt, voices=voices,
-    ).start()
+    loop = build_voice(assistant, VoiceOptions(input=source, output_path=out, realtime_output=False, hands_free=True,
+        merge_input=not realtime, stream_tts=stream, stt=stt, voices=voices)).start()
     try:
 
         def stt_failed() -> StageError | None:  # e.g. "heard no words": no turn will come

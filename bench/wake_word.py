@@ -32,6 +32,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import numpy as np  # noqa: E402
 
 from bench.common import emit, pct  # noqa: E402
+from devsupport.make_wake import noise, speech_power  # noqa: E402
 from jarvis.audio.wake_word import (  # noqa: E402
     FRAME_S,
     PHRASE_LOOKBACK_S,
@@ -43,7 +44,6 @@ from jarvis.audio.wake_word import (  # noqa: E402
 )
 from jarvis.audio.wavio import read_wav, resample  # noqa: E402
 from jarvis.config import load_settings  # noqa: E402
-from tests.support.make_wake import noise, speech_power  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 SPEECH = ROOT / "tests" / "fixtures" / "speech"

@@ -2,7 +2,7 @@
 
 :func:`build` makes the :class:`~jarvis.pipeline.runner.Assistant` and attaches what the settings
 ask for: the router, long-term memory, the metrics observer. The returned :class:`Jarvis` starts
-the background work (first model, memory embedder), starts the voice loop on request, and closes
+the background work (first model, memory embedder), starts the voice on request, and closes
 everything in the right order, as a context manager. The CLI's commands and the TUI both use it;
 nothing else wires features into an assistant.
 """
@@ -19,10 +19,18 @@ from jarvis.hardware import Machine, PlacementPlan
 from jarvis.llm.answer_cache import AnswerCache
 from jarvis.llm.router import Router
 from jarvis.memory.service import MemoryService, memory_service
-from jarvis.messages import StageError
+from jarvis.messages import StageError, Utterance
 from jarvis.metrics import MetricsObserver
+from jarvis.pipeline.barge_in import BargeIn
+from jarvis.pipeline.echo_guard import EchoGuard
+from jarvis.pipeline.listening import ListeningModes
+from jarvis.pipeline.queues import Channel, ReplyPiece
 from jarvis.pipeline.runner import Assistant
-from jarvis.pipeline.voice_loop import VoiceLoop
+from jarvis.pipeline.stt_stage import SttStage
+from jarvis.pipeline.tts_stage import TtsStage
+from jarvis.pipeline.turn_judge import TurnJudge
+from jarvis.pipeline.voice_graph import Unit, Voice, VoiceOptions
+from jarvis.pipeline.voice_models import VoiceModels
 from jarvis.tools.toolbox import Toolbox
 
 log = logging.getLogger(__name__)
@@ -33,16 +41,16 @@ MEMORY_TOOLS = ("remember", "recall", "forget")  # left out while a profile turn
 
 
 class Jarvis:
-    """A built Jarvis: the assistant, its memory and (once started) the voice loop.
+    """A built Jarvis: the assistant, its memory and (once started) the voice.
 
-    Use it as a context manager, or call :meth:`close`: it stops the voice loop, waits for
+    Use it as a context manager, or call :meth:`close`: it stops the voice, waits for
     background loads (native code must not be cut off mid-load), closes the memory store and
     frees the models.
 
     Args:
         assistant: the assistant with its router, memory and observers attached.
         memory: the long-term memory service (None when memory is off).
-        voice_options: keyword arguments every :meth:`start_voice` passes to the VoiceLoop
+        voice_options: the :class:`~jarvis.pipeline.voice_graph.VoiceOptions` every :meth:`start_voice` uses
             (e.g. already loaded ``stt`` / ``voices`` models).
     """
 
@@ -53,7 +61,7 @@ class Jarvis:
         self.assistant = assistant
         self.memory = memory
         self.tools: Toolbox | None = assistant.tools
-        self.voice: VoiceLoop | None = None
+        self.voice: Voice | None = None
         self.voice_options = dict(voice_options or {})
         self.base_settings = base_settings or assistant.settings  # what /profile starts from
         self.use_memory = True  # False: memory stays off whatever a profile says (--no-memory)
@@ -70,12 +78,15 @@ class Jarvis:
         """The settings Jarvis was built from."""
         return self.assistant.settings
 
-    def start(self, *, preload: bool = True, warm_up_memory: bool = True) -> Jarvis:
-        """Start the assistant's thread; load the first model and the memory embedder in the background.
+    def start(self, *, preload: bool = True, warm_up_memory: bool = True, mcp: bool = True) -> Jarvis:
+        """Start the assistant's thread; load the first model and the memory embedder and (``mcp``)
+        start the MCP servers, all in the background (no turn waits for an MCP server).
 
         A memory that cannot load is published as a :class:`StageError` ("memory"); chat goes on.
         """
         self.assistant.start(preload=preload)
+        if self.tools is not None and mcp:
+            self.tools.start_mcp_background()  # a server that fails says so in one line; the rest goes on
         if self.tools is not None and preload:
             threading.Thread(target=self.tools.warm_up, name="jarvis-tools-warm-up", daemon=True).start()
         if warm_up_memory and self.memory is not None and self._warm_up is None:
@@ -108,17 +119,19 @@ class Jarvis:
         if self.memory is not None and self.memory.translations is not None:
             self.memory.translations.start(backfill=True)
 
-    def start_voice(self, **options: Any) -> VoiceLoop:
-        """Open the microphone and speaker and start the voice loop (``options`` override the defaults).
+    def start_voice(self, **options: Any) -> Voice:
+        """Open the microphone and speaker and start the voice (``options``: :class:`VoiceOptions`
+        fields overriding ``voice_options``); see :func:`build_voice`.
 
         Raises:
             AudioDeviceError: neither a microphone nor a speaker can be used.
         """
         if self.voice is not None:
             self.voice.close()
-        loop = VoiceLoop(self.assistant, **{**self.voice_options, **options})
+        loop = build_voice(self.assistant, VoiceOptions(**{**self.voice_options, **options}))
         loop.start()
         self.voice = loop
+        self.assistant.closer.speaker = loop.player is not None  # the speaker closes the turns it says
         return loop
 
     def close(self) -> None:
@@ -200,7 +213,7 @@ class Jarvis:
         """Tools for ``settings`` (a tutor has none); the memory tools only while memory is on."""
         a = self.assistant
         if self.tools is None and self.use_tools and settings.tools.enabled:
-            self.tools = a.tools = Toolbox(settings, a.bus.publish, a.pool.resident)
+            self.tools = a.tools = Toolbox(settings, a.emit, a.pool.resident)  # a rung timer is spoken
             if self._timers:
                 self.tools.start()
         if self.tools is None:
@@ -213,6 +226,7 @@ class Jarvis:
             off = [*settings.tools.disabled, *MEMORY_TOOLS]
             settings = settings.model_copy(update={"tools": settings.tools.model_copy(update={"disabled": off})})
         self.tools.settings = settings
+        self.tools.start_mcp_background()  # tools the profile turns on (at most once each; never waits)
 
     def __enter__(self) -> Jarvis:
         return self
@@ -292,7 +306,7 @@ def build(
         assistant.memory = service
         assistant.store_turns = settings.memory.store_turns
     if tools and settings.tools.enabled:
-        toolbox = Toolbox(settings, assistant.bus.publish, assistant.pool.resident)
+        toolbox = Toolbox(settings, assistant.emit, assistant.pool.resident)  # a rung timer is spoken
         if service is not None:
             toolbox.add_memory(service)
             toolbox.embed = service.embedder.encode  # MCP tools are offered by meaning, in any language
@@ -305,3 +319,116 @@ def build(
     jarvis = Jarvis(assistant, service, voice_options, base_settings)
     jarvis.use_memory, jarvis.use_tools = memory, tools
     return jarvis
+
+
+def build_voice(assistant: Assistant, options: VoiceOptions | None = None) -> Voice:
+    """Build the voice pipeline around ``assistant``; nothing runs until :meth:`Voice.start`.
+
+    The graph, as a table (``bench`` and the tests build it here too)::
+
+        stage      reads        writes       thread            stops
+        vad        microphone   utterances   jarvis-vad        1
+        stt        utterances   turns        jarvis-stt        2
+        llm        turns        reply        jarvis-llm        (the assistant's: Jarvis.close)
+        tts        reply        speech       jarvis-tts        3
+        playback   speech       speaker      jarvis-playback   4
+
+    Typed turns join at ``turns``. Going upstream: the one barge-in path
+    (:mod:`jarvis.pipeline.barge_in`) and the CPU gate (:mod:`jarvis.pipeline.cpu_gate`). A missing
+    microphone is reported (StageError) and replies are still spoken.
+
+    Raises:
+        AudioDeviceError: neither a microphone nor a speaker can be used.
+    """
+    from jarvis.audio.capture import open_input, open_output
+    from jarvis.audio.playback import Player
+    from jarvis.audio.segmenter import Segmenter
+
+    o = options or VoiceOptions()
+    settings, bus = assistant.settings, assistant.bus
+    audio = settings.audio
+    speaks = settings.tts.enabled if o.use_output is None else o.use_output
+    echo = EchoGuard(audio, bus.publish, speakers=o.speaker_kind(settings),
+                     echo_cancel=audio.echo_cancel if o.echo_cancel is None else o.echo_cancel, speaks=speaks)
+
+    # the devices: a microphone that cannot be opened still leaves the voice speaking, and vice versa
+    source, no_mic = None, None
+    if o.use_input:
+        try:
+            source = echo.wrap(o.input or open_input(audio, o.input_path, o.realtime_input))
+        except JarvisError as exc:
+            no_mic = exc
+    player = None
+    if speaks:
+        try:
+            out = o.output or open_output(audio, o.output_path, o.realtime_output)
+            player = Player(out, bus.publish, is_stale=assistant.cancel.is_stale, reference=echo.reference_for(out))
+        except JarvisError as exc:
+            if no_mic is not None or not o.use_input:
+                raise
+            bus.publish(StageError("audio", exc.message, exc.hint + "; replies are shown, not spoken"))
+    if no_mic is not None:
+        if player is None:
+            raise no_mic
+        bus.publish(StageError("audio", no_mic.message, no_mic.hint))
+
+    # the queues (turns is the assistant's own; speech is the player's buffer, pulled by the device)
+    utterances: Channel[Utterance] = Channel("utterances", 8)
+    reply: Channel[ReplyPiece] = Channel("reply", 8192)
+
+    models = VoiceModels(settings, assistant.plan, bus.publish, stt=o.stt, voices=o.voices,
+                         need_stt=source is not None, need_voices=player is not None)
+    barge_in = BargeIn(assistant, player)
+    barge_in.before(echo.confirm_pause)
+    modes = ListeningModes(audio, o.listening_mode(settings), bus.publish, barge_in, echo, player,
+                           models.wake_detector)
+    echo.attach(player, barge_in, lambda: modes.speaking, lambda: modes.mode == "wake_word")
+    stt_stage = SttStage(assistant, models.stt, modes.turn_taken, inbox=utterances)
+    turn = audio.turn
+    # the end-of-turn judge (Smart Turn + the transcript so far); a question file is one turn anyway
+    judged = source is not None and turn.enabled and not o.merge_input
+    judge = TurnJudge(turn, stt_stage.speculate) if judged else None
+    models.judge = judge
+
+    def hear(utt: Utterance) -> None:
+        """An utterance from the VAD: to speech recognition, unless it was Jarvis's own echo."""
+        if echo.passes(utt):
+            utterances.offer(utt)  # never blocks the VAD thread (the microphone must be read)
+
+    def partial(so_far: Any) -> None:
+        if models.stt_loaded:  # no partials while the model loads
+            stt_stage.speculate(so_far, show=True)
+
+    segmenter = None
+    if source is not None:
+        wake = modes.prepare_wake(source.sample_rate)
+        segmenter = Segmenter(
+            source, audio.vad, bus.publish, hear,
+            generation=lambda: assistant.cancel.generation,
+            muted=echo.muted,
+            on_speech_start=echo.on_speech_start,
+            on_frame=echo.on_frame if echo.watches_frames else None,
+            on_utterance=modes.utterance_ended,
+            merge=o.merge_input,
+            listening=modes.hands_free or o.merge_input,
+            judge=judge,
+            on_partial=partial if turn.partial_every_ms else None,
+            turn=turn,
+            wake=wake,
+        )
+    modes.attach(segmenter)
+    tts_stage = None
+    if player is not None:
+        tts_stage = TtsStage(bus, settings.tts, assistant.cancel, models.voices, player, o.stream_tts,
+                             gate=assistant.cpu_gate, inbox=reply)
+
+    units: list[Unit] = []
+    if segmenter is not None:
+        units.append(Unit("vad", "microphone", "utterances", "jarvis-vad", 1, segmenter.start, segmenter.stop))
+    units.append(Unit("stt", "utterances", "turns", "jarvis-stt", 2, stt_stage.start, lambda: stt_stage.stop(5)))
+    units.append(Unit("llm", "turns", "reply", "jarvis-llm", None))  # the assistant's; Jarvis.close stops it
+    if player is not None and tts_stage is not None:
+        units.append(Unit("tts", "reply", "speech", "jarvis-tts", 3, tts_stage.start, lambda: tts_stage.stop(5)))
+        units.append(Unit("playback", "speech", "speaker", "jarvis-playback", 4, player.start, player.close))
+    return Voice(assistant, units, models=models, modes=modes, echo=echo, barge_in=barge_in, stt_stage=stt_stage,
+                 segmenter=segmenter, tts_stage=tts_stage, player=player, judge=judge)

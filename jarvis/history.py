@@ -7,6 +7,11 @@ owner (0600 in a 0700 folder), and secrets are redacted on disk as long-term mem
 (:func:`jarvis.redact.redact`); the live conversation keeps the text as typed, so the
 current session can still answer about it. ``Conversation.resume_last`` reopens the newest file
 that holds a conversation, skipping empty or unreadable ones with a notice.
+
+A reply that is being spoken is held back (``add(..., save=False)``) and written once by
+:meth:`Conversation.save` when the speaker is done with it: all of it, or only the heard part after
+a barge-in. It is in the live conversation at once (the next prompt has it), and the file is read
+back in the order the turns happened, so a question typed while the reply still played stays after it.
 """
 
 from __future__ import annotations
@@ -57,6 +62,7 @@ class Conversation:
         self.path = path
         self.turns: list[Turn] = turns or []
         self._lock = threading.Lock()
+        self._unsaved: dict[int, Turn] = {}  # replies held back while they are spoken, by turn id
 
     @classmethod
     def new(cls, folder: Path) -> Conversation:
@@ -112,13 +118,47 @@ class Conversation:
                 "free some disk space, or set general.data_dir to a folder you can write",
             ) from None
 
-    def add(self, turn: Turn) -> Turn:
-        """Append a turn and save it at once (secrets redacted on disk only)."""
+    def add(self, turn: Turn, save: bool = True) -> Turn:
+        """Append a turn and save it at once (secrets redacted on disk only).
+
+        ``save`` False (a reply the speaker is still saying): it is in :attr:`turns` now and written
+        by :meth:`save` (or :meth:`save_all`) later.
+        """
         turn.content = clean_text(turn.content)
         with self._lock:
             self.turns.append(turn)
-            self._append_line({"type": "turn", **asdict(turn), "content": _redacted(turn.content)})
+            if save:
+                self._append_line(_record(turn))
+            else:
+                self._unsaved[turn.turn_id] = turn
         return turn
+
+    def save(self, turn_id: int) -> bool:
+        """Write the reply of ``turn_id`` held back by ``add(..., save=False)``, as it stands now.
+
+        Returns False when no reply of that turn waits (already written, or never held back).
+
+        Raises:
+            StorageError: the file cannot be written (the reply stays held back).
+        """
+        with self._lock:
+            turn = self._unsaved.get(turn_id)
+            if turn is None:
+                return False
+            self._append_line(_record(turn))
+            del self._unsaved[turn_id]
+            return True
+
+    def save_all(self) -> None:
+        """Write every reply still held back (at shutdown). Raises StorageError like :meth:`save`."""
+        with self._lock:
+            self._save_held()
+
+    def _save_held(self) -> None:
+        """Write the held-back replies in the order they happened (the lock is held)."""
+        for turn_id, turn in sorted(self._unsaved.items(), key=lambda kv: kv[1].time):
+            self._append_line(_record(turn))
+            del self._unsaved[turn_id]
 
     def amend_assistant(self, turn_id: int, content: str, interrupted: bool = True) -> Turn | None:
         """Replace the text of turn ``turn_id``'s reply (barge-in keeps only what was heard).
@@ -129,7 +169,12 @@ class Conversation:
             turn = _reply_of(self.turns, turn_id)
             if turn is None:
                 return None
-            turn.content, turn.interrupted = clean_text(content), interrupted
+            content = clean_text(content)
+            if (turn.content, turn.interrupted) == (content, interrupted):
+                return turn  # nothing changed: nothing to write
+            turn.content, turn.interrupted = content, interrupted
+            if self._unsaved.get(turn_id) is turn:
+                return turn  # not written yet: it is written once, as amended
             self._append_line(
                 {"type": "amend", "turn_id": turn_id, "content": _redacted(turn.content),
                  "interrupted": interrupted, "time": time.time()}
@@ -139,8 +184,14 @@ class Conversation:
     def clear(self) -> None:
         """Start over (the file keeps a marker; earlier lines stay on disk)."""
         with self._lock:
+            self._save_held()  # replies still being spoken belong before the marker
             self.turns = []
             self._append_line({"type": "clear", "time": time.time()})
+
+
+def _record(turn: Turn) -> dict[str, Any]:
+    """The line that stores ``turn`` (secrets redacted)."""
+    return {"type": "turn", **asdict(turn), "content": _redacted(turn.content)}
 
 
 def _redacted(text: str) -> str:
@@ -172,6 +223,14 @@ def _turn(raw: dict[str, Any]) -> Turn | None:
         return None
 
 
+def _in_order(turns: list[Turn]) -> list[Turn]:
+    """``turns`` in the order they happened: a reply written when the speaker finished it comes back
+    before a question typed while it played (stable: turns of the same moment keep the file's order)."""
+    if not all(isinstance(t.time, (int, float)) for t in turns):
+        return turns  # a foreign file: as it stands
+    return sorted(turns, key=lambda t: t.time)
+
+
 def _read(path: Path) -> tuple[list[Turn], int]:
     """The turns in a conversation file and how many records were recognised (0: not a conversation).
 
@@ -198,4 +257,4 @@ def _read(path: Path) -> tuple[list[Turn], int]:
         elif (turn := _turn(raw)) is not None:
             turns.append(turn)
             records += 1
-    return turns, records
+    return _in_order(turns), records

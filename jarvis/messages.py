@@ -291,7 +291,7 @@ class ConfirmRequest:
 
 @dataclass(frozen=True)
 class StopRequested:
-    """The user said or typed "stop": whatever Jarvis is saying stops now (the voice loop barges in)."""
+    """The user said or typed "stop": whatever Jarvis is saying stops now (a barge-in)."""
 
     turn_id: int = 0
 

@@ -21,9 +21,9 @@ for _var, _sub in (("XDG_DATA_HOME", ".local/share"), ("XDG_CONFIG_HOME", ".conf
 
 import pytest  # noqa: E402
 
-from tests.support import pulse  # noqa: E402
-from tests.support.config import write_config  # noqa: E402
-from tests.support.paths import FIXTURES, MODELS, ROOT  # noqa: E402
+from devsupport import pulse  # noqa: E402
+from devsupport.config import write_config  # noqa: E402
+from devsupport.paths import FIXTURES, MODELS, ROOT  # noqa: E402
 
 
 def pytest_unconfigure(config) -> None:

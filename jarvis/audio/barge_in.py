@@ -73,7 +73,7 @@ class PauseGate:
         if self.paused:
             self.held += 1
             self.room_voiced += voiced and not echo
-            if self.room_confirms and vad_state != QUIET:  # the voice loop confirms it
+            if self.room_confirms and vad_state != QUIET:  # the voice pipeline confirms it
                 return None
             if vad_state == QUIET or self.held >= self.resume_frames:  # a blip that ended, or no start in time
                 self.paused, self._run = False, 0

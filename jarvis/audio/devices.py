@@ -479,7 +479,7 @@ class SoundDeviceOutput(AudioOutput):
         A short buffer makes a cleared reply go quiet sooner, but on a busy CPU a callback that
         comes late underruns it, and PulseAudio's ALSA plugin then restarts its stream: measured in
         the TUI on the tests' null sink, ~1.9 s without sound each time (bench/tui_voice.py counts
-        underruns; that sink runs in ~2 s blocks, see tests/support/pulse.py: a hardware sink
+        underruns; that sink runs in ~2 s blocks, see devsupport/pulse.py: a hardware sink
         recovers sooner, but each underrun is still a click). Why a pause or a cut does not drop
         this buffer (abort and restart the stream): ``bench/echo_live.py`` measured echo
         cancellation ~13-19 dB worse on the replies after it, on both rigs tried.

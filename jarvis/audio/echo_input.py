@@ -23,13 +23,13 @@ After the canceller, while the room echoes: a block it took more than ``RESIDUE_
 residue and is replaced by the noise floor (:class:`~jarvis.audio.comfort_noise.ComfortNoise` also
 fills what AEC3 suppressed below it), and :class:`~jarvis.audio.double_talk.DoubleTalkDetector`
 says whether the microphone holds more than the echo: :attr:`EchoCancelledInput.hears_user` lets
-the voice loop tell a user's barge-in from a leak of echo the canceller let through.
+the voice pipeline tell a user's barge-in from a leak of echo the canceller let through.
 
 Until AEC3 has heard ``WARMUP_S`` of Jarvis, for ``RESETTLE_S`` after the alignment moved, and
 for the first ``ONSET_S`` of each reply, :attr:`EchoCancelledInput.settled` is False (the voice
 loop then mutes the microphone while Jarvis speaks, as without echo cancellation). A failure
 inside the canceller sets :attr:`EchoCancelledInput.failed` (the raw audio passes through from then
-on) and calls ``on_failure`` once, so the voice loop can mute from then on.
+on) and calls ``on_failure`` once, so the voice pipeline can mute from then on.
 """
 
 from __future__ import annotations

@@ -11,7 +11,7 @@ Three guards:
 
 ``echo_cancel = "auto"`` (the default) uses it when it works here, ``"on"`` also reports in the
 chat when it cannot, ``"off"`` never uses it. "Works here" is checked once per process: the
-library imports, and the canceller takes a few frames at the capture rate. The voice loop and
+library imports, and the canceller takes a few frames at the capture rate. The voice pipeline and
 ``jarvis doctor`` both ask :func:`plan_echo`, so what the doctor says is what the loop does.
 """
 
@@ -30,7 +30,7 @@ HEADSET_DEPRECATED = 'audio.headset is deprecated: use audio.speakers = "headset
 
 @dataclass(frozen=True)
 class EchoPlan:
-    """The echo guard the voice loop will use, and why (one line each)."""
+    """The echo guard the voice pipeline will use, and why (one line each)."""
 
     speakers: str
     echo_cancel: str

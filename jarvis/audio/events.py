@@ -53,7 +53,7 @@ class HeardText:
 class VoiceReady:
     """Speech recognition, the end-of-turn model and the voices are loaded and warm (or failed: ``ok`` False)."""
 
-    seconds: float  # from the voice loop's start
+    seconds: float  # from the voice pipeline's start
     ok: bool = True
 
 

@@ -331,10 +331,11 @@ class Player:
                     self.stalls += 1
                 if tp.first_audio is None:
                     tp.first_audio = item.started_at
-                    if item.timings is not None:
-                        # heard when it leaves the device's buffer, not when the callback took it
-                        heard_at = item.started_at + getattr(self.output, "ahead_s", 0.0)
-                        item.timings.mark("first_audio_out", heard_at)
+                if item.timings is not None and item.timings.first_audio_out is None:
+                    # heard when it leaves the device's buffer, not when the callback took it; the
+                    # reply's first chunk marks it even when a filler ("one moment") played before
+                    heard_at = item.started_at + getattr(self.output, "ahead_s", 0.0)
+                    item.timings.mark("first_audio_out", heard_at)
                 self._set_speaking(True)
             else:
                 tp.heard.append(item.text)

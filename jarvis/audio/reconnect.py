@@ -40,7 +40,7 @@ def wait_for_input(
 
     Args:
         source: the lost input (its ``reconnects`` is True).
-        stop: set to give up (the voice loop is closing).
+        stop: set to give up (the voice pipeline is closing).
         idle: called about every ``POLL_S`` while waiting (handles listening commands).
 
     Returns:

@@ -121,7 +121,7 @@ class WakeListener:
         self.dropped += 1
         return None
 
-    # ---------------------------------------------------------------- the voice loop
+    # ---------------------------------------------------------------- the voice pipeline
     def is_open(self, at: int) -> bool:
         """True when speech starting at stream sample ``at`` needs no wake word."""
         with self._lock:

@@ -78,10 +78,10 @@ def cmd_ask(args: argparse.Namespace) -> int:
     try:
         with jarvis:
             instant = jarvis.tools is not None and jarvis.tools.match(question) is not None
-            if jarvis.tools is not None and not instant:  # MCP servers start while the model loads
-                jarvis.tools.start_mcp_background()
             # the turn loads its model; the memory embedder loads beside it (not for an everyday command)
-            jarvis.start(preload=False, warm_up_memory=not instant)
+            jarvis.start(preload=False, warm_up_memory=not instant, mcp=not instant)
+            if jarvis.tools is not None and not instant:  # the one turn has the MCP servers' tools
+                jarvis.tools.wait_mcp()
             done = jarvis.assistant.ask(question, on_delta=printer)
     finally:
         signal.signal(signal.SIGINT, old)
@@ -279,9 +279,7 @@ def run_tui(args: argparse.Namespace) -> int:
     sys.__stderr__ = terminal  # type: ignore[misc]
     os.dup2(log_fd, 2)
     try:
-        with jarvis:
-            if jarvis.tools is not None:  # MCP servers start in the background, not in the first prompt
-                jarvis.tools.start_mcp_background()
+        with jarvis:  # the app starts Jarvis: the MCP servers start in the background then
             app = JarvisApp(jarvis)
             app.run()
     finally:

@@ -1,6 +1,6 @@
 """``jarvis ask --input q.wav [--output a.wav] [--json]``: one whole voice turn, headless.
 
-The file is replayed as the microphone at real time through the voice loop; everything said until
+The file is replayed as the microphone at real time through the voice pipeline; everything said until
 the file ends is one question. The reply streams to stdout, is spoken into ``--output`` (or the
 speaker), and the turn's timeline is printed (``--json``: one document). The input and the output
 path are checked before anything loads; progress (replay position, thinking, speaking) goes to
@@ -25,7 +25,7 @@ from jarvis.config import Settings
 from jarvis.errors import AudioDeviceError, EmptyInput, InputError, JarvisError
 from jarvis.messages import ReplyDone, StageError, TokenDelta, Transcript
 from jarvis.pipeline.recorder import EventRecorder
-from jarvis.pipeline.voice_loop import VoiceLoop
+from jarvis.pipeline.voice_graph import Voice
 
 MAX_QUESTION_S = 600.0  # a spoken question longer than this is refused before it is replayed
 
@@ -121,7 +121,7 @@ def _print_deltas(ev: Any) -> None:
 
 
 def _wait_transcript(
-    seen: EventRecorder, loop: VoiceLoop, timeout: float, tick: Callable[[], bool] = lambda: False,
+    seen: EventRecorder, loop: Voice, timeout: float, tick: Callable[[], bool] = lambda: False,
 ) -> Transcript:
     """The voice turn's transcript; EmptyInput when the file holds no speech (``tick`` runs while waiting)."""
     seg = loop.segmenter

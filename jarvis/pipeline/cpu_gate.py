@@ -1,4 +1,12 @@
-"""A gate that lets the voice have the CPU for a moment: while it is held, the model waits between tokens.
+"""The CPU gate: the one back-pressure in the pipeline (going upstream, 2 of 2).
+
+The voice tells the model to wait, and nothing else does: the voice's queues never block their
+producer (a full ``utterances`` or ``reply`` queue drops and counts, see
+:mod:`jarvis.pipeline.queues`), so a slow recogniser or voice cannot stall the microphone or the
+model by filling a queue. The other way upstream is barge-in
+(:mod:`jarvis.pipeline.barge_in`), which cancels rather than slows down.
+
+It lets the voice have the CPU for a moment: while it is held, the model waits between tokens.
 
 On a small CPU every core runs a llama.cpp thread while the model writes, so the first sentence's
 speech synthesis fights the model for the cores exactly when the user is waiting for the first word.

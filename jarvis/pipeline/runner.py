@@ -48,9 +48,11 @@ from jarvis.pipeline.cancel import CancelScope
 from jarvis.pipeline.confirmations import Confirmations
 from jarvis.pipeline.cpu_gate import CpuGate
 from jarvis.pipeline.idle import IdleWatch
+from jarvis.pipeline.queues import REPLY_PIECES, Channel, ReplyPiece
 from jarvis.pipeline.stage import EventBus, Stage
 from jarvis.pipeline.tool_rounds import ToolRounds, answer_from_result
 from jarvis.pipeline.tool_turn import instant_answer
+from jarvis.pipeline.turn_close import TurnCloser
 from jarvis.stt.understood import didnt_catch, is_language, sure_enough
 
 if TYPE_CHECKING:
@@ -110,7 +112,7 @@ class TurnStage(Stage):
     name = "llm"
 
     def __init__(self, assistant: Assistant) -> None:
-        super().__init__(assistant.bus, maxsize=16)
+        super().__init__(assistant.bus, inbox=Channel("turns", 16))  # typed and spoken turns join here
         self.assistant = assistant
 
     def process(self, item: Transcript | Prefill) -> None:
@@ -164,7 +166,11 @@ class Assistant:
         self.answers: AnswerCache | None = None  # the response cache (jarvis.assembly sets it)
         self.confirmations = Confirmations(self.bus.publish)
         self.store_turns = False
+        # the voice's reply queue (put, never blocks): what Jarvis says goes there (jarvis.assembly.build_voice)
+        self.reply: Callable[[ReplyPiece], None] | None = None
         self.turn_observers: list[Callable[[TurnRecord], None]] = []
+        # the speaker closes the turn: its history line and observers (metrics) wait until it was heard
+        self.closer = TurnCloser(self.bus, self._record_turn)
         # Turn ids go on from the resumed conversation's, so a barge-in amends the right reply.
         self._turn_ids = itertools.count(max((t.turn_id for t in self.conversation.turns), default=0) + 1)
         self._active: GenerationRequest | None = None
@@ -172,16 +178,26 @@ class Assistant:
         self._heard_lock = threading.Lock()
         self._heard_early: tuple[int, str] | None = None  # barge-in before the reply was saved
         self._stage = TurnStage(self)
-        self._rounds = ToolRounds(settings, self.bus.publish, self.cancel, self.confirmations, self._generate_pass)
+        self._rounds = ToolRounds(settings, self.emit, self.cancel, self.confirmations, self._generate_pass)
         self._preload: threading.Thread | None = None
         self._started = False
         self._closing = False
 
     # ------------------------------------------------------------------ control (thread safe)
+    def emit(self, event: Any) -> None:
+        """Hand on an event of a turn: what Jarvis says (a :data:`~jarvis.pipeline.queues.ReplyPiece`)
+        goes first onto the voice's reply queue (:attr:`reply`); every event then goes to the
+        observers on the bus. Tools and the tutor speak (fillers, rung timers) through here too."""
+        reply = self.reply
+        if reply is not None and isinstance(event, REPLY_PIECES):
+            reply(event)
+        self.bus.publish(event)
+
     def start(self, preload: bool = True) -> Assistant:
         """Start the stage thread and, optionally, load the first model in the background."""
         if not self._started:
             self._stage.start()
+            self.closer.start()
             self._started = True
             if preload:
                 self.preload()
@@ -275,6 +291,11 @@ class Assistant:
         self._closing = True  # no new prefill; one already running cannot be cut short: wait for it
         self.interrupt()
         self._stage.stop(timeout=120)
+        self.closer.close()  # the turns still waiting for the speaker are written now
+        try:
+            self.conversation.save_all()
+        except JarvisError as exc:
+            log.warning("%s", exc.one_line())
         if self._preload is not None:
             self._preload.join(300)
         self.pool.close()
@@ -347,7 +368,7 @@ class Assistant:
         """Answer one transcript in the calling thread, publishing every event of the turn."""
         timings = item.timings
         timings.mark("transcript_ready")
-        publish = self.bus.publish
+        publish = self.emit
         language = self.coach.language if self.coach is not None else turn_language(
             item.language, item.text, self.settings.stt.language
         )
@@ -407,7 +428,7 @@ class Assistant:
             failed = ReplyDone("", "none", timings=timings, turn_id=item.turn_id, generation=item.generation,
                                language=item.language, memory=hits)
             record = TurnRecord(failed, decision, fallbacks=tuple(outcome.fallbacks), error=err.one_line())
-            self._close_turn(record)
+            self._close_turn(record, spoken=False)  # no ReplyDone: nothing goes to the speaker
             return
         done = ReplyDone(
             text=outcome.text,
@@ -447,11 +468,24 @@ class Assistant:
         )
         self._close_turn(record)
 
-    def _close_turn(self, record: TurnRecord) -> None:
-        """The turn is over: its record goes to the observers (metrics), the status back to idle."""
+    def _close_turn(self, record: TurnRecord, spoken: bool = True) -> None:
+        """The reply is done: the status goes back to idle, and the record is written now or, when a
+        speaker says the reply, once it was heard (see :mod:`jarvis.pipeline.turn_close`)."""
+        self.closer.finish(record, spoken)
+        self.bus.publish(StatusChange("idle"))
+
+    def _record_turn(self, record: TurnRecord, heard: str | None) -> None:
+        """Write one closed turn: the reply's history line (only the heard part when the user cut
+        it), then the turn observers (metrics). A history that cannot be written is reported."""
+        turn_id = record.reply.turn_id
+        try:
+            if heard is not None:
+                self.conversation.amend_assistant(turn_id, heard, interrupted=True)
+            self.conversation.save(turn_id)
+        except JarvisError as exc:
+            self.bus.publish(StageError("history", exc.message, exc.hint, turn_id))
         for observe in self.turn_observers:
             observe(record)
-        self.bus.publish(StatusChange("idle"))
 
     def _coach_after(self, item: Transcript, done: ReplyDone) -> None:
         """The tutor's feedback on a learner turn; its failure is reported, never raised."""
@@ -500,7 +534,7 @@ class Assistant:
         language: str | None = None,
     ) -> None:
         """A reply made without a model: streamed whole, saved, published, and the turn closed."""
-        timings, publish = item.timings, self.bus.publish
+        timings, publish = item.timings, self.emit
         timings.mark("first_token")
         publish(TokenDelta(text, item.turn_id, item.generation))
         timings.mark("reply_done")
@@ -520,7 +554,7 @@ class Assistant:
         self.bus.publish(decision)
         if intent.kind == "stop":
             self.bus.publish(StopRequested(item.turn_id))
-        text, uses = instant_answer(self.tools, intent, item, self.bus.publish)
+        text, uses = instant_answer(self.tools, intent, item, self.emit)
         self._say_reply(item, decision, text, uses, item.language or intent.language)
 
     def _generate_pass(
@@ -529,7 +563,7 @@ class Assistant:
     ) -> Outcome:
         """One pass through the fallback chain (``extra``: tool calls and results so far)."""
         llm = self.settings.llm
-        publish = self.bus.publish
+        publish = self.emit
 
         def prepare(model: ChatModel, spec: ModelSpec) -> GenerationRequest:
             memory = "" if withhold_memories(spec, self.settings) else memory_block(hits)
@@ -572,9 +606,10 @@ class Assistant:
             if self._heard_early is not None and self._heard_early[0] == item.turn_id:
                 text, interrupted = self._heard_early[1], True
             self._heard_early = None
-            self.conversation.add(
+            self.conversation.add(  # a reply the speaker will say is written once it was heard
                 Turn("assistant", text, model=done.model, interrupted=interrupted, source=item.source,
-                     meta=meta, turn_id=item.turn_id)
+                     meta=meta, turn_id=item.turn_id),
+                save=not self.closer.speaker,
             )
 
     def ask(self, text: str, on_delta: Callable[[str], None] | None = None) -> ReplyDone:

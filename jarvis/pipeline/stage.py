@@ -6,13 +6,13 @@ A stage catches its own exceptions per item, publishes a :class:`StageError` and
 from __future__ import annotations
 
 import logging
-import queue
 import threading
 from collections.abc import Callable
 from typing import Any
 
 from jarvis.errors import JarvisError
 from jarvis.messages import StageError
+from jarvis.pipeline.queues import Channel
 
 log = logging.getLogger(__name__)
 
@@ -52,13 +52,15 @@ class EventBus:
 class Stage:
     """Base class: override :meth:`process` to handle one input item in the stage's thread.
 
-    A stage hands its results on itself (the next stage's :meth:`put`, or ``bus.publish``).
+    Its input is a named queue (:class:`~jarvis.pipeline.queues.Channel`, given as ``inbox`` when the
+    graph names it); a stage hands its results on itself (into the next stage's queue) and tells the
+    observers on the bus.
     """
 
     name = "stage"
 
-    def __init__(self, bus: EventBus, maxsize: int = 64) -> None:
-        self.inbox: queue.Queue = queue.Queue(maxsize=maxsize)
+    def __init__(self, bus: EventBus, maxsize: int = 64, inbox: Channel | None = None) -> None:
+        self.inbox: Channel = inbox if inbox is not None else Channel(self.name, maxsize)
         self.bus = bus
         self._thread = threading.Thread(target=self._run, name=f"jarvis-{self.name}", daemon=True)
 

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from jarvis.audio.wake_word import strip_wake_phrase
 from jarvis.errors import EmptyInput
 from jarvis.messages import PartialTranscript, StatusChange, TurnTimings, Utterance
+from jarvis.pipeline.queues import Channel
 from jarvis.pipeline.stage import Stage
 
 if TYPE_CHECKING:
@@ -51,17 +52,19 @@ class SttStage(Stage):
     """Utterance -> transcript -> ``assistant.submit_text`` (a voice turn carrying its timeline).
 
     Args:
-        assistant: receives the turns.
+        assistant: receives the turns (its ``turns`` queue).
         recogniser: returns the loaded speech recogniser (may wait for a background load).
-        on_submitted: called after a turn was submitted (the voice loop is busy from then on).
+        on_submitted: called after a turn was submitted (the voice is busy from then on).
+        inbox: the ``utterances`` queue it reads (a new one when None).
     """
 
     name = "stt"
 
     def __init__(
         self, assistant: Assistant, recogniser: Callable[[], SpeechToText], on_submitted: Callable[[], None],
+        inbox: Channel | None = None,
     ) -> None:
-        super().__init__(assistant.bus, maxsize=8)
+        super().__init__(assistant.bus, maxsize=8, inbox=inbox)
         self.assistant = assistant
         self.recogniser = recogniser
         self.on_submitted = on_submitted

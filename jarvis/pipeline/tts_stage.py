@@ -1,9 +1,8 @@
-"""The TTS stage: the streamed reply in (from the bus), sentences spoken through the player out."""
+"""The TTS stage: the streamed reply in (the ``reply`` queue), sentences spoken through the player out."""
 
 from __future__ import annotations
 
 import logging
-import queue
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -21,6 +20,7 @@ from jarvis.messages import (
 )
 from jarvis.pipeline.cancel import CancelScope
 from jarvis.pipeline.cpu_gate import CpuGate
+from jarvis.pipeline.queues import Channel
 from jarvis.pipeline.stage import EventBus, Stage
 from jarvis.tts.chunker import SentenceChunker, speakable
 
@@ -52,15 +52,16 @@ class TtsStage(Stage):
         gate: held while the first piece of each reply is synthesised (``tts.first_piece_first``),
             and while a later one is when the voice is about to run dry (``voice_first_below_s``),
             so the model pauses and the voice has the cores.
+        inbox: the ``reply`` queue it reads; :meth:`offer` puts into it (a new one when None).
     """
 
     name = "tts"
 
     def __init__(
         self, bus: EventBus, settings: TTSSettings, cancel: CancelScope, voices: Callable[[], VoiceSet],
-        player: Player, stream: bool = True, gate: CpuGate | None = None,
+        player: Player, stream: bool = True, gate: CpuGate | None = None, inbox: Channel | None = None,
     ) -> None:
-        super().__init__(bus, maxsize=8192)
+        super().__init__(bus, maxsize=8192, inbox=inbox)
         self.settings = settings
         self.cancel = cancel
         self.voices = voices
@@ -183,13 +184,11 @@ class TtsStage(Stage):
         self.player.put(SpeechChunk(audio, spoken.sample_rate, text, turn_id, generation, None))
 
     def offer(self, item: Any) -> None:
-        """Queue an item without blocking the publisher (a full queue drops it, logged)."""
+        """Put a piece of the reply on the ``reply`` queue without blocking the model's thread (a full
+        queue drops it, logged); this is :attr:`Assistant.reply <jarvis.pipeline.runner.Assistant.reply>`."""
         if self.gate is not None and self.stream:
             self._claim_first_piece(item)
-        try:
-            self.inbox.put_nowait(item)
-        except queue.Full:  # pragma: no cover - 8192 pieces queued: drop rather than block the model
-            log.warning("TTS queue full; a piece of the reply is not spoken")
+        self.inbox.offer(item)  # 8192 pieces queued: drop rather than block the model
 
     def _claim_first_piece(self, item: Any) -> None:
         """In the publisher's (the model's) thread: close the gate on the token that completes the

@@ -59,7 +59,6 @@ class Toolbox:
         self.executor = ToolExecutor(self.registry, t.timeout_s, t.filler_after_s or 1e9)
         self.clock = TimerService(self.store, self._ring)
         self._mcp: Any = None
-        self._mcp_waited = False  # the first prompt waited for the MCP servers' first start
         self._mcp_said: set[str] = set()  # MCP servers whose failure to start was said (once each)
         self.embed: Callable[[list[str]], Any] | None = None  # sentence vectors (the memory's embedder)
         self._vectors: dict[str, Any] = {}  # tool name -> its description's vector
@@ -132,13 +131,13 @@ class Toolbox:
 
     # ------------------------------------------------------------------ model path
     def schemas(self, personal: bool = True, request: str | None = None) -> list[dict]:
-        """Function schemas for a model (MCP servers started first; disabled tools left out).
+        """Function schemas for a model (disabled tools left out). Never starts or waits for an MCP
+        server: one that is not up yet (see :meth:`start_mcp_background`) is simply not offered.
 
         With ``request``, only the tools it may need (see :meth:`Tool.is_relevant`).
         """
         if not self.settings.tools.enabled:
             return []
-        self._mcp_for_prompt()
         disabled = set(self.settings.tools.disabled)
         chosen = self.registry.schemas(personal, request)
         if request is not None:
@@ -193,22 +192,23 @@ class Toolbox:
             notice(f"{line}; its tools are left out this session")
 
     def start_mcp_background(self) -> None:
-        """Start the MCP servers in the background (at most once each); returns at once."""
+        """Start the MCP servers in the background (at most once each); returns at once.
+
+        Jarvis calls it when it starts (:meth:`jarvis.assembly.Jarvis.start`), so a server's start-up
+        never falls inside a turn: a turn before a server is up goes without that server's tools. A
+        server that does not start is said once (one line) and not tried again by later turns.
+        """
         if self.settings.tools.enabled and self.mcp is not None:
             self.mcp.start_in_background()
 
-    def _mcp_for_prompt(self) -> None:
-        """Before a prompt: start the MCP servers in the background if not done yet. The first prompt
-        waits for their first start (so a working server's tools are in it), except for a server whose
-        last start failed (here or in an earlier run): that one is never waited for, and one that does
-        not start is not tried again by later prompts. A broken server costs its timeout once."""
+    def wait_mcp(self) -> None:
+        """Wait for the MCP servers' first start (``jarvis ask``: one question, so its tools must be
+        there), each at most its ``timeout_s``, outside any turn; a server whose last start failed
+        (here or in an earlier run) is not waited for. Starts them first if that was not done."""
         mcp = self.mcp
-        if mcp is None:
+        if mcp is None or not self.settings.tools.enabled:
             return
         mcp.start_in_background()
-        if self._mcp_waited:
-            return
-        self._mcp_waited = True
         failed = mcp.failed_before()
         for name in mcp.starting:
             if name in failed and name not in self._mcp_said:

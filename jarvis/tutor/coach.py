@@ -90,6 +90,6 @@ def attach_tutor(assistant: Any, profile: ProfileSpec | None, encoder: Encoder |
         from jarvis.memory.embedder import Embedder
 
         encoder = Embedder(settings.memory.embedder)
-    tutor = Tutor(profile, settings.general.data_dir, assistant.bus.publish, encoder)
+    tutor = Tutor(profile, settings.general.data_dir, assistant.emit, encoder)  # a spoken correction: the reply queue
     assistant.coach = tutor
     return tutor

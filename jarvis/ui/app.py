@@ -38,7 +38,7 @@ from jarvis.ui.voice_panel import VoicePanel
 
 if TYPE_CHECKING:
     from jarvis.assembly import Jarvis
-    from jarvis.pipeline.voice_loop import VoiceLoop
+    from jarvis.pipeline.voice_graph import Voice
 
 log = logging.getLogger(__name__)
 
@@ -53,7 +53,7 @@ class JarvisApp(App):
         """Show ``jarvis`` (built by :func:`jarvis.assembly.build`; the caller closes it).
 
         Args:
-            jarvis: the built Jarvis; the app starts it (and its voice loop when ``voice``).
+            jarvis: the built Jarvis; the app starts it (and its voice when ``voice``).
             voice: open the microphone and speaker (False: keyboard only).
             sampler: reads CPU/RAM/GPU for the resource panel (default :func:`jarvis.resources.sample`).
         """
@@ -61,7 +61,7 @@ class JarvisApp(App):
         self.jarvis = jarvis
         self.settings = jarvis.settings
         self.assistant = jarvis.assistant
-        self.voice_loop: VoiceLoop | None = None
+        self.voice: Voice | None = None
         self._want_voice = voice
         self._sampler = sampler
         self.bind(self.settings.ui.ptt_key, "push_to_talk", description="Talk", show=True)
@@ -120,9 +120,9 @@ class JarvisApp(App):
             self._voice_unavailable("voice off")
             return
         try:
-            self.voice_loop = self.jarvis.start_voice()
+            self.voice = self.jarvis.start_voice()
         except JarvisError as exc:
-            self.voice_loop = None
+            self.voice = None
             self._voice_unavailable(f"keyboard only: {exc.message}")
             self.notify(exc.one_line(), title="No microphone: keyboard mode", severity="warning", timeout=8)
 
@@ -164,30 +164,31 @@ class JarvisApp(App):
     # ------------------------------------------------------------------ actions
     def action_interrupt(self) -> None:
         """Esc: stop the reply (and speech) now."""
-        if self.voice_loop is not None:
-            self.voice_loop.barge_in()
+        if self.voice is not None:
+            self.voice.barge_in()
         else:
             self.assistant.interrupt()
 
     def action_push_to_talk(self) -> None:
         """Toggle listening (press, speak, press again; the VAD may end the turn too)."""
-        if self.voice_loop is None:
+        if self.voice is None:
             self.notify("No voice input: keyboard mode.", severity="warning")
             return
         try:
-            self.voice_loop.ptt_toggle()
+            self.voice.modes.ptt_toggle()
         except JarvisError as exc:
             self.notify(exc.one_line(), severity="error")
 
     def action_hands_free(self) -> None:
         """Toggle hands-free listening (the wake word's, when ``audio.mode = "wake_word"``)."""
-        if self.voice_loop is None:
+        modes = self.voice.modes if self.voice is not None else None
+        if modes is None:
             self.notify("No voice input: keyboard mode.", severity="warning")
             return
         try:
-            on_now = not self.voice_loop.hands_free
-            self.voice_loop.set_hands_free(on_now)
-            if self.voice_loop.mode == "wake_word":
+            on_now = not modes.hands_free
+            modes.set_hands_free(on_now)
+            if modes.mode == "wake_word":
                 self.notify('Wake word on: say "hey jarvis" and your question.')
             else:
                 self.notify("Hands-free on: just talk." if on_now else "Hands-free off.")

@@ -7,6 +7,8 @@ import time
 import numpy as np
 import pytest
 
+from devsupport import pulse
+from devsupport.voicekit import QUESTION
 from jarvis.audio.devices import (
     SoundDeviceInput,
     SoundDeviceOutput,
@@ -19,8 +21,6 @@ from jarvis.audio.segmenter import Segmenter
 from jarvis.audio.wavio import read_wav
 from jarvis.config import VADSettings
 from jarvis.errors import AudioDeviceError
-from tests.support import pulse
-from tests.support.voicekit import QUESTION
 
 pytestmark = pytest.mark.skipif(pulse.available() is not None, reason=str(pulse.available()))
 

@@ -8,12 +8,12 @@ import numpy as np
 import pytest
 import soundfile as sf
 
+from devsupport.paths import FIXTURES
 from jarvis.audio.devices import WavFileInput, WavFileOutput
 from jarvis.audio.playback import PlaybackBuffer, Player, heard_part
 from jarvis.audio.wavio import read_wav, write_wav
 from jarvis.errors import AudioFormatError
 from jarvis.messages import SpeechChunk, TurnTimings
-from tests.support.paths import FIXTURES
 
 EN = FIXTURES / "speech" / "en" / "librivox-0880.wav"
 

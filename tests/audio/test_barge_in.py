@@ -12,6 +12,7 @@ import time
 import numpy as np
 import soundfile as sf
 
+from devsupport.paths import FIXTURES
 from jarvis.audio.barge_in import PAUSE, RESUME, ROOM_FRAMES, PauseGate
 from jarvis.audio.devices import WavFileOutput
 from jarvis.audio.events import HeardText
@@ -20,7 +21,6 @@ from jarvis.audio.vad import QUIET, SPEAKING, STARTING, VadMachine, WebRtcClassi
 from jarvis.audio.wavio import read_wav
 from jarvis.config import BargeInSettings, VADSettings
 from jarvis.messages import SpeechChunk
-from tests.support.paths import FIXTURES
 
 SR = 16000
 USER = FIXTURES / "speech" / "en" / "librivox-0870.wav"

@@ -13,10 +13,10 @@ import numpy as np
 import pytest
 
 from bench.echo_cancel import SR, erle_db, onset, room_echo, run_aec, vad_starts
+from devsupport.paths import FIXTURES
 from jarvis.audio.echo_cancel import EchoCanceller, available, estimate_delay
 from jarvis.audio.wavio import read_wav
 from jarvis.errors import AudioFormatError, JarvisError
-from tests.support.paths import FIXTURES
 
 SPEECH = FIXTURES / "speech"
 

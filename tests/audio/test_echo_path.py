@@ -13,6 +13,7 @@ import pytest
 import soxr
 
 from bench.echo_cancel import erle_db, room_echo, vad_starts
+from devsupport.paths import FIXTURES
 from jarvis.audio.comfort_noise import ComfortNoise
 from jarvis.audio.devices import AudioInput
 from jarvis.audio.double_talk import DoubleTalkDetector
@@ -22,7 +23,6 @@ from jarvis.audio.echo_plan import HEADSET_DEPRECATED, aec_problem, plan_echo
 from jarvis.audio.echo_reference import SLACK_S, EchoReference, StreamClock
 from jarvis.audio.wavio import read_wav
 from jarvis.config import AudioSettings
-from tests.support.paths import FIXTURES
 
 SR, OUT = 16000, 24000
 BLOCK, OUT_BLOCK = 480, 480  # 30 ms at the mic, 20 ms at the speaker

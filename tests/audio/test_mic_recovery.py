@@ -15,6 +15,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from devsupport import pulse
+from devsupport.voicekit import EN, QUESTION, voice_models
 from jarvis.audio.devices import SoundDeviceInput, SoundDeviceOutput, refresh_devices, speakers_idle
 from jarvis.audio.events import MicBack, MicLevel, MicLost
 from jarvis.audio.playback import PlaybackBuffer
@@ -22,8 +24,6 @@ from jarvis.audio.segmenter import Segmenter
 from jarvis.audio.wavio import read_wav
 from jarvis.config import VADSettings
 from jarvis.messages import StageError
-from tests.support import pulse
-from tests.support.voicekit import EN, QUESTION, voice_models
 from tests.support.waiting import until
 
 pytestmark = pytest.mark.skipif(pulse.available() is not None, reason=str(pulse.available()))

@@ -12,11 +12,11 @@ import time
 import numpy as np
 import pytest
 
+from devsupport import pulse
 from jarvis.audio.devices import SoundDeviceOutput
 from jarvis.audio.events import HeardText, SpeakerBack, SpeakerLost
 from jarvis.audio.playback import Player
 from jarvis.messages import SpeechChunk
-from tests.support import pulse
 from tests.support.waiting import until
 
 pytestmark = pytest.mark.skipif(pulse.available() is not None, reason=str(pulse.available()))

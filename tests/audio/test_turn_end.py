@@ -7,11 +7,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from devsupport.paths import MODELS
+from devsupport.voicekit import EN
 from jarvis.audio.turn_end import TurnEndModel, ends_unfinished
 from jarvis.audio.wavio import read_wav
 from jarvis.errors import ModelNotFound
-from tests.support.paths import MODELS
-from tests.support.voicekit import EN
 
 SMART_TURN = MODELS / "smart-turn" / "smart-turn-v3.2-cpu.onnx"
 QUIET = np.zeros(3200, np.float32)  # the 200 ms of silence the VAD has heard when it asks

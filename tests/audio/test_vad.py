@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from devsupport.voicekit import EN
 from jarvis.audio.vad import (
     QUIET,
     SPEAKING,
@@ -18,7 +19,6 @@ from jarvis.audio.vad import (
 from jarvis.audio.wavio import read_wav
 from jarvis.config import VADSettings
 from jarvis.errors import ConfigError
-from tests.support.voicekit import EN
 
 FRAME = 480  # 30 ms at 16 kHz
 

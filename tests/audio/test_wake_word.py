@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from devsupport.paths import FIXTURES, MODELS
 from jarvis.audio.wake_word import (
     FRAME_SAMPLES,
     PHRASE_LOOKBACK_S,
@@ -23,7 +24,6 @@ from jarvis.audio.wake_word import (
 )
 from jarvis.audio.wavio import read_wav
 from jarvis.errors import ConfigError, ModelLoadError, ModelNotFound
-from tests.support.paths import FIXTURES, MODELS
 
 WAKE_MODEL = MODELS / "wake" / "hey_jarvis_v0.1.onnx"
 WAKE = FIXTURES / "wake"

@@ -9,7 +9,7 @@ import subprocess
 import time
 from pathlib import Path
 
-from tests.support.paths import JARVIS
+from devsupport.paths import JARVIS
 
 
 def run(env, *args: str, timeout: float = 300) -> subprocess.CompletedProcess:

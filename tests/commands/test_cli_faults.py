@@ -15,11 +15,11 @@ from pathlib import Path
 
 import pytest
 
+from devsupport.config import write_config
+from devsupport.paths import JARVIS
+from devsupport.voicekit import QUESTION, voice_config
 from jarvis.cli import main
 from jarvis.text import decode_text
-from tests.support.config import write_config
-from tests.support.paths import JARVIS
-from tests.support.voicekit import QUESTION, voice_config
 
 
 def run(env: dict[str, str], *args: str, stdin: bytes | None = None) -> subprocess.CompletedProcess:

@@ -19,8 +19,8 @@ from pathlib import Path
 
 import pytest
 
+from devsupport.paths import JARVIS
 from jarvis.cli import main
-from tests.support.paths import JARVIS
 
 SEED = 1313
 RUNS = 150

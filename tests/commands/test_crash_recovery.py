@@ -8,11 +8,11 @@ import signal
 import subprocess
 from pathlib import Path
 
+from devsupport.config import write_config
+from devsupport.paths import JARVIS, MODELS
 from jarvis.config import MemorySettings, load_settings
 from jarvis.history import Conversation
 from jarvis.memory.service import MemoryService
-from tests.support.config import write_config
-from tests.support.paths import JARVIS, MODELS
 
 
 def test_sigkill_mid_stream_leaves_conversation_and_memory_usable(jarvis_env, tmp_path: Path):

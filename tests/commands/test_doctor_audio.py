@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.paths import JARVIS, SMOLLM
+from devsupport.paths import JARVIS, SMOLLM
 
 
 def _doctor(env: dict[str, str], tmp: Path, audio: str, *args: str) -> subprocess.CompletedProcess:

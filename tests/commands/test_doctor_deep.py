@@ -12,7 +12,7 @@ import shutil
 import subprocess
 from pathlib import Path
 
-from tests.support.paths import JARVIS, MODELS, SMOLLM
+from devsupport.paths import JARVIS, MODELS, SMOLLM
 
 
 def _doctor(env: dict[str, str], config: Path, *args: str) -> subprocess.CompletedProcess:

@@ -10,14 +10,14 @@ from pathlib import Path
 
 import pytest
 
+from devsupport import pulse
+from devsupport.config import write_config
+from devsupport.paths import JARVIS, MCP_SERVER
 from jarvis.commands.doctor_sections import audio_devices_section, mcp_section, tools_section
 from jarvis.config import BUILTIN_TOOLS, load_settings
 from jarvis.errors import ConfigError
-from tests.support import pulse
-from tests.support.config import write_config
-from tests.support.paths import JARVIS
 
-SERVER = Path(__file__).resolve().parents[1] / "support" / "mcp_server.py"
+SERVER = MCP_SERVER
 
 
 def orders(name: str = "orders", **extra: str) -> str:

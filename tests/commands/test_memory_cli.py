@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
+from devsupport.config import write_config
+from devsupport.paths import MODELS
 from jarvis.cli import main
-from tests.support.config import write_config
-from tests.support.paths import MODELS
 
 EMBEDDER = MODELS / "all-MiniLM-L6-v2"
 

@@ -17,10 +17,10 @@ from pathlib import Path
 
 import pytest
 
+from devsupport.paths import JARVIS, SMOLLM
 from jarvis.config import load_settings
 from tests.support.gguf_writer import write_gguf
 from tests.support.hub_stub import HubStub
-from tests.support.paths import JARVIS, SMOLLM
 
 REPO = "HuggingFaceTB/SmolLM2-135M-Instruct-GGUF"
 NAME = SMOLLM.name

@@ -6,12 +6,11 @@ import datetime as dt
 import json
 import subprocess
 import sys
-from pathlib import Path
 
-from tests.support.config import write_config
-from tests.support.paths import JARVIS
+from devsupport.config import write_config
+from devsupport.paths import JARVIS, MCP_SERVER
 
-SERVER = Path(__file__).resolve().parents[1] / "support" / "mcp_server.py"
+SERVER = MCP_SERVER
 
 
 def run(args: list[str], env: dict, stdin: str | None = None) -> subprocess.CompletedProcess:

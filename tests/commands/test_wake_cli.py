@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.config import write_config
-from tests.support.paths import FIXTURES, JARVIS, MODELS
+from devsupport.config import write_config
+from devsupport.paths import FIXTURES, JARVIS, MODELS
 
 WAKE = FIXTURES / "wake"
 POSITIVE = WAKE / "positive" / "hey-jarvis-01-joe-1.wav"  # "Hey Jarvis, what time is it?"; jarvis ends 1.05 s

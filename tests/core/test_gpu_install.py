@@ -13,8 +13,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from devsupport.paths import ROOT
 from jarvis.gpu_plan import LLAMA_CPU_CMAKE, LLAMA_CUDA_CMAKE, cuda_for_driver, decide
-from tests.support.paths import ROOT
 
 TWO_GPUS = "0, NVIDIA GeForce RTX 4080, 16376, 550.54.15\n1, NVIDIA GeForce RTX 2060, 6144, 550.54.15\n"
 BANNER = ("| NVIDIA-SMI 550.54.15              Driver Version: 550.54.15      CUDA Version: 12.4     |\n")

@@ -34,7 +34,7 @@ print(json.dumps(loaded))
 
 
 def test_the_core_list_is_the_whole_package():
-    for name in ("jarvis.assembly", "jarvis.pipeline.voice_loop", "jarvis.memory.service", "jarvis.commands.core"):
+    for name in ("jarvis.assembly", "jarvis.pipeline.voice_graph", "jarvis.memory.service", "jarvis.commands.core"):
         assert name in CORE
     assert not [m for m in CORE if m.startswith("jarvis.ui")]
 

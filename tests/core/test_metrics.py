@@ -9,12 +9,12 @@ from pathlib import Path
 
 import pytest
 
+from devsupport.paths import ROOT
 from jarvis.assembly import build
 from jarvis.config import parse_settings
 from jarvis.hardware import Placement, PlacementPlan
 from jarvis.messages import MemoryHits, ReplyDone, RouteDecision, TurnRecord
 from jarvis.metrics import MetricsObserver, percentile, read_records, summarize
-from tests.support.paths import ROOT
 
 SMOL = ROOT / "models" / "smollm2-135m-instruct-q4_1.gguf"
 SECRET = "sk-metrics-secret-0123456789abcdef"

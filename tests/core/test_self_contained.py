@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.paths import ROOT
+from devsupport.paths import ROOT
 
 # built from parts, so this file does not name those places itself
 PLACES = ("../" + "shared", "/work/" + "main", "/work/" + "shared")

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from devsupport.paths import ROOT
 from jarvis.assembly import build
 from jarvis.config import parse_settings
 from jarvis.errors import JarvisError, ModelNotFound
@@ -23,7 +24,6 @@ from jarvis.llm.pool import ModelPool
 from jarvis.messages import GenerationStats, MemoryHit, MemoryHits, RouteDecision, StageError
 from jarvis.pipeline.runner import Assistant
 from tests.support.api_stub import ANTHROPIC_KEY, SERVER_KEY, StubAPI, free_port, llama_server
-from tests.support.paths import ROOT
 
 SMOL = ROOT / "models" / "smollm2-135m-instruct-q4_1.gguf"
 QWEN = ROOT / "models" / "qwen2.5-coder-0.5b-instruct-q4_k_m.gguf"

@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
+from devsupport.paths import QWEN_05, QWEN_15, SMOLLM
 from jarvis.errors import ModelCorrupt, ModelNotFound
 from jarvis.gguf import MiB, check_gguf, format_params, read_gguf, shard_paths
 from jarvis.llm.llama_cpp_backend import verify_model_file
 from tests.support.gguf_writer import tensor_bytes, tiny_llama, write_gguf
-from tests.support.paths import QWEN_05, QWEN_15, SMOLLM
 
 
 def _cut(src: Path, dst: Path, size: int) -> Path:

@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
+from devsupport.paths import QWEN_05, SMOLLM
 from jarvis.config import ModelSpec
 from jarvis.errors import ModelCorrupt, ModelLoadError, ModelNotFound
 from jarvis.llm.base import ChatMessage, GenerationRequest
 from jarvis.llm.llama_cpp_backend import LlamaCppChat
-from tests.support.paths import QWEN_05, SMOLLM
 
 
 @pytest.fixture(scope="module")

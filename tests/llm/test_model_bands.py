@@ -13,10 +13,10 @@ from pathlib import Path
 
 import pytest
 
+from devsupport.paths import DATA, ROOT
 from jarvis.config import load_settings
 from jarvis.llm.router import Router
 from jarvis.pipeline.runner import Assistant
-from tests.support.paths import DATA, ROOT
 
 MEASURED_FILE = DATA / "model_bands.json"
 MEASURED = (json.loads(MEASURED_FILE.read_text(encoding="utf-8")) if MEASURED_FILE.is_file()

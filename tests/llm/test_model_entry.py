@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from devsupport.paths import ROOT
 from jarvis.config import load_settings
 from jarvis.errors import ConfigError
 from jarvis.gguf import read_gguf
@@ -19,7 +20,6 @@ from jarvis.hardware import GPUInfo, Machine, plan_for
 from jarvis.llm.model_entry import add_to_config, entry_for, file_value, suggest_name
 from jarvis.llm.router import Router
 from tests.support.gguf_writer import qwen7b_header
-from tests.support.paths import ROOT
 
 HARD = "Prove that there are infinitely many primes and explain each step carefully."
 

@@ -7,12 +7,12 @@ from pathlib import Path
 
 import pytest
 
+from devsupport.paths import ROOT
 from jarvis.config import parse_settings
 from jarvis.errors import OutOfMemory
 from jarvis.hardware import Placement, PlacementPlan
 from jarvis.llm.pool import ModelPool, memory_need_mb, read_device_memory
 from jarvis.messages import ModelLoadProgress
-from tests.support.paths import ROOT
 
 SMOL = ROOT / "models" / "smollm2-135m-instruct-q4_1.gguf"
 QWEN = ROOT / "models" / "qwen2.5-coder-0.5b-instruct-q4_k_m.gguf"

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import time
 
+from devsupport.config import write_config
 from jarvis.config import load_settings
 from jarvis.history import Turn
 from jarvis.messages import MemoryHit, MemoryHits
 from jarvis.pipeline.runner import Assistant
-from tests.support.config import write_config
 
 HISTORY = [
     Turn("user", "Tell me about the old town of Seville and its cathedral."),

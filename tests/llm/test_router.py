@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from devsupport.paths import DATA, ROOT
 from jarvis.config import SPECIALTIES, load_settings, parse_settings
 from jarvis.difficulty_bands import band
 from jarvis.history import Turn
@@ -17,7 +18,6 @@ from jarvis.llm.difficulty import estimate
 from jarvis.llm.locality import has_key, leaves_machine
 from jarvis.llm.router import Router
 from jarvis.messages import RouteDecision
-from tests.support.paths import DATA, ROOT
 
 
 def load(name: str) -> list[dict]:

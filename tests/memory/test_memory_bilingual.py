@@ -14,15 +14,15 @@ from typing import Any
 import chromadb
 import pytest
 
+from devsupport import bilingual
+from devsupport.paths import MODELS
 from jarvis.config import MemorySettings, load_settings
 from jarvis.errors import MemoryStoreError
 from jarvis.memory.base import EmbedderMismatch
 from jarvis.memory.chroma_store import ChromaStore
 from jarvis.memory.embedder import Embedder
 from jarvis.memory.service import MemoryService
-from tests.support import bilingual
 from tests.support.chroma_server import ChromaServer
-from tests.support.paths import MODELS
 
 DEFAULT = MODELS / load_settings(None).memory.embedder.name  # what config.toml ships
 MINILM = MODELS / "all-MiniLM-L6-v2"

@@ -13,14 +13,14 @@ from typing import Any
 
 import pytest
 
+from devsupport.config import write_config
+from devsupport.paths import JARVIS, MODELS
 from jarvis.assembly import build
 from jarvis.config import load_settings
 from jarvis.errors import MemoryStoreError
 from jarvis.llm.prompt import memory_block
 from jarvis.messages import MemoryHits, Transcript
 from jarvis.pipeline.runner import Assistant
-from tests.support.config import write_config
-from tests.support.paths import JARVIS, MODELS
 
 EMBEDDER = MODELS / "all-MiniLM-L6-v2"
 CLOUD = """

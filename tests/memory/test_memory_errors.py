@@ -17,13 +17,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from devsupport.paths import MODELS, ROOT
 from jarvis.config import MemorySettings
 from jarvis.errors import MemoryStoreError
 from jarvis.memory.base import EmbedderMismatch
 from jarvis.memory.chroma_store import ChromaStore
 from jarvis.memory.lock import StoreLock
 from jarvis.memory.service import MemoryService
-from tests.support.paths import MODELS, ROOT
 
 EMBEDDER = MODELS / "all-MiniLM-L6-v2"
 

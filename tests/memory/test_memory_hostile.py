@@ -22,14 +22,14 @@ from typing import Any
 import numpy as np
 import pytest
 
+from devsupport.config import write_config
+from devsupport.paths import MODELS, ROOT
 from jarvis.cli import main
 from jarvis.config import MemorySettings
 from jarvis.errors import MemoryStoreError
 from jarvis.memory.service import MemoryService
 from jarvis.memory.transfer import MAX_CHARS, fit_text, read_jsonl
 from tests.support.chroma_server import ChromaServer
-from tests.support.config import write_config
-from tests.support.paths import MODELS, ROOT
 
 USE = MODELS / MemorySettings().embedder.name
 

@@ -8,9 +8,9 @@ import os
 import stat
 from pathlib import Path
 
+from devsupport.paths import MODELS
 from jarvis.config import MemorySettings
 from jarvis.memory.service import MemoryService
-from tests.support.paths import MODELS
 
 EMBEDDER = MODELS / "all-MiniLM-L6-v2"
 

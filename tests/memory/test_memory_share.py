@@ -13,11 +13,11 @@ from pathlib import Path
 
 import pytest
 
+from devsupport.paths import MODELS, ROOT
 from jarvis.config import MemorySettings
 from jarvis.errors import MemoryStoreError
 from jarvis.memory.service import MemoryService
 from jarvis.memory.share import RemoteStore, socket_path
-from tests.support.paths import MODELS, ROOT
 
 EMBEDDER = MODELS / MemorySettings().embedder.name
 

@@ -14,11 +14,11 @@ from pathlib import Path
 
 import pytest
 
+from devsupport.paths import DATA, MODELS
 from jarvis.config import MemorySettings
 from jarvis.memory.service import MemoryService
 from jarvis.redact import MARK
 from tests.support.chroma_server import ChromaServer
-from tests.support.paths import DATA, MODELS
 
 EMBEDDER = MODELS / MemorySettings().embedder.name  # the default (tests/memory/test_memory_bilingual.py)
 PAIRS = json.loads((DATA / "memory_pairs.json").read_text(encoding="utf-8"))

@@ -16,6 +16,9 @@ from pathlib import Path
 
 import pytest
 
+from devsupport import bilingual
+from devsupport.config import write_config
+from devsupport.paths import MODELS, QWEN_05
 from jarvis.assembly import build
 from jarvis.config import MemorySettings, Settings, load_settings, parse_settings
 from jarvis.errors import ModelNotFound
@@ -27,9 +30,6 @@ from jarvis.memory.service import MemoryService
 from jarvis.memory.translator import Interrupted, TranslationQueue
 from jarvis.messages import StatusChange
 from jarvis.pipeline.idle import IdleWatch
-from tests.support import bilingual
-from tests.support.config import write_config
-from tests.support.paths import MODELS, QWEN_05
 
 USE = MODELS / "use-multilingual-v3"
 DATA = bilingual.load()

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from devsupport.paths import ROOT
 from jarvis.errors import MemoryStoreError
 from jarvis.memory.base import Record
 from jarvis.memory.chroma_store import parse_server
@@ -18,7 +19,6 @@ from jarvis.memory.lock import StoreLock
 from jarvis.memory.ranking import estimate_tokens, select_hits
 from jarvis.memory.transfer import read_jsonl, write_jsonl
 from jarvis.messages import MemoryHit
-from tests.support.paths import ROOT
 
 
 def hit(i: str, score: float, t: float = 0.0, text: str = "x") -> MemoryHit:

@@ -9,11 +9,11 @@ from __future__ import annotations
 import threading
 from pathlib import Path
 
+from devsupport.config import write_config
 from jarvis.assembly import build
 from jarvis.config import load_settings
 from jarvis.messages import ReplyDone, TokenDelta
 from jarvis.stt.understood import DIDNT_CATCH
-from tests.support.config import write_config
 
 
 def settings_for(tmp_path: Path, llm: str = ""):
@@ -77,8 +77,8 @@ def test_a_general_question_asked_again_comes_from_the_cache(tmp_path: Path) -> 
 
 
 def test_a_question_about_the_user_is_answered_from_what_they_told_or_not_at_all(tmp_path: Path) -> None:
+    from devsupport.paths import MODELS
     from jarvis.llm.personal import NOT_TOLD
-    from tests.support.paths import MODELS
 
     settings = load_settings(write_config(
         tmp_path, memory=f'enabled = true\npath = "{tmp_path / "vs"}"\nembedder = "{MODELS / "all-MiniLM-L6-v2"}"',

@@ -7,13 +7,14 @@ import time
 import pytest
 import soundfile as sf
 
+from devsupport import pulse
+from devsupport.voicekit import QUESTION, voice_config, voice_models
+from jarvis.assembly import build_voice
 from jarvis.config import load_settings
 from jarvis.history import Conversation
 from jarvis.pipeline.runner import Assistant
-from jarvis.pipeline.voice_loop import VoiceLoop
+from jarvis.pipeline.voice_graph import VoiceOptions
 from jarvis.tts.chunker import speakable
-from tests.support import pulse
-from tests.support.voicekit import QUESTION, voice_config, voice_models
 
 LONG = "Tell me a long story about a dragon who learns to bake bread, with many details."
 LLM = (
@@ -40,7 +41,7 @@ def test_push_to_talk_cuts_a_long_reply(tmp_path):
     assistant.bus.subscribe(events.append)
     stt, voices = voice_models()
     out = tmp_path / "spoken.wav"
-    loop = VoiceLoop(assistant, stt=stt, voices=voices, output_path=out, use_input=False).start()
+    loop = build_voice(assistant, VoiceOptions(stt=stt, voices=voices, output_path=out, use_input=False)).start()
     try:
         turn = assistant.submit_text(LONG)
         wait(lambda: any(e.speaking for e in kinds(events, "SpeakingChanged")))
@@ -81,7 +82,7 @@ def test_speech_interrupts_with_a_headset(tmp_path):
     events: list = []
     assistant.bus.subscribe(events.append)
     stt, voices = voice_models()
-    loop = VoiceLoop(assistant, stt=stt, voices=voices).start()
+    loop = build_voice(assistant, VoiceOptions(stt=stt, voices=voices)).start()
     try:
         first = assistant.submit_text(LONG)
         wait(lambda: any(e.speaking for e in kinds(events, "SpeakingChanged")))

@@ -3,7 +3,7 @@ and the user can still interrupt it by voice; without it, its own echo interrupt
 
 The rig is PulseAudio's ``module-loopback`` from the virtual speaker's monitor into the virtual
 microphone, 40 ms late at half the level, over a -60 dBFS mic noise floor
-(:meth:`tests.support.pulse.PulseServer.loopback`); the voice loop listens hands-free through
+(:meth:`devsupport.pulse.PulseServer.loopback`); the voice loop listens hands-free through
 sounddevice, the reply is the real small LLM telling a story spoken by Piper, and the user is a
 LibriVox clip played into the microphone. No timing is asserted (``bench/echo_live.py`` measures).
 """
@@ -12,14 +12,15 @@ from __future__ import annotations
 
 import time
 
+from devsupport.voicekit import EN, QUESTION, voice_config, voice_models
+from jarvis.assembly import build_voice
 from jarvis.audio.events import BargeInPause, HeardText, MicLevel, SpeakingChanged
 from jarvis.audio.wavio import read_wav, write_wav
 from jarvis.config import load_settings
 from jarvis.messages import SpeechChunk, Transcript
 from jarvis.pipeline.recorder import EventRecorder
 from jarvis.pipeline.runner import Assistant
-from jarvis.pipeline.voice_loop import VoiceLoop
-from tests.support.voicekit import EN, QUESTION, voice_config, voice_models
+from jarvis.pipeline.voice_graph import VoiceOptions
 
 LONG = "Tell me a long story about a dragon who learns to bake bread, with many details."
 LLM = (
@@ -54,7 +55,7 @@ class Rig:
         self.assistant = Assistant(load_settings(config)).start()
         self.seen = EventRecorder(self.assistant.bus)
         stt, voices = voice_models()
-        self.loop = VoiceLoop(self.assistant, stt=stt, voices=voices).start()
+        self.loop = build_voice(self.assistant, VoiceOptions(stt=stt, voices=voices)).start()
         time.sleep(2.0)  # PulseAudio's ALSA plugin takes a moment before the microphone delivers
 
     def of(self, kind: type) -> list:
@@ -101,7 +102,7 @@ def test_with_echo_cancellation_jarvis_does_not_hear_its_own_reply(tmp_path, ser
     rig, heard = _speak_over_loopback(tmp_path, server, 1)
     if heard is not None and heard.interrupted:
         rig, heard = _speak_over_loopback(tmp_path, server, 2)
-    assert rig.loop.echo_guard == "aec"
+    assert rig.loop.echo.mode == "aec"
     assert heard is not None and heard.text, "the reply was not spoken"
     assert not heard.interrupted, "Jarvis interrupted itself: its echo reached the VAD"
     assert [t for t in rig.of(Transcript) if t.source == "voice"] == []
@@ -109,7 +110,7 @@ def test_with_echo_cancellation_jarvis_does_not_hear_its_own_reply(tmp_path, ser
     # over the echo, sees none and ignores it); without cancelling it hears speech all along
     states = rig.states_while_speaking()
     assert len(states) > 300 and states.count("speaking") < 0.1 * len(states), states
-    stats = rig.loop.echo.stats
+    stats = rig.loop.echo.input.stats
     assert stats.far_active_blocks > 100 and stats.erle_db is not None and stats.erle_db > 10, stats
     assert stats.delay_ms is not None  # the echo was found in the microphone: the rig really loops back
 
@@ -124,7 +125,7 @@ def test_without_echo_cancellation_the_echo_alone_interrupts_jarvis(tmp_path, se
             heard = rig.seen.wait_for(HeardText, lambda e: e.turn_id == turn, 240)
         finally:
             rig.close()
-    assert rig.loop.echo is None and rig.loop.echo_guard == "none"
+    assert rig.loop.echo.input is None and rig.loop.echo.mode == "none"
     assert "speaking" in rig.states_while_speaking()
     assert heard is not None and heard.interrupted  # by nothing but its own voice
 
@@ -155,7 +156,7 @@ def test_the_user_interrupts_jarvis_by_voice_over_its_echo(tmp_path, server):
 def test_a_click_over_jarvis_pauses_it_and_the_reply_plays_on_to_its_end(tmp_path, server):
     """30 ms of a voice over Jarvis's (a tongue click, a knock): loud enough that the microphone holds
     more than the echo, so Jarvis's voice pauses at once; the VAD does not confirm it, so it plays on
-    from where it paused. Two clicks in one reply; every chunk is heard to its end.
+    from where it paused. Up to three clicks in one reply; every chunk is heard to its end.
 
     webrtcvad holds a click as speech for a few frames more, and whether that reaches the VAD's
     150 ms start varies with the echo around it; here the start needs 600 ms, so the click is
@@ -167,19 +168,26 @@ def test_a_click_over_jarvis_pauses_it_and_the_reply_plays_on_to_its_end(tmp_pat
     with server.loopback(delay_ms=40, gain=0.5):
         rig = Rig(tmp_path, "open", **{"audio.vad": "start_ms = 600"})
         try:
-            spoken = rig.loop.voice_set().speak(REPLY, "en")
+            spoken = rig.loop.models.voices().speak(REPLY, "en")
             player = rig.loop.player
             player.put(SpeechChunk(spoken.audio, spoken.sample_rate, REPLY, 1, rig.assistant.cancel.generation))
             player.end_turn(1)
             rig.seen.wait_for(SpeakingChanged, lambda e: e.speaking, 30)
-            time.sleep(2.5)  # the canceller has settled on Jarvis's voice
-            server.play(click)
-            time.sleep(2.5)
-            server.play(click)
+            echo = rig.loop.echo.input
+            for _ in range(3):  # a click on a loaded machine does not always show as double talk: up to three
+                if any(e.state == "resumed" for e in rig.of(BargeInPause)):
+                    break
+                time.sleep(2.5)
+                # until the canceller has settled on Jarvis's voice the microphone is muted (a fixed wait
+                # was too short on a loaded machine: no pause at all)
+                deadline = time.monotonic() + 20
+                while not echo.settled and time.monotonic() < deadline:
+                    time.sleep(0.05)
+                server.play(click)
             heard = rig.seen.wait_for(HeardText, lambda e: e.turn_id == 1, 60)
         finally:
             rig.close()
-    assert rig.loop.echo_guard == "aec"
+    assert rig.loop.echo.mode == "aec"
     marks = [e.state for e in rig.of(BargeInPause)]
     assert heard is not None and not heard.interrupted and heard.text == REPLY, marks  # played to its end
     assert "paused" in marks and "confirmed" not in marks and well_formed(marks), marks

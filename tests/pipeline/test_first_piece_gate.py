@@ -1,8 +1,8 @@
 """The model waits while the voice makes a reply's first piece, from the very token that completes it.
 
 Real Piper voice and a real player (to a WAV file); the model is played by this test, which
-publishes the tokens as the turn thread would: each through :meth:`TtsStage.offer` (the bus
-observer), then :meth:`CpuGate.wait` before the next one.
+publishes the tokens as the turn thread would: each through :meth:`TtsStage.offer` (the put of
+the reply queue), then :meth:`CpuGate.wait` before the next one.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from contextlib import contextmanager
 
 import pytest
 
+from devsupport.paths import MODELS
 from jarvis.audio.devices import WavFileOutput
 from jarvis.audio.playback import Player
 from jarvis.config import TTSSettings
@@ -22,7 +23,6 @@ from jarvis.pipeline.cpu_gate import CpuGate
 from jarvis.pipeline.stage import EventBus
 from jarvis.pipeline.tts_stage import TtsStage
 from jarvis.tts.voices import VoiceSet
-from tests.support.paths import MODELS
 
 TOKENS = ["The", " capital", " of", " France", " is", " Paris", ",", " a", " city", " of", " light", "."]
 

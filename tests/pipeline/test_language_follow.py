@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
+from devsupport.config import write_config
+from devsupport.paths import FIXTURES, MODELS
 from jarvis.config import load_settings
 from jarvis.language import guess_language
 from jarvis.messages import ReplyDone, Transcript
 from jarvis.pipeline.runner import Assistant
 from jarvis.tts.voices import VoiceSet
-from tests.support.config import write_config
-from tests.support.paths import FIXTURES, MODELS
 
 Q = FIXTURES / "speech" / "questions"
 

@@ -12,13 +12,13 @@ from types import SimpleNamespace
 
 import pytest
 
+from devsupport.paths import FIXTURES, MODELS
 from jarvis.audio.wavio import read_wav
 from jarvis.config import Settings, STTSettings
 from jarvis.pipeline.cancel import CancelScope
 from jarvis.pipeline.stage import EventBus
 from jarvis.pipeline.stt_stage import SttStage
 from jarvis.stt import SAMPLE_RATE, load_stt
-from tests.support.paths import FIXTURES, MODELS
 
 QUESTION = FIXTURES / "speech" / "questions" / "en-capital.wav"
 

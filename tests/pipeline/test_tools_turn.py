@@ -13,15 +13,14 @@ from typing import Any
 
 import pytest
 
+from devsupport.config import write_config
+from devsupport.paths import MCP_SERVER
 from jarvis.assembly import build
 from jarvis.config import load_settings
 from jarvis.messages import ConfirmRequest, Filler, ToolCall, ToolUse, Transcript
 from jarvis.pipeline.confirmations import yes_or_no
 from jarvis.pipeline.tool_turn import WITHHELD, run_calls
 from jarvis.tools.base import Tool, ToolResult
-from tests.support.config import write_config
-
-MCP_SERVER = Path(__file__).resolve().parents[1] / "support" / "mcp_server.py"
 
 
 def settings_for(tmp_path: Path, extra: str = "", **sections: str):
@@ -73,7 +72,9 @@ args = ["{MCP_SERVER}"]
 def test_a_configured_mcp_server_answers_through_the_model(tmp_path):
     settings = settings_for(tmp_path, MCP_CONFIG)
     with build(settings, memory=False) as jarvis:
-        jarvis.start(preload=False)
+        jarvis.start(preload=False)  # the server starts in the background ...
+        assert jarvis.tools is not None
+        jarvis.tools.wait_mcp()  # ... and is up before the one question, as in `jarvis ask`
         done = jarvis.assistant.ask("What is the status of order A101?")
     assert [(u.name, u.arguments, u.ok) for u in done.tools] == [("orders.lookup_order", {"order_id": "A101"}, True)]
     assert "process" in done.text.lower()  # the order is "processing"

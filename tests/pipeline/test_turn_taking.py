@@ -12,13 +12,13 @@ from pathlib import Path
 
 import pytest
 
+from devsupport.paths import FIXTURES, MODELS
 from jarvis.audio.devices import WavFileInput
 from jarvis.audio.segmenter import Segmenter
 from jarvis.config import Settings, STTSettings, TurnSettings, VADSettings
 from jarvis.messages import StageError, Utterance
 from jarvis.pipeline.turn_judge import TurnJudge
 from jarvis.stt import load_stt
-from tests.support.paths import FIXTURES, MODELS
 
 QUESTIONS = FIXTURES / "speech" / "questions"
 SMART_TURN = MODELS / "smart-turn" / "smart-turn-v3.2-cpu.onnx"

@@ -16,6 +16,9 @@ from typing import Any
 import numpy as np
 import pytest
 
+from devsupport.paths import FIXTURES, MODELS
+from devsupport.voicekit import QUESTION, voice_config, voice_models
+from jarvis.assembly import build_voice
 from jarvis.audio.devices import AudioInput, WavFileOutput
 from jarvis.audio.events import HeardText, ListeningChanged, WakeDetected, WakeScore
 from jarvis.audio.wake_word import chime
@@ -24,9 +27,7 @@ from jarvis.config import load_settings
 from jarvis.messages import PartialTranscript, StatusChange, Transcript
 from jarvis.pipeline.recorder import EventRecorder
 from jarvis.pipeline.runner import Assistant
-from jarvis.pipeline.voice_loop import VoiceLoop
-from tests.support.paths import FIXTURES, MODELS
-from tests.support.voicekit import QUESTION, voice_config, voice_models
+from jarvis.pipeline.voice_graph import VoiceOptions
 
 WAKE = FIXTURES / "wake"
 POSITIVES = {m["file"]: m for m in json.loads((WAKE / "wake.json").read_text())["positive"]}
@@ -92,7 +93,8 @@ class WakeRun:
         self.seen = EventRecorder(self.assistant.bus)
         self.speaker = WavFileOutput(folder / "out.wav", realtime=False)
         stt, voices = voice_models()
-        self.loop = VoiceLoop(self.assistant, stt=stt, voices=voices, input=source, output=self.speaker).start()
+        options = VoiceOptions(stt=stt, voices=voices, input=source, output=self.speaker)
+        self.loop = build_voice(self.assistant, options).start()
 
     def of(self, kind: type) -> list:
         return [e for e in self.seen.events if isinstance(e, kind)]
@@ -160,7 +162,7 @@ def test_speech_without_the_wake_word_is_never_transcribed(tmp_path) -> None:
         run.close()
     assert run.voice_turns() == []
     assert run.of(WakeDetected) == [] and max(e.score for e in run.of(WakeScore)) < 0.5
-    assert run.loop.wake is not None and run.loop.wake.dropped == 1
+    assert run.loop.modes.wake is not None and run.loop.modes.wake.dropped == 1
     assert run.of(PartialTranscript) == []  # no live transcript either
     assert not [e for e in run.of(StatusChange) if e.state == "transcribing"]
 
@@ -202,18 +204,19 @@ def test_a_follow_up_needs_no_wake_word_within_the_window_and_is_dropped_after_i
     assert len(turns) == 2, turns
     assert "moon" in words(turns[0]) and {"capital", "france"} <= words(turns[1])
     assert len(run.of(WakeDetected)) == 1  # the follow-up was taken without the wake word
-    assert run.loop.wake is not None and run.loop.wake.dropped == 1  # "he was not an ill disposed young man"
+    wake = run.loop.modes.wake
+    assert wake is not None and wake.dropped == 1  # "he was not an ill disposed young man"
 
 
 def test_the_talk_key_needs_no_wake_word_and_the_hands_free_key_keeps_the_wake_word(tmp_path) -> None:
     pressed = threading.Event()
     run = WakeRun(tmp_path, ScriptedInput(silence(0.5), pressed, read_wav(CAPITAL), silence(2.0)))
     try:
-        run.loop.set_hands_free(False)  # ctrl+f: push-to-talk ...
-        assert run.loop.mode == "ptt" and run.loop.wake is not None
-        run.loop.set_hands_free(True)  # ... and back to the configured hands-free mode: the wake word
-        assert run.loop.mode == "wake_word"
-        assert run.loop.ptt_toggle() is True  # the talk key: what is said next is a turn
+        run.loop.modes.set_hands_free(False)  # ctrl+f: push-to-talk ...
+        assert run.loop.modes.mode == "ptt" and run.loop.modes.wake is not None
+        run.loop.modes.set_hands_free(True)  # ... and back to the configured hands-free mode: the wake word
+        assert run.loop.modes.mode == "wake_word"
+        assert run.loop.modes.ptt_toggle() is True  # the talk key: what is said next is a turn
         pressed.set()
         said = run.said()
         run.finish()

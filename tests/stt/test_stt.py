@@ -8,13 +8,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from devsupport.config import write_config
+from devsupport.paths import FIXTURES, MODELS
 from jarvis.cli import main
 from jarvis.config import Settings, STTSettings
 from jarvis.errors import AudioFormatError, ConfigError, ModelNotFound
 from jarvis.hardware import Placement, PlacementPlan
 from jarvis.stt import SAMPLE_RATE, SttResult, load_stt, stt_placement
-from tests.support.config import write_config
-from tests.support.paths import FIXTURES, MODELS
 from tests.support.wer import corpus_wer, wer
 
 SPEECH = FIXTURES / "speech"

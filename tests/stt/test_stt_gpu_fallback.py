@@ -13,12 +13,12 @@ from types import SimpleNamespace
 
 import pytest
 
+from devsupport.paths import FIXTURES, MODELS
 from jarvis import cuda
 from jarvis.config import Settings, STTSettings
 from jarvis.errors import ModelLoadError
 from jarvis.stt import SAMPLE_RATE, load_stt
 from jarvis.stt.faster_whisper_backend import FasterWhisperSTT
-from tests.support.paths import FIXTURES, MODELS
 from tests.support.wer import wer
 
 TINY = MODELS / "whisper-tiny.en"

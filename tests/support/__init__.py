@@ -1,10 +1,14 @@
-"""Helpers shared by the tests (no tests here; pytest does not collect this folder's modules).
+"""Helpers only the tests use (no tests here; pytest does not collect this folder's modules).
 
-- :mod:`tests.support.paths`: the repository, its models, fixtures and data, and the ``jarvis`` command.
-- :mod:`tests.support.config`: :func:`write_config`, a test config that uses the real models.
+The rigs benches share with the tests (paths, ``write_config``, voice configs, PulseAudio, the
+bilingual set, the wake-word noise, the MCP order server) live in :mod:`devsupport`.
+
 - :mod:`tests.support.api_stub`: a real llama.cpp server, and a local stand-in for the cloud APIs.
-- :mod:`tests.support.pulse`: a private PulseAudio daemon with a virtual microphone and speaker.
-- :mod:`tests.support.voicekit`: a voice config and the speech models, loaded once per process.
+- :mod:`tests.support.hub_stub`: a local stand-in for the Hugging Face hub.
+- :mod:`tests.support.chroma_server`: a real ChromaDB server in a subprocess.
+- :mod:`tests.support.gguf_writer`: small GGUF files.
 - :mod:`tests.support.wer`: word error rate.
 - :mod:`tests.support.tui`: driving the Textual app headless.
+- :mod:`tests.support.waiting`: waiting for something that happens in another thread.
+- :mod:`tests.support.make_questions`: makes the spoken-question fixtures (run once).
 """

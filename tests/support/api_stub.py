@@ -34,7 +34,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
-from tests.support.paths import SMOLLM
+from devsupport.paths import SMOLLM
 
 SERVER_KEY = "srv-test-key-123456"
 ANTHROPIC_KEY = "sk-ant-test-abcdefghijklmnop"

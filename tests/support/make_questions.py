@@ -17,10 +17,10 @@ import sys
 
 import numpy as np
 
+from devsupport.paths import FIXTURES, ROOT
 from jarvis.audio.wavio import read_wav, write_wav
 from jarvis.config import load_settings
 from jarvis.tts.voices import VoiceSet
-from tests.support.paths import FIXTURES, ROOT
 
 OUT = FIXTURES / "speech" / "questions"
 RATE = 16000

@@ -1,4 +1,4 @@
-"""MCP client: a real MCP server (``tests/support/mcp_server.py``, the official SDK's server side)
+"""MCP client: a real MCP server (``devsupport/mcp_server.py``, the official SDK's server side)
 over stdio and streamable HTTP; listing, calls, tool errors, crashes, hangs, bad commands and URLs,
 the manager and the registry, and that nothing is left running after ``close()``."""
 
@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from devsupport.paths import MCP_SERVER as SERVER
 from jarvis.config import McpServerSpec
 from jarvis.messages import ToolCall
 from jarvis.tools.base import Tool, ToolError, ToolResult
@@ -21,7 +22,6 @@ from jarvis.tools.executor import ToolExecutor
 from jarvis.tools.mcp_client import McpManager, McpServer
 from jarvis.tools.registry import ToolRegistry
 
-SERVER = Path(__file__).resolve().parents[1] / "support" / "mcp_server.py"
 NAMES = {"lookup_order", "cancel_order", "crash", "hang", "garble", "ping_pid"}
 
 

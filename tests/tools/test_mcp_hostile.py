@@ -3,7 +3,7 @@ hangs. Nothing they start may outlive Jarvis, nothing they return may flood the 
 that does not start costs its timeout once, not every turn.
 
 The hostile server is written into ``tmp_path`` (the official SDK's server side, like
-``tests/support/mcp_server.py``); it appends ``server PID`` / ``child PID`` lines to a file so the
+``devsupport/mcp_server.py``); it appends ``server PID`` / ``child PID`` lines to a file so the
 test can look the processes up by pid after Jarvis has let go of them.
 """
 
@@ -19,12 +19,12 @@ from pathlib import Path
 
 import pytest
 
+from devsupport.config import write_config
+from devsupport.paths import ROOT
 from jarvis.config import McpServerSpec, load_settings
 from jarvis.notices import LOGGER_NAME
 from jarvis.tools.mcp_client import RESULT_CHARS, McpServer
 from jarvis.tools.toolbox import Toolbox
-from tests.support.config import write_config
-from tests.support.paths import ROOT
 
 HOSTILE = r'''
 import argparse, os, subprocess, sys, time
@@ -233,9 +233,12 @@ def test_a_server_that_does_not_start_is_tried_once_and_said_once(tmp_path: Path
     s, pids = spec(tmp_path, "--hang-until", str(tmp_path / "never"), timeout_s=2.0)
     box = _toolbox(tmp_path, s)
     try:
+        box.start_mcp_background()  # as Jarvis starts
+        box.wait_mcp()  # this one pays the timeout, once
         for _ in range(2):  # two turns in one Jarvis
             names = {x["function"]["name"] for x in box.schemas(request="what is the pid of the server")}
             assert not {n for n in names if n.startswith("hostile.")}
+            box.start_mcp_background()  # a profile switch asks again: not started again
         assert len(pids_of(pids, "server")) == 1  # started once, not once per turn
         said = _notices(caplog)
         assert len(said) == 1 and "hostile" in said[0] and "did not start within 2 s" in said[0]
@@ -250,15 +253,16 @@ def test_the_next_jarvis_does_not_wait_for_a_server_that_did_not_start(tmp_path:
     s, pids = spec(tmp_path, "--hang-until", str(release), timeout_s=2.0)
     first = _toolbox(tmp_path, s)
     try:
-        first.schemas(request="what is the pid of the server")  # this one pays the timeout, once
+        first.wait_mcp()  # this one (`jarvis ask`) pays the timeout, once
     finally:
         first.close()
     caplog.clear()
     # the next `jarvis ask` (same config and data folder; a long timeout, so only the order of
-    # events matters): it starts the server in the background and builds its prompt without waiting
+    # events matters): it starts the server in the background and asks without waiting for it
     s = s.model_copy(update={"timeout_s": 120.0})
     box = _toolbox(tmp_path, s)
     try:
+        box.wait_mcp()
         names = {x["function"]["name"] for x in box.schemas(request="what is the pid of the server")}
         assert not {n for n in names if n.startswith("hostile.")}
         mcp = box.mcp
@@ -270,9 +274,10 @@ def test_the_next_jarvis_does_not_wait_for_a_server_that_did_not_start(tmp_path:
         assert "hostile.ping_pid" in names and mcp.attempts == {"hostile": 1}
     finally:
         box.close()
-    # it started: the next Jarvis waits for it again (its tools are in the first prompt)
+    # it started: the next `jarvis ask` waits for it again (its tools are in its one prompt)
     box = _toolbox(tmp_path, s)
     try:
+        box.wait_mcp()
         names = {x["function"]["name"] for x in box.schemas(request="what is the pid of the server")}
         assert "hostile.ping_pid" in names
     finally:

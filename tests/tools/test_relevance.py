@@ -49,19 +49,19 @@ def test_model_arguments_are_checked_against_what_the_user_said(toolbox):
 def test_mcp_tools_are_offered_by_meaning_in_either_language(tmp_path):
     """Tools without keywords (MCP) are matched with the memory's multilingual embedder."""
     import sys
-    from pathlib import Path
 
+    from devsupport.config import write_config
+    from devsupport.paths import MCP_SERVER, MODELS
     from jarvis.assembly import build
-    from tests.support.config import write_config
-    from tests.support.paths import MODELS
 
-    server = Path(__file__).resolve().parents[1] / "support" / "mcp_server.py"
+    server = MCP_SERVER
     extra = f'[[mcp_servers]]\nname = "orders"\ncommand = "{sys.executable}"\nargs = ["{server}"]\n'
     settings = load_settings(write_config(tmp_path, extra, memory=f'enabled = true\npath = "{tmp_path / "vs"}"\n'
                                                             f'embedder = "{MODELS / "use-multilingual-v3"}"'))
     with build(settings) as jarvis:
         box = jarvis.tools
         assert box is not None and box.embed is not None
+        box.wait_mcp()  # the server is up (a turn never waits for it)
 
         def offered(text):
             return {s["function"]["name"] for s in box.schemas(request=text)}

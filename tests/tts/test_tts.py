@@ -8,14 +8,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from devsupport.config import write_config
+from devsupport.paths import MODELS
 from jarvis.audio.wavio import read_wav_native, resample
 from jarvis.cli import main
 from jarvis.config import Settings, STTSettings, TTSSettings
 from jarvis.errors import ConfigError, ModelNotFound
 from jarvis.stt import SAMPLE_RATE, load_stt
 from jarvis.tts import VoiceSet
-from tests.support.config import write_config
-from tests.support.paths import MODELS
 from tests.support.wer import wer
 
 PIPER = MODELS / "piper" / "en_US-joe-medium.onnx"

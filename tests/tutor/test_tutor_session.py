@@ -6,6 +6,8 @@ import json
 
 import pytest
 
+from devsupport.config import write_config
+from devsupport.paths import MODELS
 from jarvis.assembly import build
 from jarvis.cli import main
 from jarvis.config import load_settings
@@ -13,8 +15,6 @@ from jarvis.errors import ConfigError
 from jarvis.profiles import apply_profile
 from jarvis.tutor.feedback import TutorFeedback
 from jarvis.tutor.rules import spanish_corrections
-from tests.support.config import write_config
-from tests.support.paths import MODELS
 
 PROFILE = """
 [[profiles]]

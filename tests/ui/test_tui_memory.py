@@ -5,11 +5,11 @@ Real ChromaDB in a temp folder with the real MiniLM embedder and the real qwen-0
 
 from __future__ import annotations
 
+from devsupport.config import write_config
+from devsupport.paths import MODELS
 from jarvis.config import load_settings
 from jarvis.messages import MemoryHits, ReplyDone
 from jarvis.ui.confirm import ConfirmScreen
-from tests.support.config import write_config
-from tests.support.paths import MODELS
 from tests.support.tui import event_hook, jarvis_app, wait_for
 
 

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from devsupport.config import write_config
+from devsupport.paths import MODELS
 from jarvis.assembly import build
 from jarvis.config import load_settings
 from jarvis.messages import ReplyDone
@@ -14,8 +16,6 @@ from jarvis.tutor.feedback import TutorFeedback
 from jarvis.tutor.sessions import read_sessions
 from jarvis.ui.app import JarvisApp
 from jarvis.ui.chat_log import ChatLog, Note, UserTurn
-from tests.support.config import write_config
-from tests.support.paths import MODELS
 from tests.support.tui import event_hook, fixed_sample, wait_for
 
 PROFILES = """

@@ -4,12 +4,12 @@ next reply is spoken. Real PulseAudio daemon (stopped and started again), real P
 
 from __future__ import annotations
 
+from devsupport.voicekit import voice_config, voice_models
 from jarvis.audio.events import HeardText
 from jarvis.config import load_settings
 from jarvis.messages import ReplyDone
 from jarvis.ui.chat_log import SPEAKER_BACK, SPEAKER_LOST, Note
 from tests.support.tui import event_hook, jarvis_app, wait_for
-from tests.support.voicekit import voice_config, voice_models
 
 
 async def test_the_tui_says_the_speaker_went_and_came_back_and_speaks_again(tmp_path, server):
@@ -32,14 +32,14 @@ async def test_the_tui_says_the_speaker_went_and_came_back_and_speaks_again(tmp_
     options = {"stt": stt, "voices": voices, "use_input": False}
     with jarvis_app(settings, voice=True, voice_options=options) as app:
         async with app.run_test(size=(120, 36), message_hook=event_hook(events)) as pilot:
-            await wait_for(pilot, lambda: app.voice_loop is not None and app.voice_loop.player is not None)
+            await wait_for(pilot, lambda: app.voice is not None and app.voice.player is not None)
             server.go_away()
             try:
                 await wait_for(pilot, lambda: SPEAKER_LOST in notes(), timeout=30)
                 assert "replies shown, not spoken" in str(app.voice_panel.render())
                 assert not any("error" in n.classes for n in app.chat.query(Note))  # a notice, not an error
                 await ask("Say hello.", 1)  # answered on screen while there is no speaker
-                assert not app.voice_loop.player.speaking
+                assert not app.voice.player.speaking
                 assert not any("cut off" in n for n in notes())  # the reply stays whole: no barge-in note
             finally:
                 server.come_back()

@@ -8,6 +8,7 @@ from typing import Any
 
 from textual.widgets import Collapsible
 
+from devsupport.voicekit import voice_config, voice_models
 from jarvis.audio.events import HeardText, ListeningChanged
 from jarvis.config import load_settings
 from jarvis.messages import Announcement, ReplyDone, ToolCall, ToolUse, Transcript
@@ -15,7 +16,6 @@ from jarvis.tools.base import Tool, ToolResult
 from jarvis.ui.chat_log import ChatLog, Note
 from jarvis.ui.confirm import ConfirmScreen
 from tests.support.tui import event_hook, jarvis_app, wait_for
-from tests.support.voicekit import voice_config, voice_models
 
 
 async def test_a_timer_set_by_typing_rings_in_the_tui(settings):
@@ -118,16 +118,20 @@ async def test_a_timer_set_by_voice_rings_and_is_spoken_while_the_tui_runs(tmp_p
 
 async def test_an_mcp_tool_answers_a_typed_question_in_the_tui(tmp_path):
     import sys
-    from pathlib import Path
 
-    from tests.support.config import write_config
+    from devsupport.config import write_config
+    from devsupport.paths import MCP_SERVER
 
-    server = Path(__file__).resolve().parents[1] / "support" / "mcp_server.py"
+    server = MCP_SERVER
     extra = f'[[mcp_servers]]\nname = "orders"\ncommand = "{sys.executable}"\nargs = ["{server}"]\n'
     settings = load_settings(write_config(tmp_path, extra))
     seen: list[Any] = []
     with jarvis_app(settings) as app:
         async with app.run_test(size=(120, 36), message_hook=event_hook(seen)) as pilot:
+            tools = app.jarvis.tools
+            assert tools is not None and tools.mcp is not None
+            # the server starts with Jarvis, in the background; ask once it is up (a turn does not wait)
+            await wait_for(pilot, lambda: "orders.lookup_order" in tools.registry, timeout=120)
             await pilot.click("#prompt")
             await pilot.press(*"What is the status of order A101?")
             await pilot.press("enter")
@@ -142,10 +146,10 @@ async def test_an_mcp_tool_answers_a_typed_question_in_the_tui(tmp_path):
 
 
 async def test_a_tutor_profile_shows_corrections_in_the_chat(tmp_path):
+    from devsupport.config import write_config
+    from devsupport.paths import MODELS
     from jarvis.profiles import apply_profile
     from jarvis.tutor.feedback import TutorFeedback
-    from tests.support.config import write_config
-    from tests.support.paths import MODELS
 
     profile = (
         '[[profiles]]\nname = "tutor-es"\nkind = "tutor"\nlanguage = "es"\nlevel = "A2"\n'

@@ -12,6 +12,8 @@ from typing import Any
 
 import pytest
 
+from devsupport.paths import FIXTURES, MODELS
+from devsupport.voicekit import voice_config, voice_models
 from jarvis.audio.events import HeardText, ListeningChanged, VoiceReady
 from jarvis.config import load_settings
 from jarvis.messages import ReplyDone, Transcript
@@ -20,9 +22,7 @@ from jarvis.tts.voices import voice_name
 from jarvis.tutor.feedback import TutorFeedback
 from jarvis.tutor.sessions import read_sessions
 from jarvis.ui.chat_log import ChatLog, Note, UserTurn
-from tests.support.paths import FIXTURES, MODELS
 from tests.support.tui import event_hook, jarvis_app, wait_for
-from tests.support.voicekit import voice_config, voice_models
 
 LEARNER = FIXTURES / "speech" / "questions" / "es-tutor-cerveza.wav"
 PROFILE = """
@@ -65,9 +65,9 @@ async def test_a_tutor_session_by_voice_is_corrected_in_the_chat_and_saved(tmp_p
                 await pilot.press(*"/profile tutor-es")
                 await pilot.press("enter")
                 await wait_for(pilot, lambda: any("Profile: tutor-es" in str(n.render()) for n in app.chat.query(Note)))
-                voices = app.voice_loop.voice_set()
+                voices = app.voice.models.voices()
                 assert voices.settings.speed == 0.9 and app.jarvis.settings.stt.language == "es"
-                assert app.voice_loop.tts_stage.settings.speed == 0.9
+                assert app.voice.tts_stage.settings.speed == 0.9
             await pilot.press(settings.ui.ptt_key)  # push-to-talk: open the microphone
             await wait_for(pilot, lambda: "listening" in app.voice_panel.mode_text)
             server.play(LEARNER)
@@ -86,7 +86,7 @@ async def test_a_tutor_session_by_voice_is_corrected_in_the_chat_and_saved(tmp_p
             assert done.text.strip() and done.language == "es" and done.model == "qwen-0.5b"
             # the reply is spoken (with the Spanish Kokoro voice) at the virtual speaker
             await wait_for(pilot, lambda: any(e.turn_id == done.turn_id for e in seen(HeardText)), timeout=240)
-            assert "kokoro" in app.voice_loop.voice_set().loaded
+            assert "kokoro" in app.voice.models.voices().loaded
             await pilot.pause(0.3)
             chat = app.query_one(ChatLog)
             users = [str(u.render()) for u in chat.query(UserTurn)]

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
+from devsupport.voicekit import QUESTION, voice_config, voice_models
 from jarvis.audio.events import HeardText, ListeningChanged, MicLevel
 from jarvis.config import load_settings
 from jarvis.messages import ReplyDone, Transcript
 from jarvis.ui.chat_log import UserTurn
 from tests.support.tui import event_hook, jarvis_app, wait_for
-from tests.support.voicekit import QUESTION, voice_config, voice_models
 
 
 async def test_push_to_talk_turn_in_the_tui(tmp_path, server):
@@ -44,8 +44,8 @@ async def test_push_to_talk_turn_in_the_tui(tmp_path, server):
 
 async def test_the_voice_panel_shows_what_is_heard_while_the_user_speaks(tmp_path, server):
     """A 7 s sentence through push-to-talk: partial transcripts appear in the panel before the turn ends."""
+    from devsupport.voicekit import EN
     from jarvis.messages import PartialTranscript
-    from tests.support.voicekit import EN
 
     settings = load_settings(voice_config(tmp_path, audio='input_device = "pulse"\noutput_device = "pulse"'))
     stt, voices = voice_models()
@@ -74,10 +74,10 @@ async def test_the_voice_panel_shows_the_wake_score_and_the_wake_cue(tmp_path):
     live score with the threshold, the cue, and that Jarvis is awake (waiting for the question)."""
     import json
 
+    from devsupport.paths import FIXTURES, MODELS
     from jarvis.audio.devices import WavFileInput, WavFileOutput
     from jarvis.audio.events import WakeDetected, WakeScore
     from jarvis.audio.wavio import read_wav, write_wav
-    from tests.support.paths import FIXTURES, MODELS
 
     wake = FIXTURES / "wake"
     meta = json.loads((wake / "wake.json").read_text())["positive"][3]  # "Hey Jarvis, how far away is the moon?"

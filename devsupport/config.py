@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests.support.paths import MODELS, QWEN_05, QWEN_15, SMOLLM
+from devsupport.paths import MODELS, QWEN_05, QWEN_15, SMOLLM
 
 
 def write_config(folder: Path, extra: str = "", default: str = "qwen-0.5b", **sections: str) -> Path:

@@ -12,6 +12,10 @@ import time
 import numpy as np
 import pytest
 
+from devsupport import pulse
+from devsupport.paths import JARVIS
+from devsupport.voicekit import QUESTION, voice_config, voice_models
+from jarvis.assembly import build_voice
 from jarvis.audio.events import HeardText
 from jarvis.audio.wavio import read_wav, write_wav
 from jarvis.config import load_settings
@@ -19,10 +23,7 @@ from jarvis.history import Conversation
 from jarvis.messages import Transcript
 from jarvis.pipeline.recorder import EventRecorder
 from jarvis.pipeline.runner import Assistant
-from jarvis.pipeline.voice_loop import VoiceLoop
-from tests.support import pulse
-from tests.support.paths import JARVIS
-from tests.support.voicekit import QUESTION, voice_config, voice_models
+from jarvis.pipeline.voice_graph import VoiceOptions
 
 needs_pulse = pytest.mark.skipif(pulse.available() is not None, reason=str(pulse.available()))
 ORDER = ("speech_end", "transcript_ready", "first_token", "first_audio_out")
@@ -41,7 +42,7 @@ class Run:
         self.seen = EventRecorder(self.assistant.bus)
         self.events = self.seen.events
         stt, voices = voice_models()
-        self.loop = VoiceLoop(self.assistant, stt=stt, voices=voices, **loop_kw).start()
+        self.loop = build_voice(self.assistant, VoiceOptions(stt=stt, voices=voices, **loop_kw)).start()
 
     def of(self, name: str) -> list:
         return [e for e in self.events if type(e).__name__ == name]
@@ -110,9 +111,9 @@ def test_push_to_talk_opens_and_closes_the_microphone(tmp_path, server):
         server.play(QUESTION)  # said while the microphone is closed: ignored
         time.sleep(0.3)
         assert not run.seen.of(Transcript)
-        assert run.loop.ptt_toggle() is True
+        assert run.loop.modes.ptt_toggle() is True
         server.play(QUESTION)
-        run.loop.ptt_toggle()  # press again: the utterance ends now (or the VAD already ended it)
+        run.loop.modes.ptt_toggle()  # press again: the utterance ends now (or the VAD already ended it)
         run.heard(run.voice_turn().turn_id)
     finally:
         run.close()
@@ -128,14 +129,14 @@ def test_missing_microphone_keeps_speaking_and_ptt_says_why(tmp_path):
     events: list = []
     assistant.bus.subscribe(events.append)
     stt, voices = voice_models()
-    loop = VoiceLoop(assistant, stt=stt, voices=voices, output_path=tmp_path / "out.wav").start()
+    loop = build_voice(assistant, VoiceOptions(stt=stt, voices=voices, output_path=tmp_path / "out.wav")).start()
     try:
         errors = [e for e in events if type(e).__name__ == "StageError"]
         assert errors and ("no such mic" in errors[0].message or "no audio input" in errors[0].message)
         from jarvis.errors import AudioDeviceError
 
         with pytest.raises(AudioDeviceError, match="cannot listen"):
-            loop.ptt_toggle()
+            loop.modes.ptt_toggle()
         assert loop.player is not None  # replies are still spoken
     finally:
         loop.stop()
@@ -183,8 +184,8 @@ def loading_loop(folder, **config):
 
     assistant = Assistant(load_settings(voice_config(folder, **config)))
     recorder = EventRecorder(assistant.bus)
-    loop = VoiceLoop(assistant, input_path=QUESTION, output_path=folder / "out.wav",
-                     realtime_input=False, realtime_output=False).start()
+    loop = build_voice(assistant, VoiceOptions(input_path=QUESTION, output_path=folder / "out.wav",
+                     realtime_input=False, realtime_output=False)).start()
     return loop, recorder, recorder.wait_for(VoiceReady, lambda e: True, 120)
 
 
@@ -194,7 +195,7 @@ def test_voice_says_when_its_own_models_are_loaded_and_warm(tmp_path):
     try:
         assert ready is not None and ready.ok and ready.seconds > 0
         assert loop.judge is not None and loop.judge.ready
-        voices = loop.voice_set()
+        voices = loop.models.voices()
         assert voices.loaded == ("kokoro", "piper")  # Spanish is loaded before anyone speaks it
     finally:
         loop.close()

@@ -10,7 +10,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from tests.support.paths import DATA
+from devsupport.paths import DATA
 
 GROUPS = ("es_es", "es_en", "en_es", "en_en")  # fact language _ question language
 

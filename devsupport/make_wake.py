@@ -10,7 +10,7 @@ is one within 250 ms. Everything is 16 kHz mono int16. Synthetic speech (and ope
 was trained on synthetic speech): these measure misses across voices and speeds, not accuracy on
 human voices.
 
-    .venv/bin/python -m tests.support.make_wake
+    .venv/bin/python -m devsupport.make_wake
 """
 
 from __future__ import annotations
@@ -19,8 +19,8 @@ import json
 
 import numpy as np
 
+from devsupport.paths import FIXTURES, MODELS
 from jarvis.audio.wavio import read_wav, resample, write_wav
-from tests.support.paths import FIXTURES, MODELS
 
 OUT = FIXTURES / "wake"
 RATE = 16000

@@ -5,8 +5,8 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-from tests.support.config import write_config
-from tests.support.paths import FIXTURES, MODELS
+from devsupport.config import write_config
+from devsupport.paths import FIXTURES, MODELS
 
 EN = FIXTURES / "speech" / "en"
 QUESTION = EN / "librivox-0880.wav"  # "he was not an ill disposed young man" (3 s)
