@@ -149,6 +149,7 @@ class Assistant:
         self.bus = bus or EventBus()
         self.cancel = CancelScope()
         self.cpu_gate = CpuGate()  # the voice holds it while it synthesises a reply's first piece
+        self.last_language: str | None = None  # the language of the last turn that was understood
         self.idle = IdleWatch()  # background work (memory translations) runs only while it says quiet
         self.bus.subscribe(self.idle)
         self.machine = machine or probe()
@@ -383,6 +384,7 @@ class Assistant:
         if item.source == "voice" and not sure_enough(getattr(item.recognition, "logprob", None)):
             self._fixed_reply(item, didnt_catch(item.language), "stt", "the recogniser was guessing: asked again")
             return
+        self.last_language = language  # understood: an unsure language detection leans to it next time
         intent = self.tools.match(item.text, item.language) if self.tools is not None and self.coach is None else None
         if intent is not None:
             self._instant_turn(item, intent)

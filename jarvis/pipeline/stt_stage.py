@@ -124,6 +124,7 @@ class SttStage(Stage):
         if result is None:
             stt = self.recogniser()
             self.bus.publish(StatusChange("transcribing"))
+            stt.prefer = self.assistant.last_language
             result = stt.transcribe(item.audio, language=self._language())
         text = result.text.strip()
         if item.wake:  # "hey jarvis, what time is it?" -> "what time is it?"

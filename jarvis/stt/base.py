@@ -43,6 +43,9 @@ class SpeechToText(ABC):
 
     name: str = "stt"
     device: str = "cpu"
+    #: The language the conversation is in (set before each utterance): a recogniser that detects
+    #: the language may lean an unsure detection to it. None: no lean.
+    prefer: str | None = None
 
     @abstractmethod
     def transcribe(self, audio: Any, language: str | None = None, quick: bool = False) -> SttResult:

@@ -41,6 +41,11 @@ _VOICED_S = 0.3
 # the two likeliest and keeps the likelier text: whisper-base heard Kokoro's Spanish "¿Cuál es la
 # capital de Italia?" as English (en 0.41, es 0.26) and wrote it translated.
 _SURE_LANGUAGE = 0.6
+# Below this probability for a language other than the conversation's (``prefer``), the short path
+# decodes in both and keeps the likelier text. On the voice eval's 192 questions (whisper-base,
+# espeak-ng and Kokoro voices): Kokoro's Spanish detected as English 2 -> 0 times when the
+# conversation was in Spanish, 2 -> 4 when the user had just switched from English.
+_PREFER_UNLESS = 0.8
 _CLOSE = 0.5  # ... and only when the second is at least half as likely (a Spanish decode read as English
 # can still score well: it comes out translated)
 # What the short path's decoder is told came just before, per language: a person asking Jarvis a
@@ -233,6 +238,7 @@ class FasterWhisperSTT(SpeechToText):
         self.on_fallback = on_fallback
         self.fallback_note = ""  # why the model left the GPU, when it did
         self.last_path = ""  # "short" or "full": how the last utterance was decoded
+        self.prefer: str | None = None  # the language the conversation is in (an unsure detection leans to it)
         self.last_logprob: float | None = None  # the mean token log-probability of the last decode
         self.cues: dict[str, str] = dict(CUES)  # what the decoder is told came before (see CUES)
         t0 = time.monotonic()
@@ -424,12 +430,16 @@ class FasterWhisperSTT(SpeechToText):
         encoded = model.model.encode(features, to_cpu=False)
         prob = 1.0
         tries: list[tuple[str | None, float]] = [(lang, prob)]
+        prefer = self.prefer
         if lang is None:
             ranked = [(t.strip("<|>"), p) for t, p in model.model.detect_language(encoded)[0]]
             allowed = [(code, p) for code, p in ranked if not self.languages or code in self.languages] or ranked
             tries = allowed[:1]
             if len(allowed) > 1 and allowed[0][1] < _SURE_LANGUAGE and allowed[1][1] >= _CLOSE * allowed[0][1]:
                 tries = allowed[:2]  # two close candidates: decode both, keep the likelier text
+            leaned = [(c, p) for c, p in allowed[1:] if c == prefer]
+            if leaned and allowed[0][1] < _PREFER_UNLESS:  # unsure, and not the conversation's language
+                tries = [allowed[0], leaned[0]]
         # ~10 tokens a second is fast talk; running past it without an end token is a repetition loop
         budget = min(budget, int(_SHORT_TOKENS_PER_S * len(samples) / SAMPLE_RATE) + 16)
         decodes = [(code, p, *self._generate(encoded, code, budget)) for code, p in tries]

@@ -371,3 +371,25 @@ def test_unsure_text_is_dropped_only_without_speech() -> None:
     sure = SimpleNamespace(text=" que hora es", no_speech_prob=0.1, avg_logprob=-0.2, compression_ratio=1.0)
     asked: list[int] = []
     assert is_heard(sure, lambda: asked.append(1) or False) is True and not asked  # Silero not asked
+
+
+def test_an_unsure_detection_leans_to_the_conversations_language(stt) -> None:
+    """Kokoro's "¿Y la de Italia?" (a follow-up in a Spanish conversation) was heard as "I love Italy.":
+    detected English at 0.46. With the conversation in Spanish both are decoded and the likelier kept;
+    a sure detection is left alone."""
+    from devsupport.voicekit import voice_models
+    from jarvis.audio.wavio import resample
+
+    _, voices = voice_models()
+    spoken = voices.speak("¿Y la de Italia?", "es")
+    audio = resample(np.asarray(spoken.audio, np.float32), spoken.sample_rate, SAMPLE_RATE)
+    try:
+        stt.prefer = None
+        assert stt.transcribe(audio).language == "en"  # what it did before
+        stt.prefer = "es"
+        leaned = stt.transcribe(audio)
+        assert leaned.language == "es" and "ital" in leaned.text.lower(), leaned
+        stt.prefer = "en"  # a sure detection is not leaned: a clear Spanish question stays Spanish
+        assert stt.transcribe(_read(SPEECH / "questions" / "es-capital.wav")).language == "es"
+    finally:
+        stt.prefer = None
