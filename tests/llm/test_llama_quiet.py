@@ -5,9 +5,9 @@ from __future__ import annotations
 import sys
 import threading
 
+from devsupport.paths import SMOLLM
 from jarvis.config import ModelSpec
 from jarvis.llm.llama_cpp_backend import LlamaCppChat
-from tests.support.paths import SMOLLM
 
 
 def test_output_written_while_a_model_loads_is_not_lost(capfd):
