@@ -177,9 +177,7 @@ class Jarvis:
             self.voice.barge_in()
         else:
             a.interrupt()
-        a.settings = a.pool.settings = new
-        if a.router is not None:
-            a.router = Router(new)
+        a.use_settings(new)  # the pool, the tool rounds and the router too (the tool rounds kept the old ones)
         if profile is not None and profile.model:
             a.set_model(None)  # the profile's model (the default, routing off) outranks an earlier /model
         service = self._switch_memory(new)

@@ -184,6 +184,17 @@ class Assistant:
         self._started = False
         self._closing = False
 
+    def use_settings(self, settings: Settings) -> None:
+        """Answer with ``settings`` from the next turn on (a profile switch): the assistant and every
+        part that keeps its own copy (the model pool, the tool rounds, the router) take them at once."""
+        self.settings = settings
+        self.pool.settings = settings
+        self._rounds.settings = settings
+        if self.router is not None:
+            from jarvis.llm.router import Router
+
+            self.router = Router(settings)
+
     # ------------------------------------------------------------------ control (thread safe)
     def emit(self, event: Any) -> None:
         """Hand on an event of a turn: what Jarvis says (a :data:`~jarvis.pipeline.queues.ReplyPiece`)

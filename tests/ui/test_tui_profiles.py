@@ -114,6 +114,8 @@ async def test_profile_lists_switches_at_run_time_and_keeps_the_conversation(tmp
             assert jarvis.assistant.decide("hello").model == "smollm2-135m"
             assert jarvis.settings.llm.system_prompt.startswith("You are Brief")
             assert jarvis.settings.tts.speed == 1.3 and jarvis.settings.stt.language == base.stt.language
+            a = jarvis.assistant  # every part that keeps settings has the profile's (the tool rounds kept the old)
+            assert a.settings is a.pool.settings is a._rounds.settings is jarvis.settings
             await type_line(pilot, "/remember I like tea.")
             await pilot.pause(0.2)
             assert any("long-term memory is off (hint: profile 'brief' turns it off" in n.message
