@@ -30,7 +30,7 @@ sys.path.insert(0, str(ROOT))
 from bench.common import emit, first_audio_p50, quiet_settings, shipped_settings, stage_summary  # noqa: E402
 from devsupport import pulse  # noqa: E402
 from jarvis.assembly import build  # noqa: E402
-from jarvis.audio.events import HeardText, VoiceReady  # noqa: E402
+from jarvis.audio.events import BargeInPause, HeardText, VoiceReady  # noqa: E402
 from jarvis.messages import ReplyDone, Transcript  # noqa: E402
 from jarvis.ui.app import JarvisApp  # noqa: E402
 
@@ -92,6 +92,8 @@ async def ask_all(jarvis, server, files: list[Path], modes: list[str], device: d
                 row["tok_per_s"] = round(done.stats.tokens_per_s, 2) if done and done.stats else None
                 row["stall_s"] = round(player.stalled_s - stalled, 3) if player else None
                 row["underruns"] = player.output.underruns - underruns if player else None  # during this turn
+                # provisional pauses of Jarvis's voice during the turn (the echo guard heard something)
+                row["pauses"] = sum(isinstance(e, BargeInPause) and e.state == "paused" for e in events[start:])
                 rows.append(row)
                 await pilot.pause(0.5)
         output = app.voice.player.output if app.voice and app.voice.player else None
