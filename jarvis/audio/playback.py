@@ -196,7 +196,6 @@ class _TurnPlayback:
     queued: int = 0
     done: int = 0
     closed: bool = False  # no more chunks will come for this turn
-    first_audio: float | None = None
     last_end: float | None = None  # when its latest chunk finished playing
 
 
@@ -329,8 +328,6 @@ class Player:
                 if tp.last_end is not None and item.started_at - tp.last_end > STALL_S:
                     self.stalled_s += item.started_at - tp.last_end  # the voice ran dry mid-reply
                     self.stalls += 1
-                if tp.first_audio is None:
-                    tp.first_audio = item.started_at
                 if item.timings is not None and item.timings.first_audio_out is None:
                     # heard when it leaves the device's buffer, not when the callback took it; the
                     # reply's first chunk marks it even when a filler ("one moment") played before

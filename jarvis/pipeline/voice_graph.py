@@ -11,7 +11,7 @@ barge-in path), ``models``, ``player``, ``segmenter`` and the stages.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import KW_ONLY, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -101,26 +101,23 @@ class Unit:
     stop: Callable[[], object] | None = None
 
 
+@dataclass(eq=False)
 class Voice:
     """The running voice pipeline around an assistant (built by :func:`jarvis.assembly.build_voice`)."""
 
-    def __init__(
-        self, assistant: Assistant, units: list[Unit], *, models: VoiceModels, modes: ListeningModes,
-        echo: EchoGuard, barge_in: BargeIn, stt_stage: SttStage, segmenter: Segmenter | None,
-        tts_stage: TtsStage | None, player: Player | None, judge: TurnJudge | None,
-    ) -> None:
-        self.assistant = assistant
-        self.units = units
-        self.models = models
-        self.modes = modes
-        self.echo = echo
-        self.barge_in = barge_in
-        self.stt_stage = stt_stage
-        self.segmenter = segmenter
-        self.tts_stage = tts_stage
-        self.player = player
-        self.judge = judge
-        self._started = False
+    assistant: Assistant
+    units: list[Unit]
+    _: KW_ONLY
+    models: VoiceModels
+    modes: ListeningModes
+    echo: EchoGuard
+    barge_in: BargeIn
+    stt_stage: SttStage
+    segmenter: Segmenter | None
+    tts_stage: TtsStage | None
+    player: Player | None
+    judge: TurnJudge | None
+    _started: bool = field(default=False, init=False)
 
     def start(self) -> Voice:
         """Start the stages downstream first, then load and warm the models in the background."""

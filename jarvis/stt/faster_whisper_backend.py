@@ -238,7 +238,6 @@ class FasterWhisperSTT(SpeechToText):
         self.on_fallback = on_fallback
         self.fallback_note = ""  # why the model left the GPU, when it did
         self.last_path = ""  # "short" or "full": how the last utterance was decoded
-        self.prefer: str | None = None  # the language the conversation is in (an unsure detection leans to it)
         self.last_logprob: float | None = None  # the mean token log-probability of the last decode
         self.cues: dict[str, str] = dict(CUES)  # what the decoder is told came before (see CUES)
         t0 = time.monotonic()

@@ -63,8 +63,9 @@ PATTERN = re.compile(
 
 HOW_MANY = re.compile(
     r"^(?:how many|how much|cuantos|cuantas)\s+(?:degrees |grados )?(?P<dst>[a-z/]+(?: [a-z]+)?)\s+"
-    r"(?:is|are|are in|are there in|in|make|has|son|es|hay en|hay|caben en|equivale[n]? a|tiene|tienen|"
-    r"does|do|[a-z']+(?: [a-z']+){0,2})\s+"  # any words: speech recognition heard "are in" as "earn"
+    # the verb, any one to three words: "are in", "are there in", "hay en", "equivale a", and what speech
+    # recognition makes of them ("earn" for "are in")
+    r"[a-z']+(?: [a-z']+){0,2}\s+"
     r"(?P<n>-?\d+(?:[.,]\d+)?)\s*(?:degrees |grados )?(?P<src>[a-z/]+(?: [a-z]+)?)(?: have)?$"
 )
 ASKING = re.compile(r"^(?:convert|how many|how much is|what is|what's|whats|cuantos|cuantas|cuanto es|cuanto son|"
