@@ -395,11 +395,18 @@ class Assistant:
         if item.source == "voice" and not sure_enough(getattr(item.recognition, "logprob", None)):
             self._fixed_reply(item, didnt_catch(item.language), "stt", "the recogniser was guessing: asked again")
             return
-        self.last_language = language  # understood: an unsure language detection leans to it next time
         intent = self.tools.match(item.text, item.language) if self.tools is not None and self.coach is None else None
         if intent is not None:
+            self.last_language = language  # understood: an unsure language detection leans to it next time
             self._instant_turn(item, intent)
             return
+        if item.source == "voice" and self.coach is None and not sure_enough(
+            getattr(item.recognition, "logprob", None), for_model=True
+        ):  # a learner's accent is the tutor's business: it answers what it got
+            self._fixed_reply(item, didnt_catch(item.language), "stt",
+                              "only a model could answer, and the recogniser was unsure: asked again")
+            return
+        self.last_language = language
         try:
             decision = self.decide(item.text)
         except JarvisError as exc:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import threading
 from pathlib import Path
+from typing import Any
 
 from devsupport.config import write_config
 from jarvis.assembly import build
@@ -107,3 +108,30 @@ def test_a_transcript_the_recogniser_guessed_is_asked_again(tmp_path: Path) -> N
         jarvis.assistant.submit_text(guess.text, "voice", "en", recognition=guess)
         assert arrived.wait(60)
         assert seen[0].text == DIDNT_CATCH["en"] and seen[0].model == "stt"
+
+
+def test_only_a_sure_transcript_goes_to_a_model(tmp_path: Path) -> None:
+    """Between the two bars (-0.8 and -0.7): an instant answer is given, a model-bound question is
+    asked again, in the speaker's language; typed text is never judged by a recogniser's score."""
+    from jarvis.stt.base import SttResult
+    from jarvis.stt.understood import MIN_LOGPROB, MIN_LOGPROB_FOR_MODEL
+
+    unsure = (MIN_LOGPROB + MIN_LOGPROB_FOR_MODEL) / 2
+    with build(settings_for(tmp_path), memory=False) as jarvis:
+        jarvis.start(preload=False)
+        seen: list[ReplyDone] = []
+        arrived = threading.Semaphore(0)
+        jarvis.assistant.bus.subscribe(lambda e: isinstance(e, ReplyDone) and (seen.append(e), arrived.release()))
+
+        def say(text: str, language: str, source: Any = "voice") -> ReplyDone:
+            heard = SttResult(text, language, 0.9, 2.0, 0.2, logprob=unsure)
+            jarvis.assistant.submit_text(text, source, language, recognition=heard if source == "voice" else None)
+            assert arrived.acquire(timeout=120)
+            return seen[-1]
+
+        instant = say("What is 7 times 8?", "en")
+        assert "56" in instant.text and instant.model == "instant"
+        model_bound = say("¿Cuántos veinte me postieron un método?", "es")
+        assert model_bound.text == DIDNT_CATCH["es"] and model_bound.model == "stt"
+        typed = say("Say the word hello.", "en", source="keyboard")
+        assert typed.model == "qwen-0.5b" and typed.text and typed.text != DIDNT_CATCH["en"]
