@@ -11,19 +11,24 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
 from typing import Any
 
 from jarvis.config import Settings
 from jarvis.errors import InputError, JarvisError
-from jarvis.hardware import Machine, PlacementPlan
+from jarvis.hardware import Machine, PlacementPlan, plan_for, probe
+from jarvis.history import Conversation
 from jarvis.llm.answer_cache import AnswerCache
+from jarvis.llm.pool import ModelPool
 from jarvis.llm.router import Router
 from jarvis.memory.service import MemoryService, memory_service
-from jarvis.messages import StageError, Utterance
+from jarvis.messages import StageError, TurnRecord, Utterance
 from jarvis.metrics import MetricsObserver
 from jarvis.pipeline.barge_in import BargeIn
 from jarvis.pipeline.echo_guard import EchoGuard
 from jarvis.pipeline.listening import ListeningModes
+from jarvis.pipeline.outlet import Outlet
+from jarvis.pipeline.parts import AssistantParts
 from jarvis.pipeline.queues import Channel, ReplyPiece
 from jarvis.pipeline.runner import Assistant
 from jarvis.pipeline.stt_stage import SttStage
@@ -167,7 +172,6 @@ class Jarvis:
                 unknown model or voice style; nothing has changed then.
         """
         from jarvis.profiles import active_profile, switch_settings
-        from jarvis.tutor.coach import attach_tutor
 
         new = switch_settings(self.base_settings, name)
         profile = active_profile(new)
@@ -177,12 +181,14 @@ class Jarvis:
             self.voice.barge_in()
         else:
             a.interrupt()
-        a.use_settings(new)  # the pool, the tool rounds and the router too (the tool rounds kept the old ones)
+        service = self._switch_memory(new)
+        self._switch_tools(new)
+        # the same wiring as at start-up; the pool and the tool rounds take the settings too
+        a.use_settings(new, assistant_parts(
+            new, a.outlet, memory=service, tools=self.tools, answers=a.answers, observers=a.turn_observers
+        ))
         if profile is not None and profile.model:
             a.set_model(None)  # the profile's model (the default, routing off) outranks an earlier /model
-        service = self._switch_memory(new)
-        self._switch_tools(new, service)
-        attach_tutor(a, profile, service.embedder if service is not None else None)
         return new
 
     def _switch_memory(self, settings: Settings) -> MemoryService | None:
@@ -203,28 +209,17 @@ class Jarvis:
             self.memory, self._parked_memory = service, None
         elif self.memory is not None:
             self._parked_memory, self.memory = self.memory, None
-        a.memory = self.memory
-        a.store_turns = settings.memory.store_turns
         return self.memory
 
-    def _switch_tools(self, settings: Settings, service: MemoryService | None) -> None:
-        """Tools for ``settings`` (a tutor has none); the memory tools only while memory is on."""
+    def _switch_tools(self, settings: Settings) -> None:
+        """The toolbox once ``settings`` turn tools on (built then; kept after, as the memory is)."""
         a = self.assistant
         if self.tools is None and self.use_tools and settings.tools.enabled:
-            self.tools = a.tools = Toolbox(settings, a.emit, a.pool.resident)  # a rung timer is spoken
+            self.tools = Toolbox(settings, a.emit, a.pool.resident)  # a rung timer is spoken
             if self._timers:
                 self.tools.start()
-        if self.tools is None:
-            return
-        if service is not None:
-            if "remember" not in self.tools.registry:
-                self.tools.add_memory(service)
-            self.tools.embed = service.embedder.encode
-        else:
-            off = [*settings.tools.disabled, *MEMORY_TOOLS]
-            settings = settings.model_copy(update={"tools": settings.tools.model_copy(update={"disabled": off})})
-        self.tools.settings = settings
-        self.tools.start_mcp_background()  # tools the profile turns on (at most once each; never waits)
+        if self.tools is not None:
+            self.tools.start_mcp_background()  # tools the profile turns on (at most once each; never waits)
 
     def __enter__(self) -> Jarvis:
         return self
@@ -288,35 +283,71 @@ def build(
         settings = settings.model_copy(update={"llm": settings.llm.model_copy(update=longest)})
         if base_settings is not None:
             base_settings = base_settings.model_copy(update={"llm": base_settings.llm.model_copy(update=longest)})
-    assistant = Assistant(settings, resume=resume, machine=machine, plan=plan)
+    outlet = Outlet()  # what Jarvis says: the voice's reply queue, then the bus
+    machine = machine or probe()
+    plan = plan or plan_for(machine, settings)
+    pool = ModelPool(settings, plan, outlet.bus.publish)
+    folder = settings.general.history_dir
+    conversation = Conversation.resume_last(folder) if resume else Conversation.new(folder)
+    session = conversation.path.stem
+    service = memory_service(settings, plan, session) if memory and settings.memory.enabled else None
+    toolbox = None
+    if tools and settings.tools.enabled:
+        toolbox = Toolbox(settings, outlet.emit, pool.resident)  # a rung timer is spoken
+    answers = AnswerCache(settings.general.data_dir, settings.llm.cache_entries) if settings.llm.cache_answers else None
+    observers = [MetricsObserver(settings.general.metrics_file, session=session)] if metrics else []
+    parts = assistant_parts(settings, outlet, memory=service, tools=toolbox, answers=answers, observers=observers)
+    assistant = Assistant(
+        settings, parts=parts, machine=machine, plan=plan, outlet=outlet, pool=pool, conversation=conversation
+    )
+    if service is not None:
+        attach_translations(assistant, service)
     if model:
         assistant.set_model(model)
-    assistant.router = Router(settings)
-    if settings.llm.cache_answers:
-        assistant.answers = AnswerCache(settings.general.data_dir, settings.llm.cache_entries)
-    session = assistant.conversation.path.stem
-    if metrics:
-        assistant.turn_observers.append(MetricsObserver(settings.general.metrics_file, session=session))
-    service = None
-    if memory and settings.memory.enabled:
-        service = memory_service(settings, assistant.plan, session)
-        attach_translations(assistant, service)
-        assistant.memory = service
-        assistant.store_turns = settings.memory.store_turns
-    if tools and settings.tools.enabled:
-        toolbox = Toolbox(settings, assistant.emit, assistant.pool.resident)  # a rung timer is spoken
-        if service is not None:
-            toolbox.add_memory(service)
-            toolbox.embed = service.embedder.encode  # MCP tools are offered by meaning, in any language
-        assistant.tools = toolbox
-    if settings.profile:
-        from jarvis.profiles import active_profile
-        from jarvis.tutor.coach import attach_tutor
-
-        attach_tutor(assistant, active_profile(settings))
     jarvis = Jarvis(assistant, service, voice_options, base_settings)
     jarvis.use_memory, jarvis.use_tools = memory, tools
     return jarvis
+
+
+def assistant_parts(
+    settings: Settings,
+    outlet: Outlet,
+    *,
+    memory: MemoryService | None,
+    tools: Toolbox | None,
+    answers: AnswerCache | None,
+    observers: list[Callable[[TurnRecord], None]],
+) -> AssistantParts:
+    """The assistant's parts for ``settings``: start-up (:func:`build`) and every profile switch
+    (:meth:`Jarvis.switch_profile`) wire them here.
+
+    ``memory`` and ``tools`` are already built (None: off); the toolbox is fitted to ``settings``
+    (the memory tools only while memory is on). A tutor profile gets its tutor, speaking through
+    ``outlet``; a routing table comes from ``settings``.
+    """
+    from jarvis.profiles import active_profile
+    from jarvis.tutor.coach import tutor_for
+
+    if tools is not None:
+        fit_toolbox(tools, settings, memory)
+    coach = tutor_for(active_profile(settings), settings, outlet.emit, memory.embedder if memory else None)
+    return AssistantParts(
+        router=Router(settings), answers=answers, memory=memory,
+        store_turns=memory is not None and settings.memory.store_turns, tools=tools, coach=coach,
+        observers=list(observers),
+    )
+
+
+def fit_toolbox(toolbox: Toolbox, settings: Settings, memory: MemoryService | None) -> None:
+    """Give ``toolbox`` the settings, and the memory tools while ``memory`` is on (off: disabled)."""
+    if memory is not None:
+        if "remember" not in toolbox.registry:
+            toolbox.add_memory(memory)
+        toolbox.embed = memory.embedder.encode  # MCP tools are offered by meaning, in any language
+    else:
+        off = [*settings.tools.disabled, *MEMORY_TOOLS]
+        settings = settings.model_copy(update={"tools": settings.tools.model_copy(update={"disabled": off})})
+    toolbox.settings = settings
 
 
 def build_voice(assistant: Assistant, options: VoiceOptions | None = None) -> Voice:

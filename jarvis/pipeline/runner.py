@@ -15,7 +15,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any
 
 from jarvis.config import ModelSpec, Settings
 from jarvis.errors import EmptyInput, JarvisError
@@ -48,7 +48,9 @@ from jarvis.pipeline.cancel import CancelScope
 from jarvis.pipeline.confirmations import Confirmations
 from jarvis.pipeline.cpu_gate import CpuGate
 from jarvis.pipeline.idle import IdleWatch
-from jarvis.pipeline.queues import REPLY_PIECES, Channel, ReplyPiece
+from jarvis.pipeline.outlet import Outlet
+from jarvis.pipeline.parts import AssistantParts, TurnCoach, TurnMemory
+from jarvis.pipeline.queues import Channel, ReplyPiece
 from jarvis.pipeline.stage import EventBus, Stage
 from jarvis.pipeline.tool_rounds import ToolRounds, answer_from_result
 from jarvis.pipeline.tool_turn import instant_answer
@@ -65,35 +67,6 @@ log = logging.getLogger(__name__)
 TEMPLATE_TOKENS = 32  # role markers and the generation prompt of a chat template, with a margin
 # Tools that know nothing about the user (and the memory tools, which the memories already stand for).
 GENERAL_TOOLS = frozenset({"clock", "calculator", "country_facts", "calendar_facts", "remember", "recall", "forget"})
-
-
-class TurnMemory(Protocol):
-    """What a turn needs of long-term memory (:class:`jarvis.memory.MemoryService` is one)."""
-
-    def recall_for_turn(self, text: str, turn_id: int = 0) -> MemoryHits:
-        """The memories for one turn (``error`` set when memory is off)."""
-        ...
-
-    def remember_turn(
-        self, user_text: str, reply: str, source: str = "keyboard", language: str | None = None,
-        model: str | None = None,
-    ) -> str | None:
-        """Store a completed turn."""
-        ...
-
-
-class TurnCoach(Protocol):
-    """Something that shapes each turn around a practice scenario (:class:`jarvis.tutor.coach.Tutor`)."""
-
-    language: str
-
-    def before_reply(self, item: Transcript) -> str:
-        """An extra instruction for this turn's prompt (e.g. steer back to the scenario), or ""."""
-        ...
-
-    def after_reply(self, item: Transcript, done: ReplyDone) -> None:
-        """Feedback on the learner's turn (corrections), published on the bus; the session saved."""
-        ...
 
 
 @dataclass(frozen=True)
@@ -130,9 +103,12 @@ class Assistant:
     Args:
         settings: the validated settings.
         resume: continue the newest saved conversation instead of starting one.
+        parts: router, response cache, memory, tools, tutor and turn observers
+            (:class:`~jarvis.pipeline.parts.AssistantParts`; none of them when None).
         machine / plan: the probed machine and its placement plan (probed and planned when None).
-        bus: where events are published (a new one when None).
-        conversation: the conversation to continue (tests); overrides ``resume``.
+        outlet: where what it says goes (the voice's reply queue, then the bus; a new one when None).
+        pool: the model pool (a new one on ``outlet``'s bus when None).
+        conversation: the conversation to continue; overrides ``resume``.
     """
 
     def __init__(
@@ -140,13 +116,16 @@ class Assistant:
         settings: Settings,
         *,
         resume: bool = False,
+        parts: AssistantParts | None = None,
         machine: Machine | None = None,
         plan: PlacementPlan | None = None,
-        bus: EventBus | None = None,
+        outlet: Outlet | None = None,
+        pool: ModelPool | None = None,
         conversation: Conversation | None = None,
     ) -> None:
         self.settings = settings
-        self.bus = bus or EventBus()
+        self.outlet = outlet or Outlet()
+        self.bus: EventBus = self.outlet.bus
         self.cancel = CancelScope()
         self.cpu_gate = CpuGate()  # the voice holds it while it synthesises a reply's first piece
         self.last_language: str | None = None  # the language of the last turn that was understood
@@ -154,7 +133,7 @@ class Assistant:
         self.bus.subscribe(self.idle)
         self.machine = machine or probe()
         self.plan = plan or plan_for(self.machine, settings)
-        self.pool = ModelPool(settings, self.plan, self.bus.publish)
+        self.pool = pool or ModelPool(settings, self.plan, self.bus.publish)
         folder = settings.general.history_dir
         self.conversation = conversation or (
             Conversation.resume_last(folder) if resume else Conversation.new(folder)
@@ -164,12 +143,11 @@ class Assistant:
         self.memory: TurnMemory | None = None
         self.tools: Toolbox | None = None
         self.coach: TurnCoach | None = None  # tutor mode (a tutor profile)
-        self.answers: AnswerCache | None = None  # the response cache (jarvis.assembly sets it)
-        self.confirmations = Confirmations(self.bus.publish)
+        self.answers: AnswerCache | None = None  # the response cache
         self.store_turns = False
-        # the voice's reply queue (put, never blocks): what Jarvis says goes there (jarvis.assembly.build_voice)
-        self.reply: Callable[[ReplyPiece], None] | None = None
         self.turn_observers: list[Callable[[TurnRecord], None]] = []
+        self.use_parts(parts or AssistantParts())
+        self.confirmations = Confirmations(self.bus.publish)
         # the speaker closes the turn: its history line and observers (metrics) wait until it was heard
         self.closer = TurnCloser(self.bus, self._record_turn)
         # Turn ids go on from the resumed conversation's, so a barge-in amends the right reply.
@@ -184,26 +162,35 @@ class Assistant:
         self._started = False
         self._closing = False
 
-    def use_settings(self, settings: Settings) -> None:
-        """Answer with ``settings`` from the next turn on (a profile switch): the assistant and every
-        part that keeps its own copy (the model pool, the tool rounds, the router) take them at once."""
+    def use_parts(self, parts: AssistantParts) -> None:
+        """Answer with ``parts`` from the next turn on (start-up and each profile switch)."""
+        self.router, self.answers, self.memory = parts.router, parts.answers, parts.memory
+        self.store_turns, self.tools, self.coach = parts.store_turns, parts.tools, parts.coach
+        self.turn_observers = list(parts.observers)
+
+    def use_settings(self, settings: Settings, parts: AssistantParts) -> None:
+        """Answer with ``settings`` and ``parts`` from the next turn on (a profile switch): the
+        assistant and every part that keeps its own copy (the model pool, the tool rounds) take them
+        at once."""
         self.settings = settings
         self.pool.settings = settings
         self._rounds.settings = settings
-        if self.router is not None:
-            from jarvis.llm.router import Router
+        self.use_parts(parts)
 
-            self.router = Router(settings)
+    @property
+    def reply(self) -> Callable[[ReplyPiece], None] | None:
+        """The voice's reply queue (``put``, never blocks; None without a voice): see :class:`Outlet`."""
+        return self.outlet.reply
+
+    @reply.setter
+    def reply(self, put: Callable[[ReplyPiece], None] | None) -> None:
+        self.outlet.reply = put
 
     # ------------------------------------------------------------------ control (thread safe)
     def emit(self, event: Any) -> None:
-        """Hand on an event of a turn: what Jarvis says (a :data:`~jarvis.pipeline.queues.ReplyPiece`)
-        goes first onto the voice's reply queue (:attr:`reply`); every event then goes to the
-        observers on the bus. Tools and the tutor speak (fillers, rung timers) through here too."""
-        reply = self.reply
-        if reply is not None and isinstance(event, REPLY_PIECES):
-            reply(event)
-        self.bus.publish(event)
+        """Hand on an event of a turn through the :class:`Outlet`: the voice's reply queue, then the
+        bus. Tools and the tutor speak (fillers, rung timers) through the same outlet."""
+        self.outlet.emit(event)
 
     def start(self, preload: bool = True) -> Assistant:
         """Start the stage thread and, optionally, load the first model in the background."""

@@ -77,19 +77,18 @@ class Tutor:
         save_session(self.data_dir, self.session)
 
 
-def attach_tutor(assistant: Any, profile: ProfileSpec | None, encoder: Encoder | None = None) -> Tutor | None:
-    """Give ``assistant`` a :class:`Tutor` for a tutor ``profile`` (and remove it otherwise).
+def tutor_for(
+    profile: ProfileSpec | None, settings: Any, emit: Callable[[Any], None], encoder: Encoder | None = None
+) -> Tutor | None:
+    """The :class:`Tutor` for a tutor ``profile`` (None for any other profile, or none).
 
-    The embedder is the memory's (``memory.embedder``) unless ``encoder`` is given.
+    ``emit`` is where a spoken correction goes (the assistant's outlet: the reply queue). The
+    embedder is ``encoder`` when given (the memory's), else one is loaded.
     """
     if profile is None or profile.kind != "tutor":
-        assistant.coach = None
         return None
-    settings = assistant.settings
     if encoder is None:
         from jarvis.memory.embedder import Embedder
 
         encoder = Embedder(settings.memory.embedder)
-    tutor = Tutor(profile, settings.general.data_dir, assistant.emit, encoder)  # a spoken correction: the reply queue
-    assistant.coach = tutor
-    return tutor
+    return Tutor(profile, settings.general.data_dir, emit, encoder)
