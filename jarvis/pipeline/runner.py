@@ -59,6 +59,7 @@ from jarvis.stt.understood import didnt_catch, is_language, sure_enough
 
 if TYPE_CHECKING:
     from jarvis.llm.router import Router
+    from jarvis.tools.facts import FactAnswer
     from jarvis.tools.intents import Intent
     from jarvis.tools.toolbox import Toolbox
 
@@ -156,6 +157,7 @@ class Assistant:
         self._active_lock = threading.Lock()
         self._heard_lock = threading.Lock()
         self._heard_early: tuple[int, str] | None = None  # barge-in before the reply was saved
+        self._last_fact: FactAnswer | None = None  # the country fact answered last turn ("And of Italy?")
         self._stage = TurnStage(self)
         self._rounds = ToolRounds(settings, self.emit, self.cancel, self.confirmations, self._generate_pass)
         self._preload: threading.Thread | None = None
@@ -284,6 +286,7 @@ class Assistant:
     def clear(self) -> None:
         """Forget the conversation so far (it stays on disk)."""
         self.conversation.clear()
+        self._last_fact = None
 
     def shutdown(self) -> None:
         """Stop generating, stop the thread, wait for a model load in progress, free the models."""
@@ -382,7 +385,10 @@ class Assistant:
         if item.source == "voice" and not sure_enough(getattr(item.recognition, "logprob", None)):
             self._fixed_reply(item, didnt_catch(item.language), "stt", "the recogniser was guessing: asked again")
             return
-        intent = self.tools.match(item.text, item.language) if self.tools is not None and self.coach is None else None
+        intent = None
+        if self.tools is not None and self.coach is None:
+            intent = self.tools.match(item.text, item.language, after=self._last_fact)
+        self._last_fact = intent.details.get("fact") if intent is not None else None
         if intent is not None:
             self.last_language = language  # understood: an unsure language detection leans to it next time
             self._instant_turn(item, intent)

@@ -563,6 +563,50 @@ def country_fact(question: str, language: str | None = None) -> FactAnswer | Non
     return None
 
 
+# A question that only names another country after a country fact ("And of Italy?", "¿Y la de
+# Italia?", "¿Y en Holanda?", "What about Peru?") asks the same fact again; "there" / "allí" stands for
+# the country before ("What language do they speak there?"). Matched after _clean, which drops "and"/"y".
+_ELLIPTIC = [re.compile(p) for p in (
+    rf"(?:(?:what|how) about )?(?:(?:the one |the )?(?:of|in|for|on) )?{C}",
+    rf"(?:que tal |que hay de |y )?(?:(?:(?:la|el|los|las) )?(?:de|del|en|para) )?{C}",
+)]
+_THERE = re.compile(r"\b(?:(?:in|en) )?(?:there|alli|ahi|alla)\b")
+
+
+def follow_up_fact(question: str, language: str | None, previous: FactAnswer) -> FactAnswer | None:
+    """The answer to a follow-up of the country question answered just before (``previous``), or None.
+
+    "And of Italy?" after a capital asks Italy's capital; "What language do they speak there?" asks
+    the previous country's language. A population asked with "there" is left to the model: after
+    "The capital of France is Paris", "how many people live there" means Paris, not France.
+    """
+    t = _clean(question)
+    if not t or len(t) > 80:
+        return None
+    lang = language if language in ("en", "es") else previous.language
+    try:
+        facts = data()
+    except ToolError:
+        return None
+    for rx in _ELLIPTIC:
+        m = rx.fullmatch(t)
+        if m is None:
+            continue
+        country = facts.find(m.group("c"), strict=True)
+        if country is not None:
+            try:
+                return FactAnswer(plain_name(country), country.code, previous.fact, lang,
+                                  answer(country, previous.fact, lang))
+            except ToolError:
+                return None
+    if _THERE.search(t):
+        place = f"{'en' if lang == 'es' else 'in'} {previous.country.lower()}"
+        again = country_fact(_THERE.sub(place, t), lang)
+        if again is not None and again.fact != "population":
+            return again
+    return None
+
+
 # ---------------------------------------------------------------------------------------------- the tool
 FACT_WORDS = {
     "capital": "capital", "capital city": "capital", "continent": "continent", "continente": "continent",

@@ -14,7 +14,7 @@ from jarvis.tools.calculator import CalculatorTool
 from jarvis.tools.calendar_facts import CalendarFactsTool, calendar_fact
 from jarvis.tools.clock import ClockTool, plain
 from jarvis.tools.executor import ToolExecutor
-from jarvis.tools.facts import CountryFactsTool, country_fact
+from jarvis.tools.facts import CountryFactsTool, FactAnswer, country_fact, follow_up_fact
 from jarvis.tools.intents import Intent, match
 from jarvis.tools.memory_tools import ForgetTool, Memories, RecallTool, RememberTool
 from jarvis.tools.phrases import ring_text
@@ -87,17 +87,24 @@ class Toolbox:
             self._mcp.close()
 
     # ------------------------------------------------------------------ instant path
-    def match(self, text: str, language: str | None = None) -> Intent | None:
-        """The everyday command in ``text`` when the instant path may answer it, else None."""
+    def match(self, text: str, language: str | None = None, after: FactAnswer | None = None) -> Intent | None:
+        """The everyday command in ``text`` when the instant path may answer it, else None.
+
+        ``after``: the country fact answered the turn before, so a follow-up that only names another
+        country ("And of Italy?") or says "there" is answered from data too. A country fact's intent
+        carries its :class:`FactAnswer` in ``details["fact"]``.
+        """
         if not (self.settings.tools.enabled and self.settings.tools.instant):
             return None
         disabled = self.settings.tools.disabled
         intent = match(text, language)
         if intent is None and "country_facts" in self.registry and "country_facts" not in self.settings.tools.disabled:
             fact = country_fact(text, language)  # "What is the capital of Portugal?": from data, not a model
+            if fact is None and after is not None:
+                fact = follow_up_fact(text, language, after)
             if fact is not None:
                 args = {"country": fact.country, "fact": fact.fact, "language": fact.language}
-                intent = Intent("fact", fact.language, ToolCall("country_facts", args))
+                intent = Intent("fact", fact.language, ToolCall("country_facts", args), {"fact": fact})
         if intent is None and "calendar_facts" in self.registry and "calendar_facts" not in disabled:
             day = calendar_fact(text, language)  # "What day comes after Tuesday?": one right answer, no model
             if day is not None:

@@ -135,3 +135,15 @@ def test_only_a_sure_transcript_goes_to_a_model(tmp_path: Path) -> None:
         assert model_bound.text == DIDNT_CATCH["es"] and model_bound.model == "stt"
         typed = say("Say the word hello.", "en", source="keyboard")
         assert typed.model == "qwen-0.5b" and typed.text and typed.text != DIDNT_CATCH["en"]
+
+
+def test_a_follow_up_on_a_country_fact_is_answered_from_data_until_the_topic_changes(tmp_path: Path) -> None:
+    with build(settings_for(tmp_path), memory=False) as jarvis:
+        jarvis.start(preload=False)
+        a = jarvis.assistant
+        assert a.ask("¿Cuál es la capital de Francia?").model == "instant"
+        italy = a.ask("¿Y la de Italia?")
+        assert italy.model == "instant" and italy.text == "La capital de Italia es Roma."
+        assert a.ask("What is 7 times 8?").model == "instant"  # another topic: no country fact before
+        alone = a.ask("¿Y la de Italia?")
+        assert alone.model == "qwen-0.5b"

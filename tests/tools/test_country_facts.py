@@ -264,3 +264,44 @@ def test_a_model_call_is_worded_in_the_turn_language(toolbox):
     call = toolbox.with_language(ToolCall("country_facts", {"country": "Japan", "fact": "capital"}), "es")
     assert call.arguments["language"] == "es"
     assert "country_facts" in {s["function"]["name"] for s in toolbox.schemas(request="¿Cuál es la moneda de Japón?")}
+
+
+@pytest.mark.parametrize(
+    ("first", "then", "said"),
+    [
+        ("What is the capital of Spain?", "And of Italy?", "The capital of Italy is Rome."),
+        ("What is the capital of Spain?", "Italy?", "The capital of Italy is Rome."),
+        ("What is the currency of Japan?", "What about Mexico?", "The currency of Mexico is the Mexican peso."),
+        ("¿Cuál es la capital de Francia?", "¿Y la de Italia?", "La capital de Italia es Roma."),
+        ("¿Qué idioma se habla en Japón?", "¿Y en Holanda?", "La lengua oficial de los Países Bajos es el neerlandés."),
+        ("What is the capital of Japan?", "What language do people speak there?",
+         "The official language of Japan is Japanese."),
+        ("¿Cuál es la capital de Japón?", "¿Y qué moneda usan allí?", "La moneda de Japón es el yen japonés."),
+    ],
+)
+def test_a_follow_up_asks_the_fact_before_again(toolbox, first, then, said):
+    from jarvis.tools.facts import follow_up_fact
+
+    language = "es" if first.startswith("¿") else "en"
+    before = toolbox.match(first, language)
+    assert before is not None and toolbox.match(then, language) is None  # alone it is not a fact question
+    intent = toolbox.match(then, language, after=before.details["fact"])
+    assert intent is not None and intent.call.name == "country_facts"
+    assert follow_up_fact(then, language, before.details["fact"]).text == said
+
+
+@pytest.mark.parametrize(
+    ("first", "then"),
+    [
+        ("What is the capital of France?", "And how many people live there, roughly?"),  # there = Paris, not France
+        ("¿Cuál es la capital de Alemania?", "¿Y cuántos habitantes tiene, más o menos?"),
+        ("What is the capital of Spain?", "And for iron?"),
+        ("What is the capital of Spain?", "And a pivotly."),
+        ("What is the capital of Spain?", "And what about tomorrow?"),
+        ("What is the capital of Spain?", "Georgia?"),  # the state or the country: not said
+    ],
+)
+def test_a_follow_up_that_is_not_a_country_fact_is_left_to_the_model(toolbox, first, then):
+    language = "es" if first.startswith("¿") else "en"
+    before = toolbox.match(first, language)
+    assert before is not None and toolbox.match(then, language, after=before.details["fact"]) is None
