@@ -62,7 +62,7 @@ PATTERN = re.compile(
 
 
 HOW_MANY = re.compile(
-    r"^(?:how many|how much|cuantos|cuantas)\s+(?:degrees |grados )?(?P<dst>[a-z/]+(?: [a-z]+)?)\s+"
+    r"^(?:how many|how much|cuantos|cuantas|cuanto)\s+(?:degrees |grados )?(?P<dst>[a-z/]+(?: [a-z]+)?)\s+"
     # the verb, any one to three words: "are in", "are there in", "hay en", "equivale a", and what speech
     # recognition makes of them ("earn" for "are in")
     r"[a-z']+(?: [a-z']+){0,2}\s+"

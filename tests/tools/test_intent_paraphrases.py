@@ -406,7 +406,8 @@ def math_cases() -> list[Case]:
              ("cuántos gramos tiene un kilo", "es", 1000), ("cuántos minutos hay en una hora y media", "es", 90),
              ("how many seconds are in a day", "en", 86400), ("cuántas horas tiene un día", "es", 24),
              ("thirty degrees celsius in fahrenheit", "en", 86), ("cien grados fahrenheit en celsius", "es",
-                                                                   Fraction(340, 9))]
+                                                                   Fraction(340, 9)),
+             ("¿cuánto segundos tiene una hora?", "es", 3600)]  # misheard "cuántos" (the voice eval)
     return _cases(rows, "math")
 
 
@@ -595,6 +596,7 @@ def test_no_question_that_only_looks_like_a_command_is_answered_instantly():
         ("cuántos gramos tiene un kilo", "math", "es", 1000),
         ("cuántos minutos hay en una hora y media", "math", "es", 90),
         ("how many centimeters in a meter", "math", "en", 100),
+        ("¿Cuánto segundos tiene una hora?", "math", "es", 3600),  # misheard "cuántos" (the voice eval)
     ],
 )
 def test_the_phrasings_from_the_issue(text, kind, language, expected):
