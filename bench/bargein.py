@@ -33,9 +33,8 @@ sys.path.insert(0, str(ROOT))
 
 from devsupport import pulse  # noqa: E402
 from devsupport.config import write_config  # noqa: E402  # noqa: E402
-from jarvis.assembly import build_voice  # noqa: E402
+from jarvis.assembly import build, build_voice  # noqa: E402
 from jarvis.config import load_settings  # noqa: E402
-from jarvis.pipeline.runner import Assistant  # noqa: E402
 from jarvis.pipeline.voice_graph import VoiceOptions  # noqa: E402
 
 RATE = 16000
@@ -55,7 +54,8 @@ def _timed_pull(pull):
 
 
 def one_cut(settings, after_s: float) -> dict:
-    assistant = Assistant(settings).start()
+    jarvis = build(settings, memory=False, metrics=False).start(mcp=False)  # as `jarvis` builds it
+    assistant = jarvis.assistant
     events: list[tuple[float, object]] = []  # (monotonic time seen, event)
     assistant.bus.subscribe(lambda e: events.append((time.monotonic(), e)))
 
@@ -81,7 +81,7 @@ def one_cut(settings, after_s: float) -> dict:
         latency = getattr(getattr(loop.player.output, "_stream", None), "latency", None)
     finally:
         loop.close()
-        assistant.shutdown()
+        jarvis.close()
     before = [peak for t, peak in PULLS if t_cut - 0.1 <= t < t_cut]
     silent_at = next(t for t, peak in PULLS if t >= t_cut and peak == 0.0)
     device_ms = latency * 1000 if isinstance(latency, float) else 0.0
@@ -127,6 +127,8 @@ def main() -> None:
         return {"p50": round(statistics.median(vals), 1), "max": round(max(vals), 1)} if vals else {}
 
     print(json.dumps({
+        "setup": "variant rig: jarvis.assembly.build on a test config (memory and router off, "
+                 "tools on); the voice speaker-only",
         "benchmark": "bargein",
         "model": args.model,
         "target_ms": 100,

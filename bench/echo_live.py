@@ -72,14 +72,13 @@ from bench.echo_cancel import EN, USERS, erle_db, jarvis_speech, onset, vad_star
 from devsupport import pulse  # noqa: E402
 from devsupport.config import write_config  # noqa: E402
 from devsupport.voicekit import voice_models  # noqa: E402
-from jarvis.assembly import build_voice  # noqa: E402
+from jarvis.assembly import build, build_voice  # noqa: E402
 from jarvis.audio.devices import AudioInput, SoundDeviceInput  # noqa: E402
 from jarvis.audio.echo_cancel import estimate_delay  # noqa: E402
 from jarvis.audio.events import BargeInPause, HeardText, MicLevel, SpeakingChanged  # noqa: E402
 from jarvis.audio.wavio import read_wav  # noqa: E402
 from jarvis.config import BargeInSettings, load_settings  # noqa: E402
 from jarvis.messages import SpeechChunk  # noqa: E402
-from jarvis.pipeline.runner import Assistant  # noqa: E402
 from jarvis.pipeline.voice_graph import VoiceOptions  # noqa: E402
 
 SR = 16000
@@ -185,7 +184,8 @@ class Session:
             **{"audio.turn": "enabled = false\npartial_every_ms = 0",
                "audio.barge_in": f"pause = {'true' if pause else 'false'}"},
         )
-        self.assistant = Assistant(load_settings(cfg)).start()
+        self.jarvis = build(load_settings(cfg), memory=False, metrics=False).start(mcp=False)  # as `jarvis` builds it
+        self.assistant = self.jarvis.assistant
         self.mic = RecordingInput(SoundDeviceInput("pulse", SR, 30))
         self.loop = build_voice(self.assistant, VoiceOptions(input=self.mic, stt=stt, voices=voices)).start()
         seg = self.loop.segmenter
@@ -253,7 +253,7 @@ class Session:
 
     def close(self) -> None:
         self.loop.stop()
-        self.assistant.shutdown()
+        self.jarvis.close()
 
 
 def user_onset(raw: np.ndarray, clip: np.ndarray, near: int) -> int:
@@ -545,6 +545,8 @@ def main() -> None:
     emit(
         {
             "bench": "echo_live",
+            "setup": "variant rig: jarvis.assembly.build on a test config (memory and router off, "
+                     "tools on); utterances are counted, not answered",
             "rig": "PulseAudio module-loopback speaker monitor -> mic (delay/gain per trial group), -60 dBFS mic "
             f"noise, resample-method {args.resample}; the voice hands-free through sounddevice; Piper joe reply "
             f"{REPLY_S:.0f} s; LibriVox user from 2.5-4 s; webrtcvad agg 2, 30 ms frames, start 150 ms; "

@@ -39,7 +39,7 @@ import psutil  # noqa: E402
 
 from devsupport.voicekit import QUESTION, voice_config, voice_models  # noqa: E402
 from jarvis import heap  # noqa: E402
-from jarvis.assembly import build_voice  # noqa: E402
+from jarvis.assembly import build, build_voice  # noqa: E402
 from jarvis.audio.events import HeardText  # noqa: E402
 from jarvis.config import load_settings  # noqa: E402
 from jarvis.messages import ReplyDone, TokenDelta  # noqa: E402
@@ -152,9 +152,12 @@ def main() -> int:
 
     folder = Path(tempfile.mkdtemp(prefix="jarvis-soak-"))
     llm = ('system_prompt = "You are a helpful assistant. Answer briefly."\n'
-           f"max_tokens = {args.max_tokens}\ntemperature = 0.0\nseed = 7\nhistory_tokens = 512")
+           f"max_tokens = {args.max_tokens}\ntemperature = 0.0\nseed = 7\nhistory_tokens = 512\n"
+           "cache_answers = false")  # the questions repeat: every turn must reach the model
     settings = load_settings(voice_config(folder, llm=llm))
-    assistant = Assistant(settings).start(preload=False)  # ask() runs turns here: no prefill thread on the model
+    # as `jarvis` builds it; ask() runs turns here: no prefill thread on the model
+    jarvis = build(settings, memory=False, metrics=False).start(preload=False, mcp=False)
+    assistant = jarvis.assistant
     assistant.set_model(args.model)
     stt, voices = voice_models()
     proc = psutil.Process()
@@ -184,7 +187,7 @@ def main() -> int:
         samples.append({"turn": i + 1, **snapshot(proc)})
     elapsed = time.perf_counter() - t0
     end = snapshot(proc)
-    assistant.shutdown()
+    jarvis.close()
     after_shutdown = snapshot(proc)
     base = base or end
     rss = growth(samples, warmup, args.window)
@@ -192,6 +195,8 @@ def main() -> int:
     every = max(1, args.turns // 20)
     print(json.dumps({
         "benchmark": "soak",
+        "setup": "variant rig: jarvis.assembly.build on devsupport.voicekit.voice_config (memory "
+                 "and router off, tools on, response cache off so each repeated question reaches the model)",
         "turns": args.turns, "warmup_turns": warmup, "window_turns": args.window, "model": args.model,
         "max_tokens": args.max_tokens, "heap_trim": heap.ENABLED,
         "seconds": round(elapsed, 1), "counts": counts, "errors": errors[:5],

@@ -33,13 +33,12 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.common import emit, first_audio_p50, stage_summary  # noqa: E402
-from jarvis.assembly import build_voice  # noqa: E402
+from jarvis.assembly import build, build_voice  # noqa: E402
 from jarvis.audio.devices import WavFileInput  # noqa: E402
 from jarvis.audio.events import HeardText  # noqa: E402
 from jarvis.config import load_settings  # noqa: E402
 from jarvis.messages import StageError, Transcript  # noqa: E402
 from jarvis.pipeline.recorder import EventRecorder  # noqa: E402
-from jarvis.pipeline.runner import Assistant  # noqa: E402
 from jarvis.pipeline.voice_graph import VoiceOptions  # noqa: E402
 
 FIXTURES = Path(__file__).resolve().parent.parent / "tests" / "fixtures" / "speech"
@@ -136,7 +135,8 @@ def main() -> int:
     from jarvis.tts.voices import VoiceSet
 
     t0 = time.monotonic()
-    assistant = Assistant(settings).start(preload=False)
+    jarvis = build(settings, memory=False, metrics=False).start(preload=False, mcp=False)  # as `jarvis` builds it
+    assistant = jarvis.assistant
     assistant.set_model(args.model)
     assistant.pool.get(args.model)
     stt = load_stt(settings, assistant.plan)
@@ -152,11 +152,13 @@ def main() -> int:
             for variant in order:
                 rows.append(one_turn(assistant, stt, voices, wav, variant, args.realtime, tmp))
     finally:
-        assistant.shutdown()
+        jarvis.close()
 
     summary = stage_summary(rows, "variant", args.variants, (*STAGES, "stt_s", "first_chunk_tts_s"))
     result = {
         "benchmark": "voice_latency",
+        "setup": "variant rig: jarvis.assembly.build on the shipped config with memory and "
+                 "routing off (one named model)",
         "what": "seconds from end of speech (the VAD's last voiced frame) to each moment of the turn",
         "model": args.model,
         "max_tokens": args.max_tokens,
