@@ -143,8 +143,14 @@ def test_the_user_interrupts_jarvis_by_voice_over_its_echo(tmp_path, server):
             rig.close()
     cut = [e for e in rig.of(HeardText) if e.turn_id == first]
     assert cut and cut[0].interrupted, "the user's voice did not interrupt Jarvis"
-    # what was said over Jarvis's voice comes through the canceller damaged; the end is clear
-    assert said is not None and {"young", "man"} <= words(said.text), said
+    # what was said over Jarvis's voice comes through the canceller damaged; the end is clear ("young
+    # man": whisper-base writes "men" for the damaged vowel about one run in ten, issue 24.5)...
+    assert said is not None, "nothing was heard"
+    heard = words(said.text)
+    assert "young" in heard and heard & {"man", "men"}, said
+    # ...and none of Jarvis's own words came through as the user's
+    echo = {w for w in words(cut[0].text) if len(w) >= 5} - words("he was not an ill disposed young man")
+    assert echo and not heard & echo, (said, cut[0].text)
     roles = [(t.role, t.interrupted) for t in rig.assistant.conversation.turns][:3]
     assert roles == [("user", False), ("assistant", True), ("user", False)]
     # the user's first voiced frames paused Jarvis and the VAD's start confirmed it (bench/echo_live.py:
