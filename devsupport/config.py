@@ -6,6 +6,16 @@ from pathlib import Path
 
 from devsupport.paths import MODELS, QWEN_05, QWEN_15, SMOLLM
 
+#: A Spanish tutor profile for a config's ``extra`` (more keys may follow it: they stay in its table).
+TUTOR_ES_PROFILE = """
+[[profiles]]
+name = "tutor-es"
+kind = "tutor"
+language = "es"
+level = "A2"
+scenario = "You are a waiter in a small restaurant in Madrid; the learner orders dinner."
+"""
+
 
 def write_config(folder: Path, extra: str = "", default: str = "qwen-0.5b", **sections: str) -> Path:
     """Write a test config.toml into ``folder``: real models, data in ``folder``, features off.

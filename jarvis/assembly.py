@@ -215,7 +215,7 @@ class Jarvis:
         """The toolbox once ``settings`` turn tools on (built then; kept after, as the memory is)."""
         a = self.assistant
         if self.tools is None and self.use_tools and settings.tools.enabled:
-            self.tools = Toolbox(settings, a.emit, a.pool.resident)  # a rung timer is spoken
+            self.tools = Toolbox(settings, a.outlet.emit, a.pool.resident)  # a rung timer is spoken
             if self._timers:
                 self.tools.start()
         if self.tools is not None:

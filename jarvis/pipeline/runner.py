@@ -112,6 +112,15 @@ class Assistant:
         conversation: the conversation to continue; overrides ``resume``.
     """
 
+    # its parts (:meth:`use_parts`); ``coach`` is the tutor of a tutor profile
+    router: Router | None
+    answers: AnswerCache | None
+    memory: TurnMemory | None
+    store_turns: bool
+    tools: Toolbox | None
+    coach: TurnCoach | None
+    turn_observers: list[Callable[[TurnRecord], None]]
+
     def __init__(
         self,
         settings: Settings,
@@ -140,13 +149,6 @@ class Assistant:
             Conversation.resume_last(folder) if resume else Conversation.new(folder)
         )
         self.forced_model: str | None = None
-        self.router: Router | None = None
-        self.memory: TurnMemory | None = None
-        self.tools: Toolbox | None = None
-        self.coach: TurnCoach | None = None  # tutor mode (a tutor profile)
-        self.answers: AnswerCache | None = None  # the response cache
-        self.store_turns = False
-        self.turn_observers: list[Callable[[TurnRecord], None]] = []
         self.use_parts(parts or AssistantParts())
         self.confirmations = Confirmations(self.bus.publish)
         # the speaker closes the turn: its history line and observers (metrics) wait until it was heard
@@ -382,7 +384,8 @@ class Assistant:
         if item.source == "voice" and not is_language(item.text):
             self._fixed_reply(item, didnt_catch(item.language), "stt", "the transcript is not language: asked again")
             return
-        if item.source == "voice" and not sure_enough(getattr(item.recognition, "logprob", None)):
+        logprob = getattr(item.recognition, "logprob", None) if item.source == "voice" else None
+        if not sure_enough(logprob):
             self._fixed_reply(item, didnt_catch(item.language), "stt", "the recogniser was guessing: asked again")
             return
         intent = None
@@ -393,9 +396,8 @@ class Assistant:
             self.last_language = language  # understood: an unsure language detection leans to it next time
             self._instant_turn(item, intent)
             return
-        if item.source == "voice" and self.coach is None and not sure_enough(
-            getattr(item.recognition, "logprob", None), for_model=True
-        ):  # a learner's accent is the tutor's business: it answers what it got
+        if self.coach is None and not sure_enough(logprob, for_model=True):
+            # a model-bound question needs a surer transcript; the tutor answers a learner as heard
             self._fixed_reply(item, didnt_catch(item.language), "stt",
                               "only a model could answer, and the recogniser was unsure: asked again")
             return

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from devsupport.config import write_config
+from devsupport.config import TUTOR_ES_PROFILE, write_config
 from jarvis.assembly import build
 from jarvis.config import load_settings
 from jarvis.llm.router import Router
@@ -16,15 +16,6 @@ from jarvis.pipeline.outlet import Outlet
 from jarvis.pipeline.parts import AssistantParts
 from jarvis.pipeline.runner import Assistant
 from jarvis.tutor.coach import Tutor
-
-PROFILES = """
-[[profiles]]
-name = "tutor-es"
-kind = "tutor"
-language = "es"
-level = "A2"
-scenario = "You are a waiter in a small restaurant in Madrid; the learner orders dinner."
-"""
 
 
 def test_the_constructor_takes_the_parts_and_the_outlet(tmp_path: Path) -> None:
@@ -46,7 +37,7 @@ def test_the_constructor_takes_the_parts_and_the_outlet(tmp_path: Path) -> None:
 
 
 def test_a_profile_switch_wires_the_parts_as_start_up_does(tmp_path: Path) -> None:
-    path = write_config(tmp_path, extra=PROFILES)
+    path = write_config(tmp_path, extra=TUTOR_ES_PROFILE)
     with build(load_settings(path), memory=False, metrics=False) as jarvis:
         a = jarvis.assistant
         start_router, toolbox = a.router, a.tools

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from devsupport.config import write_config
+from devsupport.config import TUTOR_ES_PROFILE, write_config
 from devsupport.paths import MODELS
 from jarvis.assembly import build
 from jarvis.config import load_settings
@@ -18,14 +18,7 @@ from jarvis.ui.app import JarvisApp
 from jarvis.ui.chat_log import ChatLog, Note, UserTurn
 from tests.support.tui import event_hook, fixed_sample, wait_for
 
-PROFILES = """
-[[profiles]]
-name = "tutor-es"
-kind = "tutor"
-language = "es"
-level = "A2"
-scenario = "You are a waiter in a small restaurant in Madrid; the learner orders dinner."
-
+PROFILES = TUTOR_ES_PROFILE + """
 [[profiles]]
 name = "brief"
 system_prompt = "You are Brief. Answer in at most five words."

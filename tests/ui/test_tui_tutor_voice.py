@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from devsupport.config import TUTOR_ES_PROFILE
 from devsupport.paths import FIXTURES, MODELS
 from devsupport.voicekit import voice_config, voice_models
 from jarvis.audio.events import HeardText, ListeningChanged, VoiceReady
@@ -25,14 +26,7 @@ from jarvis.ui.chat_log import ChatLog, Note, UserTurn
 from tests.support.tui import event_hook, jarvis_app, wait_for
 
 LEARNER = FIXTURES / "speech" / "questions" / "es-tutor-cerveza.wav"
-PROFILE = """
-[[profiles]]
-name = "tutor-es"
-kind = "tutor"
-language = "es"
-level = "A2"
-scenario = "You are a waiter in a small restaurant in Madrid; the learner orders dinner."
-voice = "ef_dora"
+PROFILE = TUTOR_ES_PROFILE + """voice = "ef_dora"
 speed = 0.9
 model = "qwen-0.5b"
 """
