@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 from jarvis.config import Settings
@@ -412,7 +413,7 @@ def build_voice(assistant: Assistant, options: VoiceOptions | None = None) -> Vo
     modes = ListeningModes(audio, o.listening_mode(settings), bus.publish, barge_in, echo, player,
                            models.wake_detector)
     echo.attach(player, barge_in, lambda: modes.speaking, lambda: modes.mode == "wake_word")
-    stt_stage = SttStage(assistant, models.stt, modes.turn_taken, inbox=utterances)
+    stt_stage = SttStage(assistant, models.stt, modes.turn_taken, inbox=utterances, settle=echo.settle)
     turn = audio.turn
     # the end-of-turn judge (Smart Turn + the transcript so far); a question file is one turn anyway
     judged = source is not None and turn.enabled and not o.merge_input
@@ -420,9 +421,13 @@ def build_voice(assistant: Assistant, options: VoiceOptions | None = None) -> Vo
     models.judge = judge
 
     def hear(utt: Utterance) -> None:
-        """An utterance from the VAD: to speech recognition, unless it was Jarvis's own echo."""
+        """An utterance from the VAD: to speech recognition, unless it was Jarvis's own echo; said
+        over the held reply, its words decide whether it cuts the reply (``Utterance.held``)."""
         if echo.passes(utt):
-            utterances.offer(utt)  # never blocks the VAD thread (the microphone must be read)
+            if echo.held(utt):
+                utt = replace(utt, held=True)
+            if not utterances.offer(utt) and utt.held:  # never blocks the VAD thread (the mic must be read)
+                echo.settle(False)
 
     def partial(so_far: Any) -> None:
         if models.stt_loaded:  # no partials while the model loads

@@ -200,6 +200,10 @@ class BargeInSettings(_Section):
     pause: bool = True  # pause Jarvis's voice at the first sign of the user, before the VAD confirms
     pause_ms: int = Field(30, ge=10)  # voiced speech over Jarvis's echo (with double talk) that pauses it
     resume_ms: int = Field(300, ge=30)  # a pause the VAD has not confirmed within this long resumes
+    # speech over the reply holds it until its words decide: a backchannel or a cough resumes it,
+    # words that ask for the floor cut it (jarvis/pipeline/floor.py); off: the VAD's start cuts it
+    hear_first: bool = True
+    floor_ms: int = Field(1000, ge=200)  # speech this long over the reply cuts it without waiting for its words
 
 
 class WakeSettings(_Section):

@@ -29,6 +29,7 @@ class Utterance:
     ended: float = 0.0  # time.monotonic() when the end of the turn was decided
     transcript: Any = field(default=None, compare=False, repr=False)  # an SttResult decoded while judging
     wake: bool = False  # it holds the wake word: "hey jarvis" is cut from the transcript, the rest is the question
+    held: bool = False  # said over Jarvis's reply, which is held until these words decide (jarvis.pipeline.floor)
 
 
 @dataclass(frozen=True)

@@ -125,3 +125,4 @@ class BargeInPause:
 
     state: Literal["paused", "confirmed", "resumed"]
     held_ms: int = 0  # how long the voice was held, in microphone time (0 when it just paused)
+    said: str = ""  # resumed: what was heard over the voice (a backchannel such as "Mm-hmm."), if anything

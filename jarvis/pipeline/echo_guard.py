@@ -13,8 +13,14 @@ Three ways (:mod:`jarvis.audio.echo_plan`), one of them chosen at start:
   a false alarm resumes it; ``BargeInPause`` says which);
 - ``mute``: open speakers without echo cancellation: the microphone is ignored while Jarvis speaks.
 
+With ``audio.barge_in.hear_first`` (the default) speech over Jarvis's voice does not cut it at
+once: the voice is held (:class:`~jarvis.pipeline.floor.FloorHold`) and what was said decides. A
+backchannel ("mm-hmm", "ajá") or a cough resumes it; words that ask for the floor, or speech too
+long to be a backchannel, cut it (:mod:`jarvis.pipeline.floor`).
+
 The guard only decides; a confirmed interruption goes through the one barge-in path
-(:mod:`jarvis.pipeline.barge_in`). Its callbacks run in the VAD thread.
+(:mod:`jarvis.pipeline.barge_in`). Its callbacks run in the VAD thread, but :meth:`EchoGuard.settle`
+(the STT thread's verdict on a held utterance).
 """
 
 from __future__ import annotations
@@ -25,9 +31,11 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from jarvis.audio.barge_in import PAUSE, RESUME, PauseGate
 from jarvis.audio.events import BargeInPause
+from jarvis.audio.vad import QUIET
 from jarvis.config import AudioSettings, EchoCancel, Speakers
 from jarvis.errors import JarvisError
 from jarvis.messages import StageError, Utterance
+from jarvis.pipeline.floor import FloorHold
 
 if TYPE_CHECKING:
     from jarvis.audio.devices import AudioInput, AudioOutput
@@ -38,6 +46,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 GuardMode = Literal["none", "aec", "mute"]
+HOLD_MAX_S = 4.0  # a held reply plays on by itself after this (each new sign of speech holds it again)
 
 
 class EchoGuard:
@@ -68,6 +77,11 @@ class EchoGuard:
         self.gate = PauseGate.from_ms(barge.pause_ms, barge.resume_ms, audio.vad.frame_ms) if barge.pause else None
         self._frame_ms = audio.vad.frame_ms
         self._pause_max_s = barge.resume_ms / 1000 + 0.25  # the player resumes by itself after this
+        # speech over the reply is heard before it cuts (None: the VAD's start cuts at once)
+        self.hold = FloorHold(max(1, (barge.floor_ms - audio.vad.start_ms) // audio.vad.frame_ms)) \
+            if barge.hear_first else None
+        self._hold_max_s = HOLD_MAX_S
+        self._hold_cut = False  # a hold ends in a cut: the barge-in confirms it
         self._talk_at_pause = 0  # double-talk blocks counted when the voice was paused
         self._unconfirmed = False  # the VAD started over the echo, with no sign of the user yet
         self._player: Player | None = None
@@ -181,17 +195,71 @@ class EchoGuard:
             if not heard:
                 self._unconfirmed = True  # double talk still confirms it (on_double_talk), or it resumes
                 return
-        self._barge_in()
+        self._claim()
+
+    def _claim(self) -> None:
+        """The user's voice over Jarvis's: cut now, or (``hear_first``) hold the reply until what
+        they say decides."""
+        hold, player = self.hold, self._player
+        if hold is None or player is None:
+            self._barge_in()
+            return
+        first = hold.begin()
+        player.pause(self._hold_max_s)
+        gate = self.gate
+        if first and not (gate is not None and gate.paused):
+            self.publish(BargeInPause("paused"))  # else the provisional pause said so already
+
+    def settle(self, floor: bool, said: str = "") -> None:
+        """What was said over the held reply decided (STT thread): ``floor`` cuts the reply (the
+        barge-in), else it plays on from where it was held. Once per hold; later calls do nothing."""
+        hold = self.hold
+        if hold is None or not hold.settle():
+            return
+        if floor:
+            self._hold_cut = True  # confirm_pause (the barge-in's first step) says the hold was confirmed
+            self._barge_in()
+            return
+        self._resume(said)
+
+    def _resume(self, said: str = "") -> None:
+        """The held reply was no interruption: play on from where it was held."""
+        gate, player = self.gate, self._player
+        held = gate.held * self._frame_ms if gate is not None else 0
+        if gate is not None:
+            gate.reset()
+        if player is not None:
+            player.resume()
+        self.publish(BargeInPause("resumed", held, said))
 
     @property
     def watches_frames(self) -> bool:
-        """True when :meth:`on_frame` has work to do (the provisional pause is on)."""
-        return self.gate is not None
+        """True when :meth:`on_frame` has work to do (the provisional pause or the hold is on)."""
+        return self.gate is not None or self.hold is not None
+
+    @property
+    def holding(self) -> bool:
+        """True while Jarvis's reply is held for what the user says over it to decide."""
+        return self.hold is not None and self.hold.active
 
     def on_frame(self, voiced: bool, vad_state: str) -> None:
         """Each VAD frame heard: pause Jarvis's voice at the first sign of the user over its echo;
         play on when that was no barge-in (:mod:`jarvis.audio.barge_in`)."""
         gate, player, echo = self.gate, self._player, self.input
+        hold = self.hold
+        if hold is not None and hold.active:
+            if gate is not None and gate.paused:
+                gate.held += 1
+            if not self._speaking():  # the reply is over (or was cut another way): nothing to hold
+                if hold.settle():
+                    self._resume()
+                return
+            verdict = hold.frame(voiced, vad_state == QUIET)
+            if verdict == "floor":  # too long for a backchannel: cut now, the utterance goes on
+                self.settle(True)
+            elif verdict == "blip":  # the VAD dropped it (too short to be a turn): play on
+                self.settle(False)
+            return
         if gate is None or player is None or echo is None:
             return
         if gate.paused and not player.paused:  # the pause ran out meanwhile (no frames came: muted)
@@ -204,7 +272,7 @@ class EchoGuard:
         action = gate.frame(voiced, echo.talked, vad_state, echo.echo_expected)
         if gate.paused and self._unconfirmed and gate.room_confirms:  # started, and the room says it was speech
             self._unconfirmed = False
-            self._barge_in()
+            self._claim()
         elif action == PAUSE:
             self._talk_at_pause = echo.stats.double_talk_blocks
             player.pause(self._pause_max_s)
@@ -218,7 +286,7 @@ class EchoGuard:
         if self._unconfirmed:
             self._unconfirmed = False
             if self._speaking():
-                self._barge_in()
+                self._claim()
 
     def passes(self, utt: Utterance) -> bool:
         """Send this utterance on to speech recognition? Not when it was only Jarvis's echo (it began
@@ -229,10 +297,28 @@ class EchoGuard:
             log.debug("an utterance of echo alone was dropped (%.1f s)", len(utt.audio) / utt.sample_rate)
         return not echo_only
 
+    def held(self, utt: Utterance) -> bool:
+        """Was ``utt`` said over the held reply (its words then :meth:`settle` the hold)? Keeps the
+        reply held while it is transcribed."""
+        hold, player = self.hold, self._player
+        if hold is None or not hold.active or player is None:
+            return False
+        if not self._speaking():
+            if hold.settle():
+                self._resume()
+            return False
+        hold.heard()
+        player.pause(self._hold_max_s)
+        return True
+
     def confirm_pause(self) -> None:
         """A barge-in is happening: a provisional pause in force was the user after all."""
-        gate = self.gate
+        gate, hold = self.gate, self.hold
+        held_now = hold is not None and hold.settle()  # another way in (the talk key) ends a hold too
+        was_held, self._hold_cut = held_now or self._hold_cut, False
         if gate is not None and gate.paused:
             held = gate.held * self._frame_ms
             gate.reset()
             self.publish(BargeInPause("confirmed", held))
+        elif was_held:
+            self.publish(BargeInPause("confirmed"))

@@ -1,5 +1,9 @@
 """The STT stage: an utterance in, a voice turn submitted to the assistant out.
 
+An utterance said over Jarvis's reply while it is held (``Utterance.held``) is a turn only when its
+words ask for the floor (:func:`~jarvis.pipeline.floor.asks_for_floor`): then the reply is cut (the
+barge-in) before the turn is submitted; a backchannel or a cough lets the reply play on instead.
+
 It also transcribes speech that is still going on (:meth:`SttStage.speculate`): live partial
 transcripts for the voice panel, and the decode the end-of-turn judge makes of the utterance so
 far, which becomes the turn's transcript when the turn ends there (no decode after the end).
@@ -17,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 from jarvis.audio.wake_word import strip_wake_phrase
 from jarvis.errors import EmptyInput
 from jarvis.messages import PartialTranscript, StatusChange, TurnTimings, Utterance
+from jarvis.pipeline.floor import asks_for_floor
 from jarvis.pipeline.queues import Channel
 from jarvis.pipeline.stage import Stage
 
@@ -56,18 +61,21 @@ class SttStage(Stage):
         recogniser: returns the loaded speech recogniser (may wait for a background load).
         on_submitted: called after a turn was submitted (the voice is busy from then on).
         inbox: the ``utterances`` queue it reads (a new one when None).
+        settle: ``settle(floor, said)`` for an utterance said over the held reply: cut it (``floor``)
+            or let it play on (the echo guard's :meth:`~jarvis.pipeline.echo_guard.EchoGuard.settle`).
     """
 
     name = "stt"
 
     def __init__(
         self, assistant: Assistant, recogniser: Callable[[], SpeechToText], on_submitted: Callable[[], None],
-        inbox: Channel | None = None,
+        inbox: Channel | None = None, settle: Callable[[bool, str], None] | None = None,
     ) -> None:
         super().__init__(assistant.bus, maxsize=8, inbox=inbox)
         self.assistant = assistant
         self.recogniser = recogniser
         self.on_submitted = on_submitted
+        self.settle = settle
         self._partial: Future | None = None
         self._hidden: _SoFar | None = None  # the newest judge's request, not started yet
         self._lock = threading.Lock()
@@ -121,6 +129,10 @@ class SttStage(Stage):
             self._so_far(item)
             return
         result: SttResult | None = item.transcript
+        if item.held and self.settle is not None:
+            result = self._over_reply(item)
+            if result is None:  # a backchannel, a cough: the reply plays on; nothing to answer
+                return
         if result is None:
             stt = self.recogniser()
             self.bus.publish(StatusChange("transcribing"))
@@ -142,6 +154,29 @@ class SttStage(Stage):
         timings.mark("transcript_ready")
         self.assistant.submit_text(text, "voice", result.language, timings=timings, recognition=result)
         self.on_submitted()
+
+    def _over_reply(self, item: Utterance) -> SttResult | None:
+        """Hear an utterance said over the held reply and settle the hold: the result when it asks
+        for the floor (the reply is cut), None when the reply plays on.
+
+        It is decoded again in the reply's language, whatever the end-of-turn judge heard: a short
+        word is too little audio to tell the language by (whisper-base took Kokoro's "Vale" for
+        English, "Bye."), and the listener answers in the language Jarvis is speaking.
+        """
+        assert self.settle is not None
+        stt = self.recogniser()
+        stt.prefer = self.assistant.last_language
+        try:
+            result = stt.transcribe(item.audio, language=self._language() or self.assistant.last_language)
+        except Exception:
+            self.settle(False, "")  # a failed decode must not leave the reply held
+            raise
+        text = result.text.strip()
+        floor = asks_for_floor(text)
+        self.settle(floor, text)
+        if floor:
+            self.bus.publish(StatusChange("transcribing"))
+        return result if floor else None
 
     def _so_far(self, item: _SoFar) -> None:
         if not item.done.set_running_or_notify_cancel():
