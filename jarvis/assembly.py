@@ -417,7 +417,7 @@ def build_voice(assistant: Assistant, options: VoiceOptions | None = None) -> Vo
     turn = audio.turn
     # the end-of-turn judge (Smart Turn + the transcript so far); a question file is one turn anyway
     judged = source is not None and turn.enabled and not o.merge_input
-    judge = TurnJudge(turn, stt_stage.speculate) if judged else None
+    judge = TurnJudge(turn, stt_stage.speculate, held=lambda: echo.holding) if judged else None
     models.judge = judge
 
     def hear(utt: Utterance) -> None:

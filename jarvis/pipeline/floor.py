@@ -39,6 +39,13 @@ HALLUCINATIONS = (
     "suscribete",
 )
 MAX_BACKCHANNEL_WORDS = 4
+VOWELS = frozenset("aeiouy")
+HUSHES = frozenset({"sh", "shh", "shhh", "psst", "pst"})  # no vowel, but a request for quiet
+
+
+def is_hum(word: str) -> bool:
+    """A "word" with no vowel (whisper's "MMVM", "Hmm", "CC" for a hum or "sí, sí"), but "shh"."""
+    return word.isalpha() and not VOWELS.intersection(word) and word not in HUSHES
 
 
 def words_of(text: str) -> list[str]:
@@ -65,7 +72,7 @@ def asks_for_floor(text: str) -> bool:
         return False
     if "?" in text or "¿" in text:
         return True
-    return len(words) > MAX_BACKCHANNEL_WORDS or any(w not in BACKCHANNEL_WORDS for w in words)
+    return len(words) > MAX_BACKCHANNEL_WORDS or any(w not in BACKCHANNEL_WORDS and not is_hum(w) for w in words)
 
 
 class FloorHold:

@@ -6,6 +6,9 @@ then waits for the transcript: the turn is complete when the model says so and t
 not end on a word no sentence ends with ("what is the capital of"). The transcript comes back with
 the verdict, so a complete turn needs no decode after its end. Without words in the transcript (or
 without a transcript in time) the turn is left to the silence limit.
+
+Speech said over Jarvis's held reply (:mod:`jarvis.pipeline.floor`) ends at the first check: its
+words decide whether it cuts the reply, and every moment of waiting is a moment of the reply held.
 """
 
 from __future__ import annotations
@@ -34,13 +37,18 @@ class TurnJudge:
         settings: ``audio.turn``.
         speculate: starts a transcription of speech so far and returns its future result.
         threads: CPU threads for the model.
+        held: True while Jarvis's reply is held for the speech being judged (it then ends now).
 
     Raises (from the call): :class:`JarvisError` when the model cannot be loaded (the VAD then
     falls back to its silence limit).
     """
 
-    def __init__(self, settings: TurnSettings, speculate: Callable[[Any], Future], threads: int = 1) -> None:
+    def __init__(
+        self, settings: TurnSettings, speculate: Callable[[Any], Future], threads: int = 1,
+        held: Callable[[], bool] = lambda: False,
+    ) -> None:
         self.settings = settings
+        self.held = held
         self.speculate = speculate
         self.threads = threads
         self.model: TurnEndModel | None = None
@@ -66,6 +74,9 @@ class TurnJudge:
 
     def __call__(self, audio: Any) -> TurnVerdict:
         """Judge the utterance so far (VAD thread; takes about as long as one short decode)."""
+        if self.held():  # over the held reply: end it now, its words are heard next
+            self.last = TurnVerdict(True, 1.0, None)
+            return self.last
         pending = self.speculate(audio)
         self._loaded.wait(30)
         if self.model is None:
