@@ -22,7 +22,11 @@ Jarvis's: espeak-ng and Kokoro (``am_michael`` / ``em_alex``). Per language it p
 * ``wer_over_echo`` -- the sentences' transcripts (the turn the voice submitted) against their text,
   beside ``wer_alone``: the same recogniser on the same clip with no echo.
 
-    .venv/bin/python bench/room.py [--languages en,es] [--voices espeak,kokoro] [--limit N] [--seed 7]
+    .venv/bin/python bench/room.py [--languages en,es] [--voices espeak,kokoro] [--kinds ...] [--repeat N]
+        [--limit N] [--seed 7] [--dump DIR]
+
+``--dump DIR`` saves each utterance heard over a held reply (what speech recognition got, 16 kHz
+float32 ``.npy``) named by its trial, to tune :mod:`jarvis.pipeline.floor` offline.
 
 Needs pulseaudio, pulseaudio-utils and espeak-ng (``apt-get install -y espeak-ng``). Prints one JSON
 document; a trial's line goes to stderr as it ends.
@@ -31,6 +35,7 @@ document; a trial's line goes to stderr as it ends.
 from __future__ import annotations
 
 import argparse
+import json
 import statistics
 import sys
 import tempfile
@@ -137,7 +142,7 @@ class Clips:
 class Room:
     """The shipped Jarvis on the rig: replies handed to its player, the turns it submits recorded."""
 
-    def __init__(self, models: VoiceModels) -> None:
+    def __init__(self, models: VoiceModels, dump: Path | None = None) -> None:
         settings = shipped_settings("jarvis-bench-room-", audio={
             "input_device": "pulse", "output_device": "pulse", "mode": "hands_free", "speakers": "open"})
         self.jarvis = build(settings, memory=False, metrics=False).start(mcp=False)
@@ -150,7 +155,21 @@ class Room:
         self.walls: dict[int, float] = {}
         self.lock = threading.Lock()
         self.assistant.bus.subscribe(self._seen)
+        self.label = ""  # the trial now running (--dump names the held utterances by it)
+        if dump is not None:
+            self._dump_held(dump)
         self.loop.start()
+
+    def _dump_held(self, folder: Path) -> None:
+        folder.mkdir(parents=True, exist_ok=True)
+        stage = self.loop.stt_stage
+        hear = stage._over_reply
+
+        def saved(item: Any) -> Any:
+            np.save(folder / f"{self.label}-{time.monotonic_ns()}.npy", np.asarray(item.audio, np.float32))
+            return hear(item)
+
+        stage._over_reply = saved  # type: ignore[method-assign]
 
     def _turn(self, text: str, source: str = "keyboard", language: str | None = None, **_: Any) -> int:
         with self.lock:
@@ -198,7 +217,7 @@ class Room:
 class Replies:
     """Jarvis's own voice saying the language's lines (synthesised once), in a new order each trial."""
 
-    def __init__(self, models: VoiceModels) -> None:
+    def __init__(self, models: VoiceModels, dump: Path | None = None) -> None:
         self.models = models
         self.lines: dict[str, list[Any]] = {}
 
@@ -285,12 +304,17 @@ def trial(room: Room, reply: tuple[np.ndarray, int], lang: str, clip: np.ndarray
     }
 
 
-def plan(lang: str, voices: list[str], rng: np.random.Generator, limit: int | None) -> list[tuple[str, str, str]]:
-    """(kind, text, voice) for one language, in a random order."""
+KINDS = ("backchannel", "cough", "interruption", "sentence")
+
+
+def plan(lang: str, voices: list[str], rng: np.random.Generator, limit: int | None, kinds: tuple[str, ...] = KINDS,
+         repeat: int = 1) -> list[tuple[str, str, str]]:
+    """(kind, text, voice) for one language, each ``repeat`` times, in a random order."""
     items = [("backchannel", t, v) for t in BACKCHANNELS[lang] for v in voices]
     items += [("cough", f"cough-{i}", "synthetic") for i in range(COUGHS)]
     items += [("interruption", t, v) for t in INTERRUPTIONS[lang] for v in voices]
     items += [("sentence", t, v) for t in SENTENCES[lang] for v in voices]
+    items = [item for item in items if item[0] in kinds] * repeat
     order = rng.permutation(len(items))
     chosen = [items[i] for i in order]
     return chosen[:limit] if limit else chosen
@@ -334,8 +358,12 @@ def main() -> None:
     parser.add_argument("--languages", default="en,es")
     parser.add_argument("--voices", default="espeak,kokoro")
     parser.add_argument("--limit", type=int, default=None, help="trials per language (default: all)")
+    parser.add_argument("--kinds", default=",".join(KINDS), help="which clips: " + ",".join(KINDS))
+    parser.add_argument("--repeat", type=int, default=1, help="say each clip this many times")
+    parser.add_argument("--dump", type=Path, default=None, help="save the utterances heard over a held reply here")
     parser.add_argument("--seed", type=int, default=7)
     args = parser.parse_args()
+    kinds = tuple(k for k in args.kinds.split(",") if k)
     why = pulse.available()
     if why is not None:
         sys.exit(f"room bench needs PulseAudio: {why}")
@@ -349,10 +377,11 @@ def main() -> None:
     voices = [v for v in args.voices.split(",") if v]
     reply_audio = Replies(models)
     rows: list[dict] = []
+    labels: dict[str, dict] = {}
     try:
         for lang in [x for x in args.languages.split(",") if x]:
             with server.loopback(*RIG):
-                room = Room(models)
+                room = Room(models, args.dump)
                 try:
                     room.models_ready()
                     time.sleep(2.0)  # the streams start; the canceller's first words are not scored
@@ -360,7 +389,10 @@ def main() -> None:
                     room.speak(first[: 3 * rate], rate, 1)
                     time.sleep(4.0)
                     room.hush()
-                    for n, (kind, text, voice) in enumerate(plan(lang, voices, rng, args.limit)):
+                    chosen = plan(lang, voices, rng, args.limit, kinds, args.repeat)
+                    for n, (kind, text, voice) in enumerate(chosen):
+                        room.label = f"{lang}_{kind}_{voice}_{n}"
+                        labels[room.label] = {"lang": lang, "kind": kind, "text": text, "voice": voice}
                         if kind == "cough":
                             clip = cough(rng)
                             path = folder / f"{lang}-{text}.wav"
@@ -386,6 +418,8 @@ def main() -> None:
         clips.close()
         models.close()
         WATCH.close()
+        if args.dump is not None:
+            (args.dump / "index.json").write_text(json.dumps(labels, ensure_ascii=False, indent=1))
     emit({
         "bench": "room",
         "setup": "shipped config.toml (audio on the virtual devices: hands-free, open speakers); variant: "

@@ -203,7 +203,7 @@ class BargeInSettings(_Section):
     # speech over the reply holds it until its words decide: a backchannel or a cough resumes it,
     # words that ask for the floor cut it (jarvis/pipeline/floor.py); off: the VAD's start cuts it
     hear_first: bool = True
-    floor_ms: int = Field(1000, ge=200)  # speech this long over the reply cuts it without waiting for its words
+    floor_ms: int = Field(1200, ge=200)  # speech this long over the reply cuts it without waiting for its words
 
 
 class WakeSettings(_Section):

@@ -133,3 +133,19 @@ def test_without_hear_first_speech_over_the_reply_cuts_it_at_once(tmp_path):
     rig.echo.on_speech_start()
     assert rig.cuts == 1 and not rig.echo.holding
     assert not rig.echo.held(Utterance(np.zeros(8000, np.float32), 16000, 0.0))
+
+
+def test_speech_over_the_held_reply_ends_at_the_first_pause_without_the_end_of_turn_model():
+    from jarvis.config import TurnSettings
+    from jarvis.pipeline.turn_judge import TurnJudge
+
+    def no_decode(audio):
+        raise AssertionError("held speech is decoded once it ends, not while it is judged")
+
+    held = [True]
+    judge = TurnJudge(TurnSettings(), no_decode, held=lambda: held[0])
+    verdict = judge(np.zeros(8000, np.float32))
+    assert verdict.complete and verdict.transcript is None
+    held[0] = False  # not held: the model and the decode decide as before (the model is not loaded here)
+    with pytest.raises(AssertionError):
+        judge(np.zeros(8000, np.float32))
