@@ -30,6 +30,7 @@ def write_config(folder: Path, extra: str = "", default: str = "qwen-0.5b", **se
         "memory": "enabled = false",
         "tts": "enabled = false",
         "audio.turn": f'model = "{MODELS / "smart-turn" / "smart-turn-v3.2-cpu.onnx"}"',
+        "audio.speaker": f'model = "{MODELS / "speaker" / "embedder.int8.onnx"}"',
     }
     body.update(sections)
     text = "".join(f"[{name}]\n{content}\n\n" for name, content in body.items())

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
+from jarvis.audio.speaker_id import OwnerCheck
 from jarvis.config import Settings
 from jarvis.errors import InputError, JarvisError
 from jarvis.hardware import Machine, PlacementPlan, plan_for, probe
@@ -351,6 +352,26 @@ def fit_toolbox(toolbox: Toolbox, settings: Settings, memory: MemoryService | No
     toolbox.settings = settings
 
 
+def owner_check(settings: Settings, publish: Callable[[Any], None]) -> OwnerCheck | None:
+    """The owner's voice check for ``audio.only_my_voice`` (None when it is off, or cannot work:
+    no voiceprint yet, or no speaker model; one line then says so and every voice counts)."""
+    audio = settings.audio
+    if not audio.only_my_voice:
+        return None
+    from jarvis.audio.speaker_id import OwnerCheck, SpeakerEmbedder, load_voiceprint
+
+    voiceprint = load_voiceprint(settings.general.data_dir)
+    if voiceprint is None:
+        publish(StageError("audio", "only_my_voice is on but no voice is enrolled: every voice counts",
+                           "run `jarvis voice enroll` (10-20 s of your speech)"))
+        return None
+    try:
+        return OwnerCheck(SpeakerEmbedder(audio.speaker.model), voiceprint, audio.speaker.threshold)
+    except JarvisError as exc:
+        publish(StageError("audio", f"{exc.message}: every voice counts", exc.hint))
+        return None
+
+
 def build_voice(assistant: Assistant, options: VoiceOptions | None = None) -> Voice:
     """Build the voice pipeline around ``assistant``; nothing runs until :meth:`Voice.start`.
 
@@ -413,7 +434,8 @@ def build_voice(assistant: Assistant, options: VoiceOptions | None = None) -> Vo
     modes = ListeningModes(audio, o.listening_mode(settings), bus.publish, barge_in, echo, player,
                            models.wake_detector)
     echo.attach(player, barge_in, lambda: modes.speaking, lambda: modes.mode == "wake_word")
-    stt_stage = SttStage(assistant, models.stt, modes.turn_taken, inbox=utterances, settle=echo.settle)
+    owner = owner_check(settings, bus.publish) if source is not None else None
+    stt_stage = SttStage(assistant, models.stt, modes.turn_taken, inbox=utterances, settle=echo.settle, owner=owner)
     turn = audio.turn
     # the end-of-turn judge (Smart Turn + the transcript so far); a question file is one turn anyway
     judged = source is not None and turn.enabled and not o.merge_input
@@ -451,6 +473,9 @@ def build_voice(assistant: Assistant, options: VoiceOptions | None = None) -> Vo
             wake=wake,
         )
     modes.attach(segmenter)
+    if owner is not None and segmenter is not None:
+        machine = segmenter.machine
+        echo.owner_of = lambda: owner(machine.audio_so_far())  # a long hold cuts only for the owner
     tts_stage = None
     if player is not None:
         tts_stage = TtsStage(bus, settings.tts, assistant.cancel, models.voices, player, o.stream_tts,

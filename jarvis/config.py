@@ -217,6 +217,14 @@ class WakeSettings(_Section):
     chime: bool = True
 
 
+class SpeakerSettings(_Section):
+    """Whose voice counts (``audio.only_my_voice``): the speaker embedding and its bar."""
+
+    model: Path = Path("models/speaker/embedder.int8.onnx")
+    # cosine to the enrolled voiceprint at or over which a voice is the owner's (bench/speaker_id.py)
+    threshold: float = Field(0.75, ge=-1.0, le=1.0)
+
+
 class AudioSettings(_Section):
     """Microphone and speaker."""
 
@@ -237,6 +245,10 @@ class AudioSettings(_Section):
     turn: TurnSettings = TurnSettings()
     wake: WakeSettings = WakeSettings()
     barge_in: BargeInSettings = BargeInSettings()
+    # hands-free turns and barge-ins by voice only from the enrolled voice (`jarvis voice enroll`);
+    # without a voiceprint this does nothing (and says so)
+    only_my_voice: bool = False
+    speaker: SpeakerSettings = SpeakerSettings()
 
     @model_validator(mode="before")
     @classmethod
@@ -406,6 +418,7 @@ _PATH_FIELDS = {
     ("tts", "kokoro_styles"),
     ("audio.turn", "model"),
     ("audio.wake", "model"),
+    ("audio.speaker", "model"),
 }
 
 

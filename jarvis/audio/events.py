@@ -126,3 +126,11 @@ class BargeInPause:
     state: Literal["paused", "confirmed", "resumed"]
     held_ms: int = 0  # how long the voice was held, in microphone time (0 when it just paused)
     said: str = ""  # resumed: what was heard over the voice (a backchannel such as "Mm-hmm."), if anything
+
+
+@dataclass(frozen=True)
+class OtherVoice:
+    """Speech that was not the enrolled owner's voice (``audio.only_my_voice``): no turn, no barge-in."""
+
+    score: float  # cosine to the owner's voiceprint (under ``audio.speaker.threshold``)
+    seconds: float  # how long the utterance was

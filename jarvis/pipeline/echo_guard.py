@@ -82,6 +82,8 @@ class EchoGuard:
             if barge.hear_first else None
         self._hold_max_s = HOLD_MAX_S
         self._hold_cut = False  # a hold ends in a cut: the barge-in confirms it
+        # audio.only_my_voice: is the speech heard so far the owner's? (None: every voice counts)
+        self.owner_of: Callable[[], bool] | None = None
         self._talk_at_pause = 0  # double-talk blocks counted when the voice was paused
         self._unconfirmed = False  # the VAD started over the echo, with no sign of the user yet
         self._player: Player | None = None
@@ -255,8 +257,8 @@ class EchoGuard:
                     self._resume()
                 return
             verdict = hold.frame(voiced, vad_state == QUIET)
-            if verdict == "floor":  # too long for a backchannel: cut now, the utterance goes on
-                self.settle(True)
+            if verdict == "floor":  # too long for a backchannel: cut now (the owner's voice), the utterance goes on
+                self.settle(self.owner_of is None or self.owner_of())
             elif verdict == "blip":  # the VAD dropped it (too short to be a turn): play on
                 self.settle(False)
             return

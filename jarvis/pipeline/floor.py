@@ -17,7 +17,7 @@ import threading
 import unicodedata
 
 # Words a listener says to show they follow, in English and Spanish, as whisper-base writes them
-# ("M.M." for "mm-hmm", "Bale" and "CC" for Kokoro's "vale" and "sí, sí"), and the sounds it writes
+# ("M.M." for "mm-hmm", "Bale", "Bali" and "CC" for Kokoro's "vale" and "sí, sí"), and the sounds it writes
 # for a cough, a laugh or a breath. An utterance made only of these is no bid for the floor.
 BACKCHANNEL_WORDS = frozenset(
     """
@@ -25,7 +25,7 @@ BACKCHANNEL_WORDS = frozenset(
     yeah yea yes yep yup ok okay okey alright right sure cool nice great good true exactly indeed
     i see got it gotcha totally definitely of course fine
     aja aha aham ajam si vale claro ya bueno vaya exacto entiendo genial perfecto cierto venga
-    de acuerdo veo eh ehh anda bale cc
+    de acuerdo veo eh ehh anda bale bali cc
     ha haha hahaha heh hehe ja jaja jajaja je jeje
     you thank thanks gracias
     """.split()

@@ -18,6 +18,7 @@ from concurrent.futures import Future
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from jarvis.audio.events import OtherVoice
 from jarvis.audio.wake_word import strip_wake_phrase
 from jarvis.errors import EmptyInput
 from jarvis.messages import PartialTranscript, StatusChange, TurnTimings, Utterance
@@ -26,6 +27,7 @@ from jarvis.pipeline.queues import Channel
 from jarvis.pipeline.stage import Stage
 
 if TYPE_CHECKING:
+    from jarvis.audio.speaker_id import OwnerCheck
     from jarvis.pipeline.runner import Assistant
     from jarvis.stt.base import SpeechToText, SttResult
 
@@ -63,6 +65,8 @@ class SttStage(Stage):
         inbox: the ``utterances`` queue it reads (a new one when None).
         settle: ``settle(floor, said)`` for an utterance said over the held reply: cut it (``floor``)
             or let it play on (the echo guard's :meth:`~jarvis.pipeline.echo_guard.EchoGuard.settle`).
+        owner: the enrolled owner's voice check (``audio.only_my_voice``); another voice's utterance
+            is no turn and cuts no reply (None: every voice counts).
     """
 
     name = "stt"
@@ -70,12 +74,14 @@ class SttStage(Stage):
     def __init__(
         self, assistant: Assistant, recogniser: Callable[[], SpeechToText], on_submitted: Callable[[], None],
         inbox: Channel | None = None, settle: Callable[[bool, str], None] | None = None,
+        owner: OwnerCheck | None = None,
     ) -> None:
         super().__init__(assistant.bus, maxsize=8, inbox=inbox)
         self.assistant = assistant
         self.recogniser = recogniser
         self.on_submitted = on_submitted
         self.settle = settle
+        self.owner = owner
         self._partial: Future | None = None
         self._hidden: _SoFar | None = None  # the newest judge's request, not started yet
         self._lock = threading.Lock()
@@ -128,6 +134,8 @@ class SttStage(Stage):
         if isinstance(item, _SoFar):
             self._so_far(item)
             return
+        if self.owner is not None and not self._owners(item):
+            return
         result: SttResult | None = item.transcript
         if item.held and self.settle is not None:
             result = self._over_reply(item)
@@ -154,6 +162,17 @@ class SttStage(Stage):
         timings.mark("transcript_ready")
         self.assistant.submit_text(text, "voice", result.language, timings=timings, recognition=result)
         self.on_submitted()
+
+    def _owners(self, item: Utterance) -> bool:
+        """Is ``item`` the owner's voice? Another voice's is dropped here (a held reply plays on)."""
+        assert self.owner is not None
+        score = self.owner.score(item.audio)
+        if score >= self.owner.threshold:
+            return True
+        if item.held and self.settle is not None:
+            self.settle(False, "")
+        self.bus.publish(OtherVoice(round(score, 2), round(len(item.audio) / item.sample_rate, 1)))
+        return False
 
     def _over_reply(self, item: Utterance) -> SttResult | None:
         """Hear an utterance said over the held reply and settle the hold: the result when it asks

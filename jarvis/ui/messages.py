@@ -21,6 +21,7 @@ from jarvis.audio.events import (
     MicBack,
     MicLevel,
     MicLost,
+    OtherVoice,
     SpeakerBack,
     SpeakerLost,
     SpeakingChanged,
@@ -149,6 +150,10 @@ class BargeInPauseEvent(PipelineEvent, bubble=False):
     """Jarvis's voice paused on a first sign of the user, then was cut off or resumed (the voice panel)."""
 
 
+class OtherVoiceEvent(PipelineEvent, bubble=False):
+    """Speech that was not the enrolled owner's was ignored (the voice panel)."""
+
+
 class ToolUseEvent(PipelineEvent, bubble=False):
     """A tool call ran (shown in the chat log)."""
 
@@ -197,6 +202,7 @@ MESSAGES: dict[type, type[PipelineEvent]] = {
     SpeakerLost: SpeakerLostEvent,
     SpeakerBack: SpeakerBackEvent,
     BargeInPause: BargeInPauseEvent,
+    OtherVoice: OtherVoiceEvent,
 }
 
 

@@ -15,6 +15,7 @@ from jarvis.audio.events import (
     MicBack,
     MicLevel,
     MicLost,
+    OtherVoice,
     SpeakerBack,
     SpeakerLost,
     SpeakingChanged,
@@ -30,6 +31,7 @@ from jarvis.ui.messages import (
     MicBackEvent,
     MicLevelEvent,
     MicLostEvent,
+    OtherVoiceEvent,
     PartialTranscriptEvent,
     SpeakerBackEvent,
     SpeakerLostEvent,
@@ -62,7 +64,7 @@ class VoicePanel(Static):
 
     EVENTS: ClassVar[tuple[type, ...]] = (
         MicLevel, ListeningChanged, AudioDrops, SpeakingChanged, PartialTranscript, Transcript, VoiceReady,
-        WakeScore, WakeDetected, MicLost, MicBack, SpeakerLost, SpeakerBack, BargeInPause,
+        WakeScore, WakeDetected, MicLost, MicBack, SpeakerLost, SpeakerBack, BargeInPause, OtherVoice,
     )
 
     def on_mount(self) -> None:
@@ -80,6 +82,7 @@ class VoicePanel(Static):
         self.readiness = "loading voice models…"
         self.wake_score: WakeScore | None = None  # the newest wake-word score (wake-word mode only)
         self.wake_cue: WakeDetected | None = None  # the wake cue, shown until the question is heard
+        self.other: OtherVoice | None = None  # the last voice ignored as not the owner's (until a turn)
         self._redraw()
 
     def show_unavailable(self, why: str) -> None:
@@ -135,6 +138,10 @@ class VoicePanel(Static):
         self._paused = self._paused and self._speaking
         self._redraw()
 
+    def on_other_voice_event(self, message: OtherVoiceEvent) -> None:
+        self.other = message.event
+        self._redraw()
+
     def on_barge_in_pause_event(self, message: BargeInPauseEvent) -> None:
         self._paused = message.event.state == "paused"
         self._redraw()
@@ -149,9 +156,10 @@ class VoicePanel(Static):
         self._redraw()
 
     def on_transcript_event(self, message: TranscriptEvent) -> None:
-        if self.partial or self.wake_cue:  # the turn has its transcript: the live lines have done their job
+        if self.partial or self.wake_cue or self.other:  # the turn has its transcript: the live lines are done
             self.partial = ""
             self.wake_cue = None
+            self.other = None
             self._redraw()
 
     def _redraw(self) -> None:
@@ -175,6 +183,8 @@ class VoicePanel(Static):
             lines.append(wake_line(self.wake_score))
         if self.wake_cue is not None:
             lines.append(f'[b green]● "hey jarvis"[/] ({self.wake_cue.score:.2f}): listening…')
+        if self.other is not None:
+            lines.append(f"[dim]another voice ({self.other.score:.2f}): ignored[/]")
         if self.partial:
             text = self.partial if len(self.partial) <= PARTIAL_CHARS else "…" + self.partial[-PARTIAL_CHARS:]
             lines.append(f"[i]{escape(text)}[/]")

@@ -18,7 +18,8 @@ from jarvis.pipeline.echo_guard import EchoGuard
 from jarvis.pipeline.floor import FloorHold, asks_for_floor, words_of
 
 BACKCHANNELS = [
-    "Mm-hmm.", "Mm-hmm", "M.M.", "MMVM", "Hmm.", "CC.", "Uh-huh.", "Uh uh", "Yeah.", "Yeah, right.", "Right.", "Okay.", "OK",
+    "Mm-hmm.", "Mm-hmm", "M.M.", "MMVM", "Hmm.", "CC.", "Uh-huh.", "Uh uh", "Yeah.", "Yeah, right.", "Right.",
+    "Okay.", "OK", "Bali, Bali.",
     "I see.", "Got it.", "Sure.", "Oh", "Wow.", "Exactly.", "Ha ha ha.",
     "Ajá.", "Sí.", "si", "Sí, sí.", "Vale.", "Vale, vale.", "Bale", "Claro.", "¡Claro!", "Ya.", "Bueno.",
     "De acuerdo.", "Ya veo.", "Entiendo.", "Jajaja",
@@ -26,7 +27,8 @@ BACKCHANNELS = [
 ]
 FLOOR = [
     "Wait.", "Stop.", "Let's stop.", "Hold on.", "Hold on, what was that?", "Wait, stop, I have a different question.",
-    "Stop! Please!", "No.", "Shh.", "Excuse me.", "Really?", "Okay, but what about tomorrow?", "Yeah, yeah, yeah, yeah, yeah.",
+    "Stop! Please!", "No.", "Shh.", "Excuse me.", "Really?", "Okay, but what about tomorrow?",
+    "Yeah, yeah, yeah, yeah, yeah.",
     "Espera.", "Para.", "Para, por favor.", "Oye.", "Oye, una pregunta.", "Un momento.", "¿Y mañana?",
     "Espera para un momento, tengo otra pregunta.", "Sí, pero no.",
 ]
