@@ -41,6 +41,7 @@ import sys
 import tempfile
 import threading
 import time
+import unicodedata
 from pathlib import Path
 from typing import Any
 
@@ -57,7 +58,7 @@ from bench.voice_eval import VoiceModels, espeak_wav, jarvis_wav  # noqa: E402
 from devsupport import pulse  # noqa: E402
 from jarvis.assembly import build, build_voice  # noqa: E402
 from jarvis.audio.devices import SoundDeviceInput  # noqa: E402
-from jarvis.audio.events import BargeInPause, HeardText, MicLevel, SpeakingChanged  # noqa: E402
+from jarvis.audio.events import BargeInPause, HeardText, MicLevel, OtherVoice, SpeakingChanged  # noqa: E402
 from jarvis.audio.wavio import read_wav, write_wav  # noqa: E402
 from jarvis.messages import SpeechChunk  # noqa: E402
 from jarvis.pipeline.voice_graph import VoiceOptions  # noqa: E402
@@ -119,6 +120,13 @@ def cough(rng: np.random.Generator) -> np.ndarray:
     return np.concatenate(out)
 
 
+def fold(text: str) -> str:
+    """``text`` without accents: whisper writes "que" and "Paris" for "qué" and "París" as often as not,
+    and a missing accent is no misheard word."""
+    folded = unicodedata.normalize("NFKD", text)
+    return "".join(ch for ch in folded if not unicodedata.combining(ch))
+
+
 class Clips:
     """The second voices: espeak-ng and Kokoro (voices that are not Jarvis's), 16 kHz WAVs, cached."""
 
@@ -142,9 +150,18 @@ class Clips:
 class Room:
     """The shipped Jarvis on the rig: replies handed to its player, the turns it submits recorded."""
 
-    def __init__(self, models: VoiceModels, dump: Path | None = None) -> None:
+    def __init__(self, models: VoiceModels, dump: Path | None = None, voiceprint: np.ndarray | None = None,
+                 hear_first: bool = True) -> None:
         settings = shipped_settings("jarvis-bench-room-", audio={
-            "input_device": "pulse", "output_device": "pulse", "mode": "hands_free", "speakers": "open"})
+            "input_device": "pulse", "output_device": "pulse", "mode": "hands_free", "speakers": "open",
+            "only_my_voice": voiceprint is not None})
+        if not hear_first:  # the variant: any speech the VAD confirms over the reply cuts it (as before)
+            barge = settings.audio.barge_in.model_copy(update={"hear_first": False})
+            settings = settings.model_copy(update={"audio": settings.audio.model_copy(update={"barge_in": barge})})
+        if voiceprint is not None:  # as `jarvis voice enroll` stores it
+            from jarvis.audio.speaker_id import save_voiceprint
+
+            save_voiceprint(settings.general.data_dir, voiceprint, 15.0)
         self.jarvis = build(settings, memory=False, metrics=False).start(mcp=False)
         self.assistant = self.jarvis.assistant
         self.mic = RecordingInput(SoundDeviceInput("pulse", SR, 30))
@@ -177,7 +194,7 @@ class Room:
         return 0
 
     def _seen(self, event: Any) -> None:
-        if isinstance(event, (SpeakingChanged, HeardText, BargeInPause)):
+        if isinstance(event, (SpeakingChanged, HeardText, BargeInPause, OtherVoice)):
             with self.lock:
                 self.walls[id(event)] = time.monotonic()
                 self.events.append((self.position, event))
@@ -301,6 +318,7 @@ def trial(room: Room, reply: tuple[np.ndarray, int], lang: str, clip: np.ndarray
         "turn": " ".join(t[1] for t in turns) if turns else None,  # a turn split at a pause: all its parts
         "turn_language": turns[0][2] if turns else None,
         "turns": len(turns),
+        "other_voice_scores": [e.score for _, e in events if isinstance(e, OtherVoice)],  # only_my_voice
     }
 
 
@@ -349,6 +367,107 @@ def summary(rows: list[dict]) -> dict:
     return out
 
 
+OWNER_KOKORO = {"en": "bf_emma", "es": "em_santa"}  # the enrolled owner in the second-talker runs
+
+
+def listen_trial(room: Room, clip_path: Path) -> dict:
+    """The other voice while Jarvis is silent and listening hands-free: did it start a turn?"""
+    wait_quiet(room)
+    with room.lock:
+        room.events.clear()
+        n_turns = len(room.turns)
+    pulse.pulse_server().play(clip_path, wait=True)
+    time.sleep(1.5)
+    wait_quiet(room)
+    time.sleep(2.0)  # transcribed and submitted, had it been a turn
+    with room.lock:
+        turns = room.turns[n_turns:]
+        ignored = [e for _, e in room.events if isinstance(e, OtherVoice)]
+    return {"turns": len(turns), "turn": " ".join(t[1] for t in turns) or None, "ignored": len(ignored)}
+
+
+def second_talker(models: VoiceModels, clips: Clips, replies: Any, lang: str, rng: np.random.Generator,
+                  enrolled: bool, trials: int) -> list[dict]:
+    """Enrolment off or on: the television (LibriVox readers) while Jarvis listens and while it
+    speaks, and the owner (a Kokoro voice) saying the sentences over Jarvis's reply."""
+    from bench.speaker_id import television
+    from jarvis.audio.speaker_id import SpeakerEmbedder
+    from jarvis.tts.voices import VoiceSet
+
+    owner_tts = clips.tts.model_copy(update={"kokoro_voice_for": dict(OWNER_KOKORO)})
+
+    owner_voice = VoiceSet(owner_tts)
+    folder = clips.folder / f"owner-{lang}"
+    voiceprint = None
+    if enrolled:
+        from bench.voice_eval import DATA, load_items
+
+        texts = [it["text"] for it in load_items(DATA) if it["lang"] == lang][:6]
+        speech = np.concatenate([read_wav(jarvis_wav(t, lang, folder, owner_voice, owner_tts), SR) for t in texts])
+        voiceprint = SpeakerEmbedder(shipped_settings("jarvis-bench-room-spk-").audio.speaker.model)(speech)
+    tv = television()
+    tv_paths = []
+    for i, piece in enumerate(tv):
+        path = clips.folder / f"tv-{i}.wav"
+        write_wav(path, piece, SR)
+        tv_paths.append((piece, path))
+    rows: list[dict] = []
+    room = Room(models, voiceprint=voiceprint)
+    try:
+        room.models_ready()
+        time.sleep(2.0)
+        first, rate = replies(lang, rng)
+        room.speak(first[: 3 * rate], rate, 1)
+        time.sleep(4.0)
+        room.hush()
+        tag = "on" if enrolled else "off"
+        for n in range(trials):
+            piece, path = tv_paths[n % len(tv_paths)]
+            row = listen_trial(room, path) | {"lang": lang, "enrolment": tag, "kind": "tv_listening"}
+            rows.append(row)
+            sys.stderr.write(f"{lang} enrol={tag} tv while listening: turns={row['turns']} {row['turn']!r}\n")
+            reply = replies(lang, rng)
+            row = trial(room, reply, lang, piece, path, float(rng.uniform(2.5, 4.0)), 500 + n)
+            rows.append(row | {"lang": lang, "enrolment": tag, "kind": "tv_over_reply"})
+            sys.stderr.write(f"{lang} enrol={tag} tv over a reply: cut={row['cut']} turn={row['turn']!r}\n")
+        for n, text in enumerate(SENTENCES[lang]):
+            path = jarvis_wav(text, lang, folder, owner_voice, owner_tts)
+            clip = read_wav(path, SR)
+            reply = replies(lang, rng)
+            row = trial(room, reply, lang, clip, path, float(rng.uniform(2.5, 4.0)), 700 + n)
+            row |= {"lang": lang, "enrolment": tag, "kind": "owner_sentence", "text": text,
+                    "wer": round(wer(fold(text), fold(row["turn"] or ""), lang), 3)}
+            rows.append(row)
+            sys.stderr.write(f"{lang} enrol={tag} owner: cut={row['cut']} turn={row['turn']!r} wer={row['wer']}\n")
+    finally:
+        room.close()
+        owner_voice.close()
+    return rows
+
+
+def second_talker_summary(rows: list[dict]) -> dict:
+    """Per language and enrolment: turns and cuts by the television, the owner's cuts and WER."""
+    out: dict[str, Any] = {}
+    for lang in sorted({r["lang"] for r in rows}):
+        for tag in ("off", "on"):
+            mine = [r for r in rows if r["lang"] == lang and r["enrolment"] == tag]
+            if not mine:
+                continue
+            listening = [r for r in mine if r["kind"] == "tv_listening"]
+            over = [r for r in mine if r["kind"] == "tv_over_reply"]
+            owner = [r for r in mine if r["kind"] == "owner_sentence"]
+            out[f"{lang}_enrolment_{tag}"] = {
+                "tv_clips_while_listening": len(listening),
+                "turns_started_by_tv": sum(r["turns"] for r in listening),
+                "tv_clips_over_replies": len(over),
+                "barge_ins_by_tv": sum(r["cut"] for r in over),
+                "owner_sentences": len(owner),
+                "owner_cut_rate": round(sum(r["cut"] for r in owner) / len(owner), 3) if owner else None,
+                "owner_wer": round(statistics.mean(r["wer"] for r in owner), 3) if owner else None,
+            }
+    return out
+
+
 WATCH: SpeakerWatch | None = None
 
 
@@ -361,6 +480,13 @@ def main() -> None:
     parser.add_argument("--kinds", default=",".join(KINDS), help="which clips: " + ",".join(KINDS))
     parser.add_argument("--repeat", type=int, default=1, help="say each clip this many times")
     parser.add_argument("--dump", type=Path, default=None, help="save the utterances heard over a held reply here")
+    parser.add_argument("--second-talker", type=int, default=0, metavar="N",
+                        help="also N television clips while listening and over replies, and the owner's "
+                             "sentences, with enrolment off and on (default 0: not run)")
+    parser.add_argument("--no-hear-first", action="store_true",
+                        help="the variant without audio.barge_in.hear_first (the VAD's start cuts the reply)")
+    parser.add_argument("--enrolment", choices=("both", "off", "on"), default="both",
+                        help="the second-talker runs with enrolment off, on, or both (default)")
     parser.add_argument("--seed", type=int, default=7)
     args = parser.parse_args()
     kinds = tuple(k for k in args.kinds.split(",") if k)
@@ -377,11 +503,12 @@ def main() -> None:
     voices = [v for v in args.voices.split(",") if v]
     reply_audio = Replies(models)
     rows: list[dict] = []
+    talker_rows: list[dict] = []
     labels: dict[str, dict] = {}
     try:
-        for lang in [x for x in args.languages.split(",") if x]:
+        for lang in [x for x in args.languages.split(",") if x] if kinds else []:
             with server.loopback(*RIG):
-                room = Room(models, args.dump)
+                room = Room(models, args.dump, hear_first=not args.no_hear_first)
                 try:
                     room.models_ready()
                     time.sleep(2.0)  # the streams start; the canceller's first words are not scored
@@ -404,16 +531,20 @@ def main() -> None:
                         row = trial(room, reply, lang, clip, path, float(rng.uniform(2.5, 4.0)), 100 + n)
                         row |= {"lang": lang, "kind": kind, "text": text, "voice": voice}
                         if kind == "sentence":
-                            row["wer"] = round(wer(text, row["turn"] or "", lang), 3)
+                            row["wer"] = round(wer(fold(text), fold(row["turn"] or ""), lang), 3)
                             models.stt.prefer = lang  # as the voice decodes a turn in this conversation
                             alone = models.stt.transcribe(clip).text
-                            row["wer_alone"] = round(wer(text, alone, lang), 3)
+                            row["wer_alone"] = round(wer(fold(text), fold(alone), lang), 3)
                         rows.append(row)
                         sys.stderr.write(f"{lang} {kind:12s} {voice:9s} {text!r:48s} cut={row['cut']} "
                                          f"held={row['held']} said={row['said_over']!r} turn={row['turn']!r} "
                                          f"stop={row['heard_stop_ms']}\n")
                 finally:
                     room.close()
+        for lang in [x for x in args.languages.split(",") if x] if args.second_talker else []:
+            for enrolled in {"both": (False, True), "off": (False,), "on": (True,)}[args.enrolment]:
+                with server.loopback(*RIG):
+                    talker_rows += second_talker(models, clips, reply_audio, lang, rng, enrolled, args.second_talker)
     finally:
         clips.close()
         models.close()
@@ -423,14 +554,17 @@ def main() -> None:
     emit({
         "bench": "room",
         "setup": "shipped config.toml (audio on the virtual devices: hands-free, open speakers); variant: "
-                 "replies handed to the player, the voice's turns recorded and not answered",
+                 "replies handed to the player, the voice's turns recorded and not answered"
+                 + ("; audio.barge_in.hear_first = false" if args.no_hear_first else ""),
         "rig": f"PulseAudio module-loopback speaker monitor -> mic, {RIG[0]} ms, gain {RIG[1]}, -60 dBFS mic noise; "
                f"replies {REPLY_S:.0f} s (Piper joe en, Kokoro ef_dora es); the second voice from 2.5-4 s "
                f"(espeak-ng, Kokoro {OTHER_KOKORO}, synthetic coughs)",
         "targets": {"false_cut_rate": "<= 0.05", "cut_rate": ">= 0.95", "heard_stop_ms_p90": "<= 400",
                     "wer_over_echo": "<= 0.10"},
         "summary": summary(rows),
+        "second_talker": second_talker_summary(talker_rows),
         "trials": rows,
+        "second_talker_trials": talker_rows,
     })
 
 
