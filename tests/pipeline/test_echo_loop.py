@@ -25,7 +25,7 @@ from jarvis.pipeline.voice_graph import VoiceOptions
 LONG = "Tell me a long story about a dragon who learns to bake bread, with many details."
 LLM = (
     'system_prompt = "You are a storyteller. Always answer at length."\n'
-    "max_tokens = 64\ntemperature = 0.0\nseed = 7\nhistory_tokens = 1024"
+    "max_tokens = 48\ntemperature = 0.0\nseed = 7\nhistory_tokens = 1024"
 )
 
 
