@@ -24,7 +24,7 @@ BACKCHANNEL_WORDS = frozenset(
     m mm mmm mmmm mh hmm hm hmmm mhm mmhm mmhmm mmhmmm mhmm uhhuh uhuh uh huh um umm ah aha ahh oh ooh wow
     yeah yea yes yep yup ok okay okey alright right sure cool nice great good true exactly indeed
     i see got it gotcha totally definitely of course fine
-    aja aha aham ajam si vale claro ya bueno vaya exacto entiendo genial perfecto cierto venga
+    aja aham ajam si vale claro ya bueno vaya exacto entiendo genial perfecto cierto venga
     de acuerdo veo eh ehh anda bale bali cc
     ha haha hahaha heh hehe ja jaja jajaja je jeje
     you thank thanks gracias

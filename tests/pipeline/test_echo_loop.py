@@ -15,7 +15,7 @@ import time
 from devsupport.voicekit import EN, QUESTION, voice_config, voice_models
 from jarvis.assembly import build_voice
 from jarvis.audio.events import BargeInPause, HeardText, MicLevel, SpeakingChanged
-from jarvis.audio.wavio import read_wav, write_wav
+from jarvis.audio.wavio import read_wav, resample, write_wav
 from jarvis.config import load_settings
 from jarvis.messages import SpeechChunk, Transcript
 from jarvis.pipeline.recorder import EventRecorder
@@ -75,6 +75,23 @@ class Rig:
                 if cut:
                     break
         return states
+
+    def speak(self, audio, rate: int) -> None:
+        """Hand the player REPLY's audio as turn 1 and wait until it plays."""
+        player = self.loop.player
+        player.put(SpeechChunk(audio, rate, REPLY, 1, self.assistant.cancel.generation))
+        player.end_turn(1)
+        self.seen.wait_for(SpeakingChanged, lambda e: e.speaking, 30)
+
+    def play_when_settled(self, server, clip, after_s: float) -> None:
+        """Wait ``after_s``, then until the canceller has settled on Jarvis's voice (the microphone is
+        muted until then; a fixed wait was too short on a loaded machine), then play ``clip``."""
+        time.sleep(after_s)
+        echo = self.loop.echo.input
+        deadline = time.monotonic() + 20
+        while not echo.settled and time.monotonic() < deadline:
+            time.sleep(0.05)
+        server.play(clip)
 
     def close(self) -> None:
         self.loop.stop()
@@ -175,21 +192,11 @@ def test_a_click_over_jarvis_pauses_it_and_the_reply_plays_on_to_its_end(tmp_pat
         rig = Rig(tmp_path, "open", **{"audio.vad": "start_ms = 600"})
         try:
             spoken = rig.loop.models.voices().speak(REPLY, "en")
-            player = rig.loop.player
-            player.put(SpeechChunk(spoken.audio, spoken.sample_rate, REPLY, 1, rig.assistant.cancel.generation))
-            player.end_turn(1)
-            rig.seen.wait_for(SpeakingChanged, lambda e: e.speaking, 30)
-            echo = rig.loop.echo.input
+            rig.speak(spoken.audio, spoken.sample_rate)
             for _ in range(3):  # a click on a loaded machine does not always show as double talk: up to three
                 if any(e.state == "resumed" for e in rig.of(BargeInPause)):
                     break
-                time.sleep(2.5)
-                # until the canceller has settled on Jarvis's voice the microphone is muted (a fixed wait
-                # was too short on a loaded machine: no pause at all)
-                deadline = time.monotonic() + 20
-                while not echo.settled and time.monotonic() < deadline:
-                    time.sleep(0.05)
-                server.play(click)
+                rig.play_when_settled(server, click, 2.5)
             heard = rig.seen.wait_for(HeardText, lambda e: e.turn_id == 1, 60)
         finally:
             rig.close()
@@ -211,21 +218,13 @@ def test_a_backchannel_over_jarvis_holds_its_voice_and_the_reply_plays_on_to_its
             voices = rig.loop.models.voices()
             said = voices.speak("Yeah.", "en")
             clip = tmp_path / "yeah.wav"
-            write_wav(clip, read_wav_array(said.audio, said.sample_rate), 16000)
+            write_wav(clip, resample(said.audio, said.sample_rate, 16000), 16000)
             reply = voices.speak(REPLY, "en")
-            player = rig.loop.player
-            player.put(SpeechChunk(reply.audio, reply.sample_rate, REPLY, 1, rig.assistant.cancel.generation))
-            player.end_turn(1)
-            rig.seen.wait_for(SpeakingChanged, lambda e: e.speaking, 30)
-            echo = rig.loop.echo.input
+            rig.speak(reply.audio, reply.sample_rate)
             for _ in range(3):  # the reply is long enough for three tries only if the first ones come soon
                 if any(e.state == "resumed" and e.said for e in rig.of(BargeInPause)):
                     break
-                time.sleep(1.0)
-                deadline = time.monotonic() + 20
-                while not echo.settled and time.monotonic() < deadline:
-                    time.sleep(0.05)
-                server.play(clip)
+                rig.play_when_settled(server, clip, 1.0)
                 deadline = time.monotonic() + 4  # heard, transcribed and settled
                 while not any(e.state == "resumed" for e in rig.of(BargeInPause)) and time.monotonic() < deadline:
                     time.sleep(0.05)
@@ -238,9 +237,3 @@ def test_a_backchannel_over_jarvis_holds_its_voice_and_the_reply_plays_on_to_its
     assert "confirmed" not in [state for state, _ in marks] and well_formed([s for s, _ in marks]), marks
     assert [t for t in rig.of(Transcript) if t.source == "voice"] == []  # a backchannel is no turn
 
-
-def read_wav_array(audio, rate: int):
-    """``audio`` at ``rate`` as 16 kHz float32 (what the microphone feed plays)."""
-    from jarvis.audio.wavio import resample
-
-    return resample(audio, rate, 16000)
