@@ -113,6 +113,8 @@ if [ "$DEV" = 1 ]; then pipq -e ".[dev]"; else pipq -e .; fi
 # ---------------------------------------------------------------- models
 step "embedded models -> models/ (sha256 checked)"
 "$VPY" -m jarvis.assets install --models "$ROOT/models"
+step "Moonshine's decoder with float weights (decoded ~2x faster)"
+"$VPY" -m jarvis.stt.moonshine prepare "$ROOT/models/moonshine-base-en"
 
 if [ "$GPU" = 1 ]; then
   step "a tiny run on each GPU (PyTorch, faster-whisper, llama.cpp)"

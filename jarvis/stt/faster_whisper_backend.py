@@ -191,6 +191,10 @@ class FasterWhisperSTT(SpeechToText):
         languages: when detecting, pick the most likely of these (empty: any language).
         on_fallback: called with one line when a GPU cannot be used and the model moves to the CPU
             (cuBLAS/cuDNN missing, out of GPU memory, no driver), at load or during a transcription.
+        english_check: a second English recogniser (:class:`~jarvis.stt.moonshine.MoonshineEnglish`)
+            for English whisper is unsure of: a full decode in English whose mean token
+            log-probability is below ``english_check_below`` is decoded again by it, and the text
+            the likelier decode gives wins (``last_engine`` says which).
 
     A GPU that fails never stops speech recognition: the model is loaded on the CPU (int8) instead,
     ``fallback_note`` says why, and the line goes to the log and to ``jarvis.notices``.
@@ -213,6 +217,8 @@ class FasterWhisperSTT(SpeechToText):
         short_context: bool = True,
         languages: tuple[str, ...] = (),
         on_fallback: Callable[[str], None] | None = None,
+        english_check: Any = None,
+        english_check_below: float = -0.15,
     ) -> None:
         model_dir = Path(model_dir)
         if not (model_dir / "model.bin").is_file():
@@ -239,6 +245,9 @@ class FasterWhisperSTT(SpeechToText):
         self.fallback_note = ""  # why the model left the GPU, when it did
         self.last_path = ""  # "short" or "full": how the last utterance was decoded
         self.last_logprob: float | None = None  # the mean token log-probability of the last decode
+        self.last_engine = "whisper"  # which recogniser's text the last utterance kept
+        self.english_check = english_check
+        self.english_check_below = english_check_below
         self.cues: dict[str, str] = dict(CUES)  # what the decoder is told came before (see CUES)
         t0 = time.monotonic()
         self._model: Any = None
@@ -339,6 +348,7 @@ class FasterWhisperSTT(SpeechToText):
             self.check_language(lang)
         t0 = time.monotonic()
         self.last_logprob = None
+        self.last_engine = "whisper"
         if len(samples) < _MIN_SAMPLES or float(np.max(np.abs(samples))) < _SILENCE_PEAK:
             return SttResult("", lang, 0.0, audio_s, time.monotonic() - t0)
         budget = min(_MAX_TOKENS, int(_MIN_TOKENS + _TOKENS_PER_S * min(audio_s, 30.0)))
@@ -352,7 +362,27 @@ class FasterWhisperSTT(SpeechToText):
                 text, detected, prob = self._decode(samples, lang, budget, quick, audio_s)
             except (RuntimeError, ValueError) as again:
                 raise ModelLoadError(f"speech recognition failed: {again}", "see the log file") from None
+        if not quick and detected == "en" and text.strip() and self.english_check is not None:
+            text = self._check_english(samples, text)
         return SttResult(text.strip(), detected, prob, audio_s, time.monotonic() - t0, self.last_logprob)
+
+    def _check_english(self, samples: Any, text: str) -> str:
+        """``text``, or the second recogniser's when whisper was unsure and the second is surer."""
+        mine = self.last_logprob
+        if mine is not None and mine >= self.english_check_below:
+            return text
+        try:
+            other, other_logprob = self.english_check.transcribe(samples)
+        except Exception:  # noqa: BLE001 - a second opinion that fails leaves whisper's text
+            log.warning("the second English recogniser failed; whisper's text is kept", exc_info=True)
+            return text
+        if (not other or other_logprob is None or is_degenerate(other) or repeats_itself(other)
+                or (mine is not None and other_logprob <= mine)):
+            return text
+        log.debug("english check: %r (%.2f) over whisper's %r (%s)", other, other_logprob, text, mine)
+        self.last_logprob = other_logprob
+        self.last_engine = self.english_check.name
+        return other
 
     def _decode(
         self, samples: Any, lang: str | None, budget: int, quick: bool, audio_s: float,

@@ -1,4 +1,5 @@
-"""`jarvis tools list/call` and `jarvis ask` with tools, as a user runs them (real processes)."""
+"""`jarvis tools list/call` and `jarvis ask` with tools, as a user runs them (real processes where a
+terminal or a start-up matters: refusing without a terminal, ``ask``)."""
 
 from __future__ import annotations
 
@@ -21,13 +22,14 @@ def run(args: list[str], env: dict, stdin: str | None = None) -> subprocess.Comp
 def test_tools_list_call_and_ask(tmp_path, jarvis_env, capsys):
     extra = f'[[mcp_servers]]\nname = "orders"\ncommand = "{sys.executable}"\nargs = ["{SERVER}"]\n'
     env = dict(jarvis_env, JARVIS_CONFIG=str(write_config(tmp_path, extra)))
-    listed = run(["tools", "list", "--json"], env)
-    assert listed.returncode == 0, listed.stderr
-    rows = {r["name"]: r for r in json.loads(listed.stdout)}
+    # list and call in this process: the same entry point as the command, one start-up each fewer
+    assert cli_main(["--config", env["JARVIS_CONFIG"], "tools", "list", "--json"]) == 0
+    rows = {r["name"]: r for r in json.loads(capsys.readouterr().out)}
     assert {"clock", "calculator", "set_timer", "system_status", "orders.lookup_order"} <= set(rows)
     assert rows["orders.cancel_order"]["needs_confirmation"] and rows["orders.cancel_order"]["source"] == "orders"
-    called = run(["tools", "call", "calculator", '{"expression": "17% of 240"}', "--json"], env)
-    assert called.returncode == 0 and json.loads(called.stdout)["data"]["value"] == "40.8"
+    code = cli_main(["--config", env["JARVIS_CONFIG"], "tools", "call", "calculator", '{"expression": "17% of 240"}',
+                     "--json"])
+    assert code == 0 and json.loads(capsys.readouterr().out)["data"]["value"] == "40.8"
     # a tool that changes things, with no terminal to ask on: refused, nothing changed
     refused = run(["tools", "call", "orders.cancel_order", '{"order_id": "A100"}'], env, stdin="")
     assert refused.returncode == 2 and "said no" in refused.stderr and "Traceback" not in refused.stderr

@@ -21,10 +21,11 @@ from __future__ import annotations
 
 import atexit
 import json
-import os
+import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import urllib.request
@@ -57,7 +58,9 @@ def llama_server() -> str:
         if "url" in _server:
             return _server["url"]
         port = free_port()
-        log = open(Path(os.environ.get("TMPDIR", "/tmp")) / f"jarvis-llama-server-{port}.log", "w")  # noqa: SIM115
+        folder = Path(tempfile.mkdtemp(prefix="jarvis-llama-server-"))  # the tests' own, removed at exit
+        atexit.register(shutil.rmtree, folder, True)
+        log = open(folder / "server.log", "w")  # noqa: SIM115
         proc = subprocess.Popen(
             [sys.executable, "-m", "llama_cpp.server", "--model", str(SMOLLM), "--model_alias", "smol",
              "--host", "127.0.0.1", "--port", str(port), "--n_ctx", "1024", "--api_key", SERVER_KEY],

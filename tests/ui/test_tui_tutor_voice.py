@@ -10,8 +10,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import pytest
-
 from devsupport.config import TUTOR_ES_PROFILE
 from devsupport.paths import FIXTURES, MODELS
 from devsupport.voicekit import voice_config, voice_models
@@ -32,10 +30,10 @@ model = "qwen-0.5b"
 """
 
 
-@pytest.mark.parametrize("how", ["--profile", "/profile"])
-async def test_a_tutor_session_by_voice_is_corrected_in_the_chat_and_saved(tmp_path, server, how):
-    """``--profile``: Jarvis starts in the tutor profile; ``/profile``: it starts plain (English
-    recogniser, normal speed) and the learner switches while the microphone is open."""
+async def test_a_tutor_session_by_voice_is_corrected_in_the_chat_and_saved(tmp_path, server):
+    """Jarvis starts plain (English recogniser, normal speed) and the learner switches with
+    ``/profile`` while the microphone is open. Starting in the profile (``--profile``) builds the same
+    settings (asserted below) with one step less; tests/tutor/test_tutor_session.py starts that way."""
     path = voice_config(
         tmp_path, audio='input_device = "pulse"\noutput_device = "pulse"', stt_model="whisper-base", extra=PROFILE,
         memory=f'enabled = false\nembedder = "{MODELS / "use-multilingual-v3"}"',
@@ -50,18 +48,17 @@ async def test_a_tutor_session_by_voice_is_corrected_in_the_chat_and_saved(tmp_p
     def seen(kind: type) -> list[Any]:
         return [e for e in events if isinstance(e, kind)]
 
-    with jarvis_app(settings if how == "--profile" else base, voice=True, voice_options={"stt": stt}) as app:
+    with jarvis_app(base, voice=True, voice_options={"stt": stt}) as app:
         async with app.run_test(size=(120, 36), message_hook=event_hook(events)) as pilot:
             await wait_for(pilot, lambda: bool(seen(ListeningChanged)))
-            if how == "/profile":
-                await wait_for(pilot, lambda: bool(seen(VoiceReady)), timeout=180)
-                await pilot.click("#prompt")
-                await pilot.press(*"/profile tutor-es")
-                await pilot.press("enter")
-                await wait_for(pilot, lambda: any("Profile: tutor-es" in str(n.render()) for n in app.chat.query(Note)))
-                voices = app.voice.models.voices()
-                assert voices.settings.speed == 0.9 and app.jarvis.settings.stt.language == "es"
-                assert app.voice.tts_stage.settings.speed == 0.9
+            await wait_for(pilot, lambda: bool(seen(VoiceReady)), timeout=180)
+            await pilot.click("#prompt")
+            await pilot.press(*"/profile tutor-es")
+            await pilot.press("enter")
+            await wait_for(pilot, lambda: any("Profile: tutor-es" in str(n.render()) for n in app.chat.query(Note)))
+            voices = app.voice.models.voices()
+            assert voices.settings.speed == 0.9 and app.jarvis.settings.stt.language == "es"
+            assert app.voice.tts_stage.settings.speed == 0.9
             await pilot.press(settings.ui.ptt_key)  # push-to-talk: open the microphone
             await wait_for(pilot, lambda: "listening" in app.voice_panel.mode_text)
             server.play(LEARNER)
