@@ -283,6 +283,7 @@ class STTSettings(_Section):
     english_check: bool = True
     english_check_model: Path = Path("models/moonshine-base-en")
     english_check_below: float = Field(-0.15, le=0.0)
+    english_check_sure: float = Field(-0.3, le=0.0)
 
 
 class TTSSettings(_Section):

@@ -67,6 +67,7 @@ def load_stt(
         on_fallback=on_fallback,
         english_check=english_check,
         english_check_below=settings.stt.english_check_below,
+        english_check_sure=settings.stt.english_check_sure,
     )
 
 

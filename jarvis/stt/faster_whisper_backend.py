@@ -193,8 +193,9 @@ class FasterWhisperSTT(SpeechToText):
             (cuBLAS/cuDNN missing, out of GPU memory, no driver), at load or during a transcription.
         english_check: a second English recogniser (:class:`~jarvis.stt.moonshine.MoonshineEnglish`)
             for English whisper is unsure of: a full decode in English whose mean token
-            log-probability is below ``english_check_below`` is decoded again by it, and the text
-            the likelier decode gives wins (``last_engine`` says which).
+            log-probability is below ``english_check_below`` is decoded again by it; its text wins
+            when its own mean log-probability is higher and at least ``english_check_sure``
+            (``last_engine`` says whose text was kept).
 
     A GPU that fails never stops speech recognition: the model is loaded on the CPU (int8) instead,
     ``fallback_note`` says why, and the line goes to the log and to ``jarvis.notices``.
@@ -219,6 +220,7 @@ class FasterWhisperSTT(SpeechToText):
         on_fallback: Callable[[str], None] | None = None,
         english_check: Any = None,
         english_check_below: float = -0.15,
+        english_check_sure: float = -0.3,
     ) -> None:
         model_dir = Path(model_dir)
         if not (model_dir / "model.bin").is_file():
@@ -248,6 +250,7 @@ class FasterWhisperSTT(SpeechToText):
         self.last_engine = "whisper"  # which recogniser's text the last utterance kept
         self.english_check = english_check
         self.english_check_below = english_check_below
+        self.english_check_sure = english_check_sure
         self.cues: dict[str, str] = dict(CUES)  # what the decoder is told came before (see CUES)
         t0 = time.monotonic()
         self._model: Any = None
@@ -367,7 +370,11 @@ class FasterWhisperSTT(SpeechToText):
         return SttResult(text.strip(), detected, prob, audio_s, time.monotonic() - t0, self.last_logprob)
 
     def _check_english(self, samples: Any, text: str) -> str:
-        """``text``, or the second recogniser's when whisper was unsure and the second is surer."""
+        """``text``, or the second recogniser's when whisper was unsure and the second is sure, and surer.
+
+        An unsure second text is no better than whisper's: taking it would lift the turn over the
+        "didn't catch that" bar (jarvis.stt.understood) with words neither recogniser was sure of.
+        """
         mine = self.last_logprob
         if mine is not None and mine >= self.english_check_below:
             return text
@@ -376,8 +383,8 @@ class FasterWhisperSTT(SpeechToText):
         except Exception:  # noqa: BLE001 - a second opinion that fails leaves whisper's text
             log.warning("the second English recogniser failed; whisper's text is kept", exc_info=True)
             return text
-        if (not other or other_logprob is None or is_degenerate(other) or repeats_itself(other)
-                or (mine is not None and other_logprob <= mine)):
+        if (not other or other_logprob is None or other_logprob < self.english_check_sure
+                or is_degenerate(other) or repeats_itself(other) or (mine is not None and other_logprob <= mine)):
             return text
         log.debug("english check: %r (%.2f) over whisper's %r (%s)", other, other_logprob, text, mine)
         self.last_logprob = other_logprob

@@ -85,6 +85,8 @@ class MoonshineEnglish:
         self.folded = decoder.is_file()
         if not self.folded:
             decoder = folder / DECODER
+            log.warning("%s is missing (run ./install.sh): Moonshine decodes about 2x slower without it",
+                        folder / DECODER_FLOAT)
         self.decoder = ort.InferenceSession(str(decoder), options, providers=["CPUExecutionProvider"])
         self.vocabulary = load_vocabulary(folder / TOKENIZER)
         self._outputs = [o.name for o in self.decoder.get_outputs()]

@@ -93,6 +93,17 @@ def test_sure_speech_and_other_languages_keep_whispers_text(both) -> None:
     assert checked.last_engine == "whisper"
 
 
+def test_an_unsure_second_text_leaves_whispers(both, monkeypatch) -> None:
+    """Moonshine's text must be sure as well as surer (stt.english_check_sure): with a bar no decode
+    reaches, whisper's words and score stay, and the turn is asked again as before."""
+    checked, alone = both
+    audio = _read(ESPEAK / "en-romeo.wav")
+    monkeypatch.setattr(checked, "english_check_sure", 0.0)
+    heard = checked.transcribe(audio)
+    assert checked.last_engine == "whisper"
+    assert (heard.text, heard.logprob) == (alone.transcribe(audio).text, alone.last_logprob)
+
+
 def test_the_float_decoder_hears_what_the_ort_one_does(tmp_path) -> None:
     """``prepare`` (run by install.sh) writes the decoder with float weights; same words, same scores."""
     for name in (ENCODER, DECODER, TOKENIZER):
@@ -110,14 +121,10 @@ def test_the_float_decoder_hears_what_the_ort_one_does(tmp_path) -> None:
 def test_without_its_files_whisper_works_alone(tmp_path, capsys) -> None:
     assert load_english_check(_settings(english_check_model=tmp_path)) is None
     assert load_english_check(_settings(language="es")) is None  # Spanish fixed: never English
+    assert load_english_check(_settings(english_check=False)) is None
     assert main(["prepare", str(tmp_path)]) == 2
     out = capsys.readouterr().out
     assert out.startswith("error: no Moonshine model") and "hint:" in out
-    stt = load_stt(_settings(english_check_model=tmp_path))
-    try:
-        assert stt.english_check is None and stt.transcribe(_read(QUESTIONS / "en-capital.wav")).text
-    finally:
-        stt.close()
 
 
 def test_silence_and_a_too_short_clip_give_no_words() -> None:
