@@ -77,7 +77,7 @@ def load_english_check(settings: Settings, threads: int = 0) -> Any:
     None when it is turned off, when the recogniser detects no language (``stt.language`` is set to
     another one), or when its files are missing (said once in the log: whisper then works alone).
     """
-    from jarvis.stt.moonshine import MoonshineEnglish, is_model_dir
+    from jarvis.stt.moonshine import is_model_dir, shared
 
     stt = settings.stt
     if not stt.english_check or (stt.language and stt.language != "en"):
@@ -86,4 +86,4 @@ def load_english_check(settings: Settings, threads: int = 0) -> Any:
         log.warning("stt.english_check: no Moonshine model in %s (run ./install.sh); whisper works alone",
                     stt.english_check_model)
         return None
-    return MoonshineEnglish(stt.english_check_model, threads=threads)
+    return shared(stt.english_check_model, threads=threads)

@@ -118,6 +118,11 @@ def test_the_float_decoder_hears_what_the_ort_one_does(tmp_path) -> None:
     assert logprob == pytest.approx(ort_logprob, abs=1e-3)
 
 
+def test_every_recogniser_of_the_process_shares_one_moonshine(both) -> None:
+    checked, _ = both
+    assert load_english_check(_settings(), threads=checked.cpu_threads) is checked.english_check
+
+
 def test_without_its_files_whisper_works_alone(tmp_path, capsys) -> None:
     assert load_english_check(_settings(english_check_model=tmp_path)) is None
     assert load_english_check(_settings(language="es")) is None  # Spanish fixed: never English
