@@ -24,6 +24,12 @@ def toolbox(tmp_path_factory):
         ("I have 3 boxes of 48 eggs, how many eggs in total?", {"calculator"}),
         ("Convert 10 miles to kilometers", {"calculator"}),
         ("What time is it in Lima?", {"clock"}),
+        ("How much is a third of 90?", {"calculator"}),  # a word, then a number
+        ("Tengo 3 gatos", set()),  # a number alone
+        # a long pasted text: the words and numbers far apart still count, and the check is one
+        # pass (as one regex it took 2 s on this 20 kB message before the model started)
+        (" ".join(f"word{i}" for i in range(1500)) + " and what is that in percent?", {"calculator"}),
+        (" ".join(f"word{i}" for i in range(1500)) + " What was the first word?", set()),
     ],
 )
 def test_only_the_tools_a_request_may_need(toolbox, request_text, tools):
