@@ -9,11 +9,17 @@ from jarvis.messages import PartialTranscript, ReplyDone, Transcript
 from jarvis.ui.chat_log import UserTurn
 from tests.support.tui import event_hook, jarvis_app, wait_for
 
+SHORT_REPLY = (
+    'system_prompt = "You are a helpful assistant. Answer briefly."\nmax_tokens = 12\ntemperature = 0.0\nseed = 7'
+)
+
 
 async def test_push_to_talk_turn_in_the_tui_shows_what_is_heard_while_the_user_speaks(tmp_path, server):
     """A 7 s sentence through push-to-talk: partial transcripts appear in the voice panel before the
     turn ends, then the turn is transcribed, shown with its microphone mark, answered and spoken."""
-    settings = load_settings(voice_config(tmp_path, audio='input_device = "pulse"\noutput_device = "pulse"'))
+    settings = load_settings(voice_config(  # a short reply: the test waits until it has been heard
+        tmp_path, audio='input_device = "pulse"\noutput_device = "pulse"', llm=SHORT_REPLY,
+    ))
     stt, voices = voice_models()
     events: list = []
 
