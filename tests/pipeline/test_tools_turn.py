@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 import sys
 import threading
 import time
@@ -46,7 +47,8 @@ def test_instant_answers_come_without_a_model_and_are_recorded(tmp_path):
     lines = [json.loads(x) for x in settings.general.metrics_file.read_text().splitlines()]
     assert [r["model"] for r in lines] == ["instant"] * 5
     assert lines[1]["tools"][0]["name"] == "calculator" and lines[1]["tools"][0]["ok"] is True
-    assert "240" not in json.dumps(lines)  # arguments and results never reach metrics
+    # arguments and results never reach metrics (a number of its own: a turn id made at 22:40:44 holds "240")
+    assert re.search(r"(?<!\d)240(?!\d)", json.dumps(lines)) is None
 
 
 def test_a_local_model_calls_a_builtin_tool_and_answers_from_it(tmp_path):
