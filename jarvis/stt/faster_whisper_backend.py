@@ -192,8 +192,8 @@ class FasterWhisperSTT(SpeechToText):
         on_fallback: called with one line when a GPU cannot be used and the model moves to the CPU
             (cuBLAS/cuDNN missing, out of GPU memory, no driver), at load or during a transcription.
         english_check: a second English recogniser (:class:`~jarvis.stt.moonshine.MoonshineEnglish`)
-            for English whisper is unsure of: a full decode in English whose mean token
-            log-probability is below ``english_check_below`` is decoded again by it; its text wins
+            for English whisper is unsure of: a finished (not ``quick``) English decode whose mean
+            token log-probability is below ``english_check_below`` is decoded again by it; its text wins
             when its own mean log-probability is higher and at least ``english_check_sure``
             (``last_engine`` says whose text was kept).
 
