@@ -20,13 +20,14 @@ import time
 from pathlib import Path
 from typing import Any
 
+from jarvis.stt.base import SAMPLE_RATE
+
 log = logging.getLogger(__name__)
 
 ENCODER = "encoder_model.ort"
 DECODER = "decoder_model_merged.ort"
 DECODER_FLOAT = "decoder.float.onnx"
 TOKENIZER = "tokenizer.bin"
-SAMPLE_RATE = 16000
 _BOS, _EOS = 1, 2
 _TOKENS_PER_S = 6.5  # Moonshine's own bound on the tokens a second of speech can hold
 _WORD_START = "\u2581"

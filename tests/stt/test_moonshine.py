@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 
 from devsupport.paths import FIXTURES, MODELS
+from jarvis.audio.wavio import read_wav
 from jarvis.config import Settings, STTSettings
 from jarvis.stt import SAMPLE_RATE, load_english_check, load_stt
 from jarvis.stt.moonshine import (
@@ -29,12 +30,6 @@ from tests.support.wer import wer
 MOONSHINE = MODELS / "moonshine-base-en"
 ESPEAK = FIXTURES / "speech" / "espeak"
 QUESTIONS = FIXTURES / "speech" / "questions"
-
-
-def _read(path: Path) -> np.ndarray:
-    from jarvis.audio.wavio import read_wav
-
-    return read_wav(path, SAMPLE_RATE)
 
 
 def _said(path: Path) -> str:
@@ -72,7 +67,7 @@ def test_a_damaged_tokenizer_table_is_refused(tmp_path) -> None:
 @pytest.mark.parametrize("clip", ["en-centimeters", "en-romeo"])
 def test_an_unsure_english_question_is_heard_by_the_second_recogniser(both, clip) -> None:
     checked, alone = both
-    audio, said = _read(ESPEAK / f"{clip}.wav"), _said(ESPEAK / f"{clip}.wav")
+    audio, said = read_wav(ESPEAK / f"{clip}.wav", SAMPLE_RATE), _said(ESPEAK / f"{clip}.wav")
     whisper = alone.transcribe(audio)
     assert wer(said, whisper.text) > 0.3 and whisper.logprob < checked.english_check_below, whisper
     heard = checked.transcribe(audio)
@@ -84,12 +79,12 @@ def test_an_unsure_english_question_is_heard_by_the_second_recogniser(both, clip
 def test_sure_speech_and_other_languages_keep_whispers_text(both) -> None:
     checked, alone = both
     for name in ("en-capital", "es-capital", "es-hora"):
-        audio = _read(QUESTIONS / f"{name}.wav")
+        audio = read_wav(QUESTIONS / f"{name}.wav", SAMPLE_RATE)
         heard = checked.transcribe(audio)
         assert checked.last_engine == "whisper", (name, heard)
         assert heard.text == alone.transcribe(audio).text
     # partials and end-of-turn checks (quick) never wait for a second decode
-    checked.transcribe(_read(ESPEAK / "en-romeo.wav"), quick=True)
+    checked.transcribe(read_wav(ESPEAK / "en-romeo.wav", SAMPLE_RATE), quick=True)
     assert checked.last_engine == "whisper"
 
 
@@ -97,7 +92,7 @@ def test_an_unsure_second_text_leaves_whispers(both, monkeypatch) -> None:
     """Moonshine's text must be sure as well as surer (stt.english_check_sure): with a bar no decode
     reaches, whisper's words and score stay, and the turn is asked again as before."""
     checked, alone = both
-    audio = _read(ESPEAK / "en-romeo.wav")
+    audio = read_wav(ESPEAK / "en-romeo.wav", SAMPLE_RATE)
     monkeypatch.setattr(checked, "english_check_sure", 0.0)
     heard = checked.transcribe(audio)
     assert checked.last_engine == "whisper"
@@ -108,7 +103,7 @@ def test_the_float_decoder_hears_what_the_ort_one_does(tmp_path) -> None:
     """``prepare`` (run by install.sh) writes the decoder with float weights; same words, same scores."""
     for name in (ENCODER, DECODER, TOKENIZER):
         (tmp_path / name).symlink_to(MOONSHINE / name)
-    audio = _read(ESPEAK / "en-centimeters.wav")
+    audio = read_wav(ESPEAK / "en-centimeters.wav", SAMPLE_RATE)
     ort_text, ort_logprob = MoonshineEnglish(tmp_path, threads=2).transcribe(audio)
     assert main(["prepare", str(tmp_path)]) == 0 and (tmp_path / DECODER_FLOAT).is_file()
     folded = MoonshineEnglish(tmp_path, threads=2)
