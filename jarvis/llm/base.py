@@ -42,6 +42,7 @@ class GenerationRequest:
     tool_calls: list[ToolCall] = field(default_factory=list)  # filled by the backend: calls it asked for
     bad_tool_calls: list[str] = field(default_factory=list)  # calls it wrote that could not be read
     language: str | None = None  # the turn's language (what the reply guard says when it drops all)
+    question: str | None = None  # the user's words this turn (the reply guard drops a reply that only repeats them)
 
     def stop(self) -> None:
         """Ask the backend to stop generating as soon as it can."""

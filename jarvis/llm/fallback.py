@@ -201,7 +201,7 @@ class FallbackChain:
                 if exceeded.is_set():
                     req.stop()
                 else:
-                    guard = ReplyGuard(req.language)  # no prompt or tool syntax reaches the user
+                    guard = ReplyGuard(req.language, req.question)  # no prompt or tool syntax reaches the user
                     gen = model.stream(req)
                     try:
                         for piece in gen:

@@ -12,6 +12,10 @@ call after a sentence of chatter). :class:`ReplyGuard` sits on the text stream a
 - a held sentence that is a tool call is parsed into ``calls`` (it runs instead of being spoken);
   one that leaks is dropped, whole.
 
+A reply's first sentence that only says the question back ("¿En qué número estoy pensando ahora
+mismo?" -> "En qué número estoy pensando ahora mismo.") is no answer: it is held while it still
+follows the question word for word, and dropped when it ends as the question did.
+
 When everything a model wrote was dropped, :meth:`finish` returns a short "I'm not sure" in the
 turn's language, so the user never gets silence or syntax. Pure text in, text out: no model here.
 """
@@ -19,6 +23,7 @@ turn's language, so the user never gets silence or syntax. Pure text in, text ou
 from __future__ import annotations
 
 import re
+import unicodedata
 
 from jarvis.llm.tool_calls import parse_calls
 from jarvis.messages import ToolCall
@@ -65,6 +70,13 @@ _HEAD_WORDS = 4  # a sentence's first words are held until there are this many: 
 _BLOCK_OPEN = re.compile(r"<\s*(memories|memory|tools|tool_response|system)\s*>", re.IGNORECASE)
 
 
+def echo_key(text: str) -> str:
+    """``text`` as words only: lower case, no accents or punctuation (to compare a reply with the question)."""
+    plain = unicodedata.normalize("NFKD", text.lower())
+    plain = "".join(c for c in plain if not unicodedata.combining(c))
+    return " ".join(re.findall(r"\w+", plain))
+
+
 def is_leak(text: str) -> bool:
     """True when ``text`` shows prompt sections, memory blocks or tool-call syntax."""
     return _LEAK.search(text) is not None
@@ -75,10 +87,12 @@ class ReplyGuard:
 
     Args:
         language: the turn's language, for the "not sure" line ("en" when unknown).
+        question: what the user said this turn; a first sentence that only repeats it is dropped.
     """
 
-    def __init__(self, language: str | None = None) -> None:
+    def __init__(self, language: str | None = None, question: str | None = None) -> None:
         self.language = language if language in NOT_SURE else "en"
+        self._question = echo_key(question or "")
         self.calls: list[ToolCall] = []
         self.dropped: list[str] = []
         self._released = ""  # what went out of the current sentence
@@ -116,6 +130,13 @@ class ReplyGuard:
         return text
 
     # ------------------------------------------------------------------ internals
+    def _may_echo(self, sentence: str) -> bool:
+        """True while the reply's first sentence has followed the question word for word."""
+        if not self._question or self._any_out:
+            return False
+        said = echo_key(sentence)
+        return bool(said) and self._question.startswith(said)
+
     def _emit(self, text: str) -> str:
         if not self._any_out:
             text = text.lstrip()  # a reply never starts with the space a dropped sentence left
@@ -131,6 +152,8 @@ class ReplyGuard:
         if suspect is not None:
             self._held = True
             return ""
+        if self._may_echo(self._released + self._pending):
+            return ""  # word for word the question so far: wait until it says something else
         if len(self._pending) > _MAX_HELD:
             keep = 0
         elif not self._released and len(self._pending.split()) <= _HEAD_WORDS:
@@ -165,6 +188,9 @@ class ReplyGuard:
             self.dropped.append(held[opened.start():])
             before = held[: opened.start()]
             return before if before.strip() and not is_leak(self._released + before) else ""
+        if self._may_echo(whole) and echo_key(whole) == self._question:
+            self.dropped.append(held)
+            return ""
         if not _SUSPECT.search(whole):
             return held
         calls = _calls_in(held)

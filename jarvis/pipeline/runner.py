@@ -55,7 +55,7 @@ from jarvis.pipeline.stage import EventBus, Stage
 from jarvis.pipeline.tool_rounds import ToolRounds, answer_from_result
 from jarvis.pipeline.tool_turn import instant_answer
 from jarvis.pipeline.turn_close import TurnCloser
-from jarvis.stt.understood import didnt_catch, is_language, sure_enough
+from jarvis.stt.understood import didnt_catch, is_language, made_up_words, sure_enough
 
 if TYPE_CHECKING:
     from jarvis.llm.router import Router
@@ -401,6 +401,12 @@ class Assistant:
             self._fixed_reply(item, didnt_catch(item.language), "stt",
                               "only a model could answer, and the recogniser was unsure: asked again")
             return
+        heard_in = getattr(item.recognition, "language", None) or item.language
+        if self.coach is None and made_up_words(item.text, heard_in, logprob):
+            # the words themselves are not said here: the reason goes to the timeline and the metrics
+            self._fixed_reply(item, didnt_catch(item.language), "stt",
+                              "only a model could answer, and the unsure transcript has a made-up word: asked again")
+            return
         self.last_language = language
         try:
             decision = self.decide(item.text)
@@ -588,7 +594,7 @@ class Assistant:
             if answer_now:  # small local models answer from a result when asked plainly (measured)
                 messages.append(answer_from_result(item.language))
             req = GenerationRequest(messages, llm.max_tokens, llm.temperature, llm.top_p, llm.seed,
-                                    language=item.language)
+                                    language=item.language, question=item.text)
             req.tools = self._tool_schemas(model, spec, item.text) if offer_tools and not answer_now else None
             with self._active_lock:
                 self._active = req

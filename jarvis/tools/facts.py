@@ -472,6 +472,8 @@ PATTERNS_ES: dict[str, list[str]] = {
         rf"{C} (?:esta|se encuentra|queda) en (?:que|cual) continente",
         rf"(?:cual|que) es el continente {_OF} {C}",
         rf"(?:cual|que) es el continente (?:en (?:el )?que|donde) (?:esta|se encuentra|queda) {C}",
+        # as heard from unclear speech: the "en" lost, the word cut ("que continen esta chile")
+        rf"(?:que|cual) contin\w* (?:esta|se encuentra|queda) {C}",
     ],
     "language": [
         rf"(?:que|cual|cuales) (?:idiomas?|lenguas?)(?: oficial(?:es)?)? (?:se habla|se hablan|hablan|habla la gente|"
@@ -482,6 +484,8 @@ PATTERNS_ES: dict[str, list[str]] = {
         rf"que se habla en {C}",
         rf"en {C} (?:que|cual) (?:idioma|lengua) se habla",
         rf"(?:el )?idioma (?:oficial )?{_OF} {C}",
+        # the verb misheard ("que idioma se haga en brasil"): "se <verb> en" still asks what is spoken there
+        rf"(?:que|cual|cuales) (?:idiomas?|lenguas?)(?: oficial(?:es)?)? se \w+ en {C}",
     ],
     "currency": [
         rf"(?:cual|que) es la (?:moneda|divisa)(?: oficial| nacional| local)? (?:de|del|en|que se usa en|que usan en|"
@@ -505,7 +509,7 @@ _COMPILED = {
 }
 # Cheap first look: the question names a fact at all (the data is loaded only then).
 _FACT_WORDS = re.compile(
-    r"capital|continent|language|speak|currenc|money|pay with|population|populous|people|inhabitants|residents|"
+    r"capital|contin|language|speak|currenc|money|pay with|population|populous|people|inhabitants|residents|"
     r"citizens|persons|idioma|lengua|habla|moneda|divisa|dinero|poblacion|habitantes|personas|gente|ciudadanos"
 )
 _START = (r"^(?:(?:hey|hi|ok|okay|oye|hola|eh|so|and|y|pues|bueno|well) )*(?:jarvis )?")

@@ -122,3 +122,47 @@ def test_a_call_wrapped_in_the_tools_tag_is_run(step: int) -> None:
     text = '<tools>\n{"name": "country_facts", "arguments": {"country": "Germany", "fact": "capital"}}\n</tools>'
     out, calls = shown(text, step)
     assert calls == [ToolCall("country_facts", {"country": "Germany", "fact": "capital"})] and out == ""
+
+
+def _streamed(guard: ReplyGuard, text: str, step: int) -> tuple[str, list[str]]:
+    """Everything ``guard`` lets out of ``text`` fed in pieces of ``step``, and each non-empty release."""
+    out = [guard.feed(text[i:i + step]) for i in range(0, len(text), step)]
+    out.append(guard.finish())
+    return "".join(out), [o for o in out if o]
+
+
+# (question as heard, reply a model wrote): qwen-1.5b in the voice eval (bench/voice_eval.py)
+ECHOES = [("En qué número estoy pensando ahora mismo?", "En qué número estoy pensando ahora mismo?", "es"),
+          ("¿En qué no me estoy pensando a lo mismo?", "En qué no me estoy pensando a lo mismo.", "es"),
+          ("What number am I thinking of right now?", "What number am I thinking of right now?", "en")]
+
+
+@pytest.mark.parametrize("step", STEPS)
+@pytest.mark.parametrize(("question", "reply", "language"), ECHOES)
+def test_a_reply_that_only_repeats_the_question_is_not_said(question: str, reply: str, language: str,
+                                                            step: int) -> None:
+    guard = ReplyGuard(language, question)
+    out, _ = _streamed(guard, reply, step)
+    assert out == NOT_SURE[language] and guard.dropped
+
+
+@pytest.mark.parametrize("step", STEPS)
+def test_an_answer_after_the_repeated_question_is_said_and_an_answer_that_starts_alike_is_not_held(
+    step: int,
+) -> None:
+    guard = ReplyGuard("es", "¿Cuánto es siete por ocho?")
+    out, _ = _streamed(guard, "¿Cuánto es siete por ocho? Son 56.", step)
+    assert out == "Son 56."
+    # the question's words, then an answer in the same sentence: said whole, not "not sure"
+    question = "What is the capital of France"
+    reply = "What is the capital of France is a common question: it is Paris. It is also the largest city."
+    guard = ReplyGuard("en", question)
+    out, pieces = _streamed(guard, reply, step)
+    assert out == reply
+    if step == 1:  # released while it streams, from the first word that leaves the question
+        assert len(pieces) > 2
+
+
+def test_without_the_question_nothing_is_held_for_it() -> None:
+    out, _ = _streamed(ReplyGuard("es"), "En qué número estoy pensando ahora mismo?", 3)
+    assert out == "En qué número estoy pensando ahora mismo?"

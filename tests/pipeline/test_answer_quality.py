@@ -137,6 +137,33 @@ def test_only_a_sure_transcript_goes_to_a_model(tmp_path: Path) -> None:
         assert typed.model == "qwen-0.5b" and typed.text and typed.text != DIDNT_CATCH["en"]
 
 
+def test_an_unsure_transcript_with_a_made_up_word_is_asked_again(tmp_path: Path) -> None:
+    """Over MIN_LOGPROB_FOR_MODEL but under MAX_LOGPROB_WITH_UNKNOWN_WORD: a model-bound question with
+    a word Spanish does not have (the real wordfreq lists) is asked again; the same words heard with
+    confidence are the user's and go to the model."""
+    from jarvis.stt.base import SttResult
+    from jarvis.stt.understood import MAX_LOGPROB_WITH_UNKNOWN_WORD, MIN_LOGPROB_FOR_MODEL
+
+    unsure = (MIN_LOGPROB_FOR_MODEL + MAX_LOGPROB_WITH_UNKNOWN_WORD) / 2
+    with build(settings_for(tmp_path), memory=False) as jarvis:
+        jarvis.start(preload=False)
+        seen: list[ReplyDone] = []
+        arrived = threading.Semaphore(0)
+        jarvis.assistant.bus.subscribe(lambda e: isinstance(e, ReplyDone) and (seen.append(e), arrived.release()))
+
+        def say(text: str, logprob: float) -> ReplyDone:
+            heard = SttResult(text, "es", 0.9, 2.0, 0.2, logprob=logprob)
+            jarvis.assistant.submit_text(text, "voice", "es", recognition=heard)
+            assert arrived.acquire(timeout=120)
+            return seen[-1]
+
+        made_up = say("¿Cuáles el símbolo químico del soñón?", unsure)
+        assert made_up.text == DIDNT_CATCH["es"] and made_up.model == "stt"
+        assert jarvis.assistant.pool.resident() == {}  # no model was asked
+        sure = say("¿Cuáles el símbolo químico del soñón?", MAX_LOGPROB_WITH_UNKNOWN_WORD + 0.1)
+        assert sure.model == "qwen-0.5b" and sure.text != DIDNT_CATCH["es"]
+
+
 def test_a_follow_up_on_a_country_fact_is_answered_from_data_until_the_topic_changes(tmp_path: Path) -> None:
     with build(settings_for(tmp_path), memory=False) as jarvis:
         jarvis.start(preload=False)

@@ -52,8 +52,10 @@ ANSWERED = [
     ("¿Cuál es el continente en el que está Egipto?", "es", "Egipto está en África."),
     ("¿En qué continente está Cuba?", "es", "Cuba está en América, en el Caribe."),
     ("Portugal está en qué continente", "es", "Portugal está en Europa."),
+    ("que continen esta chile.", "es", "Chile está en América del Sur."),  # as whisper heard espeak-ng (voice eval)
     # language
     ("What language do they speak in Brazil?", "en", "The official language of Brazil is Portuguese."),
+    ("Que idioma se haga en Brasil.", "es", "La lengua oficial de Brasil es el portugués."),  # "habla" misheard
     ("What languages are spoken in Switzerland?", "en",
      "The official languages of Switzerland are German, French, Italian and Romansh."),
     ("What is the official language of Egypt?", "en", "The official language of Egypt is Arabic."),
