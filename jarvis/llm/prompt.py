@@ -64,6 +64,23 @@ def memory_block(hits: MemoryHits) -> str:
     return f"{MEMORY_HEAD}\n{lines}{MEMORY_TAIL}"
 
 
+def without_asked_again(turns: Sequence[Turn]) -> list[Turn]:
+    """``turns`` less each exchange Jarvis answered with "didn't catch that" (``meta["asked_again"]``).
+
+    The words were misheard: a model that reads them answers the next question about them ("y el de
+    la placa" after "¿Cuáles el símbolo chímito de lo?" -> "El símbolo chimerito de la placa es...").
+    The saved conversation keeps them; only the prompt leaves them out.
+    """
+    kept: list[Turn] = []
+    for turn in turns:
+        if turn.role == "assistant" and turn.meta.get("asked_again"):
+            if kept and kept[-1].role == "user" and kept[-1].turn_id == turn.turn_id:
+                kept.pop()
+            continue
+        kept.append(turn)
+    return kept
+
+
 def prompt_messages(
     turns: Sequence[Turn],
     system_prompt: str,
@@ -87,7 +104,7 @@ def prompt_messages(
     """
     if memory and memory_in == "system_prompt":
         system_prompt, memory = f"{system_prompt}\n\n{memory}", ""
-    turns = list(turns)
+    turns = without_asked_again(turns)
     if new_user_text is None and turns and turns[-1].role == "user":
         new_user_text = turns.pop().content
     used = count_tokens(system_prompt) + MESSAGE_OVERHEAD_TOKENS

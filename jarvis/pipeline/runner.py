@@ -618,6 +618,8 @@ class Assistant:
     def _save_reply(self, item: Transcript, done: ReplyDone, fallbacks: list[str]) -> None:
         """Add the reply to the history (only the heard part when a barge-in came first)."""
         meta: dict[str, Any] = {}
+        if done.model == "stt":  # "didn't catch that": the next prompts leave this exchange out
+            meta["asked_again"] = True
         if done.remote:
             meta.update(remote=True, cost=done.cost)
         if fallbacks:

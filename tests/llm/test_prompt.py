@@ -91,3 +91,20 @@ def test_fit_text_keeps_short_text_whole_and_cuts_long_text_to_the_limit():
     fitted, cut = fit_text(text, 50, words)
     assert words(fitted) <= 50 and cut > 0 and len(fitted) < len(text)
     assert fitted.startswith("0 1 2") and fitted.endswith("998 999")
+
+
+def test_an_exchange_asked_again_is_left_out_of_the_prompt():
+    """A misheard question and its "didn't catch that" never reach a model; the one before stays."""
+    turns = [
+        Turn("user", "What is the capital of France?", turn_id=1),
+        Turn("assistant", "The capital of France is Paris.", turn_id=1),
+        Turn("user", "¿Cuáles el símbolo chímito de lo?", turn_id=2),
+        Turn("assistant", "Perdona, no te he entendido. ¿Puedes repetirlo?", turn_id=2, meta={"asked_again": True}),
+        Turn("user", "y el de la plata", turn_id=3),
+    ]
+    msgs = prompt_messages(turns, "Be brief.", 500, words)
+    assert [m.content for m in msgs[1:]] == [
+        "What is the capital of France?", "The capital of France is Paris.", "y el de la plata"]
+    # a reply asked again whose question is not just before it (another session's turn 2) drops alone
+    other = [Turn("user", "Hello.", turn_id=5), turns[3], Turn("user", "Hi again.", turn_id=6)]
+    assert [m.content for m in prompt_messages(other, "Be brief.", 500, words)[1:]] == ["Hello.", "Hi again."]

@@ -160,6 +160,8 @@ def test_an_unsure_transcript_with_a_made_up_word_is_asked_again(tmp_path: Path)
         made_up = say("¿Cuáles el símbolo químico del soñón?", unsure)
         assert made_up.text == DIDNT_CATCH["es"] and made_up.model == "stt"
         assert jarvis.assistant.pool.resident() == {}  # no model was asked
+        said = jarvis.assistant.conversation.turns[-2:]  # kept in the history, left out of the next prompts
+        assert said[0].content == "¿Cuáles el símbolo químico del soñón?" and said[1].meta.get("asked_again")
         sure = say("¿Cuáles el símbolo químico del soñón?", MAX_LOGPROB_WITH_UNKNOWN_WORD + 0.1)
         assert sure.model == "qwen-0.5b" and sure.text != DIDNT_CATCH["es"]
 
