@@ -21,6 +21,7 @@ import json
 import logging
 import math
 import os
+import re
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -418,10 +419,25 @@ def _lang(args: dict[str, Any]) -> str:
     return "es" if str(args.get("language") or "") == "es" else "en"
 
 
+# A request that names a timer, an alarm or a reminder may need the timer tools ...
+_TIMER_WORDS = re.compile(r"\b(timers?|alarms?|remind|reminders?|wake me|countdown|temporizador(es)?|alarmas?|"
+                          r"recuerdame|recordatorios?|despiertame|avisame)\b")
+# ... and so may one with a duration ("pon cinco minutos", "ten minutes for the eggs, please"), unless it
+# asks an amount ("how many seconds are in an hour", "¿cuántos segundos tiene una hora?"): five timer
+# schemas are ~560 prompt tokens, ~15 s of reading for qwen-1.5b on 2 CPU cores before its first word.
+_DURATION_WORDS = re.compile(r"\b(minutes?|seconds?|hours?|minutos?|segundos?|horas?)\b")
+_ASKS_AN_AMOUNT = re.compile(r"\b(how (many|much|long)|cuant[oa]s?|cuanto tiempo)\b")
+
+
 class _TimerTool(Tool):
     side_effects = True
-    keywords = (r"\b(timers?|alarms?|remind|reminders?|wake me|countdown|temporizador(es)?|alarmas?|recuerdame|"
-                r"recordatorios?|despiertame|minutes?|seconds?|hours?|minutos?|segundos?|horas?)\b")
+    keywords = _TIMER_WORDS.pattern  # marks a built-in; is_relevant is the whole rule
+
+    def is_relevant(self, text: str) -> bool:
+        """A timer word, or a duration in a request that does not ask how many or how long."""
+        if _TIMER_WORDS.search(text):
+            return True
+        return _DURATION_WORDS.search(text) is not None and _ASKS_AN_AMOUNT.search(text) is None
 
     def __init__(self, store: TimerStore, timezone: str = "") -> None:
         self.store = store

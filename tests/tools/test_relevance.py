@@ -24,6 +24,12 @@ def toolbox(tmp_path_factory):
         ("I have 3 boxes of 48 eggs, how many eggs in total?", {"calculator"}),
         ("Convert 10 miles to kilometers", {"calculator"}),
         ("What time is it in Lima?", {"clock"}),
+        # a duration asked about is no timer: the five timer schemas cost ~15 s of prompt reading
+        ("¿Cuántos segundos tienen ahora?", set()),
+        ("How long is a day on Mars in hours?", {"clock"}),
+        ("How many minutes does an egg take to boil?", set()),
+        ("Pon cinco minutos para la pasta, porfa", {"set_timer", "set_alarm", "set_reminder", "list_timers",
+                                                   "cancel_timer"}),
         ("How much is a third of 90?", {"calculator"}),  # a word, then a number
         ("Tengo 3 gatos", set()),  # a number alone
         # a long pasted text: the words and numbers far apart still count, and the check is one
