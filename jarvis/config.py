@@ -284,6 +284,9 @@ class STTSettings(_Section):
     english_check_model: Path = Path("models/moonshine-base-en")
     english_check_below: float = Field(-0.15, le=0.0)
     english_check_sure: float = Field(-0.3, le=0.0)
+    # an unsure English transcript that reads like no sentence (SmolLM2-135M) is asked again
+    sense_check: bool = True
+    sense_check_model: Path = Path("models/smollm2-135m-instruct-q4_1.gguf")
 
 
 class TTSSettings(_Section):
@@ -425,6 +428,7 @@ _PATH_FIELDS = {
     ("audio.wake", "model"),
     ("audio.speaker", "model"),
     ("stt", "english_check_model"),
+    ("stt", "sense_check_model"),
 }
 
 

@@ -55,7 +55,7 @@ from jarvis.pipeline.stage import EventBus, Stage
 from jarvis.pipeline.tool_rounds import ToolRounds, answer_from_result
 from jarvis.pipeline.tool_turn import instant_answer
 from jarvis.pipeline.turn_close import TurnCloser
-from jarvis.stt.understood import didnt_catch, is_language, made_up_words, sure_enough
+from jarvis.stt.understood import didnt_catch, is_language, made_up_words, reads_as_nonsense, sure_enough
 
 if TYPE_CHECKING:
     from jarvis.llm.router import Router
@@ -407,6 +407,11 @@ class Assistant:
             self._fixed_reply(item, didnt_catch(item.language), "stt",
                               "only a model could answer, and the unsure transcript has a made-up word: asked again")
             return
+        if self.coach is None and reads_as_nonsense(item.text, heard_in, logprob, self._question_before()):
+            self._fixed_reply(item, didnt_catch(item.language), "stt",
+                              "only a model could answer, and the unsure transcript reads like no sentence: "
+                              "asked again")
+            return
         self.last_language = language
         try:
             decision = self.decide(item.text)
@@ -542,6 +547,16 @@ class Assistant:
         if self.answers is None or self.forced_model or self.coach is not None or is_unsure(done.text):
             return
         self.answers.put(item.text, item.language, done.text, done.model, self._answered_by(routed))
+
+    def _question_before(self) -> str | None:
+        """The user's turn before this one (the newest turn is this one's), unless it was asked again."""
+        turns = self.conversation.turns
+        for i in range(len(turns) - 2, -1, -1):
+            if turns[i].role == "user":
+                reply = turns[i + 1] if i + 1 < len(turns) else None
+                asked_again = reply is not None and reply.role == "assistant" and reply.meta.get("asked_again")
+                return None if asked_again else turns[i].content
+        return None
 
     def _fixed_reply(self, item: Transcript, text: str, model: str, reason: str) -> None:
         """Answer with ``text`` as it stands, without a model (e.g. "didn't catch that")."""

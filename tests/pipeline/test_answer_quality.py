@@ -10,7 +10,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from devsupport.config import write_config
+from devsupport.config import SMOLLM, write_config
 from jarvis.assembly import build
 from jarvis.config import load_settings
 from jarvis.messages import ReplyDone, TokenDelta
@@ -137,25 +137,32 @@ def test_only_a_sure_transcript_goes_to_a_model(tmp_path: Path) -> None:
         assert typed.model == "qwen-0.5b" and typed.text and typed.text != DIDNT_CATCH["en"]
 
 
-def test_an_unsure_transcript_with_a_made_up_word_is_asked_again(tmp_path: Path) -> None:
+def test_an_unsure_transcript_with_a_made_up_word_or_reading_as_nonsense_is_asked_again(tmp_path: Path) -> None:
     """Over MIN_LOGPROB_FOR_MODEL but under MAX_LOGPROB_WITH_UNKNOWN_WORD: a model-bound question with
-    a word Spanish does not have (the real wordfreq lists) is asked again; the same words heard with
-    confidence are the user's and go to the model."""
+    a word Spanish does not have (the real wordfreq lists), or English words no one says together (the
+    real SmolLM2 scorer), is asked again; the same words heard with confidence are the user's and go to
+    the model."""
+    from jarvis.stt import plausible
     from jarvis.stt.base import SttResult
     from jarvis.stt.understood import MAX_LOGPROB_WITH_UNKNOWN_WORD, MIN_LOGPROB_FOR_MODEL
 
     unsure = (MIN_LOGPROB_FOR_MODEL + MAX_LOGPROB_WITH_UNKNOWN_WORD) / 2
-    with build(settings_for(tmp_path), memory=False) as jarvis:
+    settings = settings_for(tmp_path)
+    assert plausible.load(SMOLLM) is not None  # what load_stt does with the voice models
+    with build(settings, memory=False) as jarvis:
         jarvis.start(preload=False)
         seen: list[ReplyDone] = []
         arrived = threading.Semaphore(0)
         jarvis.assistant.bus.subscribe(lambda e: isinstance(e, ReplyDone) and (seen.append(e), arrived.release()))
 
-        def say(text: str, logprob: float) -> ReplyDone:
-            heard = SttResult(text, "es", 0.9, 2.0, 0.2, logprob=logprob)
-            jarvis.assistant.submit_text(text, "voice", "es", recognition=heard)
+        def say(text: str, logprob: float, language: str = "es") -> ReplyDone:
+            heard = SttResult(text, language, 0.9, 2.0, 0.2, logprob=logprob)
+            jarvis.assistant.submit_text(text, "voice", language, recognition=heard)
             assert arrived.acquire(timeout=120)
             return seen[-1]
+
+        nonsense = say("How many drums are with a cute drum?", unsure, "en")
+        assert nonsense.text == DIDNT_CATCH["en"] and nonsense.model == "stt"
 
         made_up = say("¿Cuáles el símbolo químico del soñón?", unsure)
         assert made_up.text == DIDNT_CATCH["es"] and made_up.model == "stt"
