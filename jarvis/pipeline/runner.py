@@ -30,6 +30,7 @@ from jarvis.llm.locality import withhold_memories
 from jarvis.llm.personal import mentions, not_told, personal_subject
 from jarvis.llm.pool import ModelPool
 from jarvis.llm.prompt import memory_block, prompt_messages
+from jarvis.llm.sense import reads_as_nonsense
 from jarvis.messages import (
     MemoryHits,
     ReplyDone,
@@ -55,7 +56,13 @@ from jarvis.pipeline.stage import EventBus, Stage
 from jarvis.pipeline.tool_rounds import ToolRounds, answer_from_result
 from jarvis.pipeline.tool_turn import instant_answer
 from jarvis.pipeline.turn_close import TurnCloser
-from jarvis.stt.understood import didnt_catch, is_language, made_up_words, reads_as_nonsense, sure_enough
+from jarvis.stt.understood import (
+    MAX_LOGPROB_WITH_UNKNOWN_WORD,
+    didnt_catch,
+    is_language,
+    made_up_words,
+    sure_enough,
+)
 
 if TYPE_CHECKING:
     from jarvis.llm.router import Router
@@ -407,7 +414,8 @@ class Assistant:
             self._fixed_reply(item, didnt_catch(item.language), "stt",
                               "only a model could answer, and the unsure transcript has a made-up word: asked again")
             return
-        if self.coach is None and reads_as_nonsense(item.text, heard_in, logprob, self._question_before()):
+        unsure = logprob is not None and logprob < MAX_LOGPROB_WITH_UNKNOWN_WORD
+        if self.coach is None and reads_as_nonsense(item.text, heard_in, unsure, self._question_before()):
             self._fixed_reply(item, didnt_catch(item.language), "stt",
                               "only a model could answer, and the unsure transcript reads like no sentence: "
                               "asked again")

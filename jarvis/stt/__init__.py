@@ -56,13 +56,8 @@ def load_stt(
 
     device, compute, threads = stt_placement(settings, plan)
     english_check = load_english_check(settings, threads)
-    # what jarvis.stt.understood checks unsure transcripts with: the word lists (~0.2 s and ~35 MB each)
-    # and, for English, the sentence scorer (~0.1 s, ~130 MB)
+    # the word lists jarvis.stt.understood checks unsure transcripts against (~0.2 s and ~35 MB each)
     preload([settings.stt.language] if settings.stt.language else settings.stt.languages)
-    if settings.stt.sense_check and settings.stt.language in ("", "en"):
-        from jarvis.stt.plausible import load
-
-        load(settings.stt.sense_check_model, threads)
     return FasterWhisperSTT(
         settings.stt.model,
         device=device,

@@ -9,13 +9,9 @@ they err on the side of answering: a short real question must never be refused.
 
 from __future__ import annotations
 
-import logging
 import re
 
-from jarvis.stt import plausible
 from jarvis.stt.lexicon import unknown_words
-
-log = logging.getLogger(__name__)
 
 #: What Jarvis says instead of answering a transcript that is not language.
 DIDNT_CATCH = {
@@ -71,32 +67,6 @@ def made_up_words(text: str, language: str | None, logprob: float | None) -> lis
     if logprob is None or logprob >= MAX_LOGPROB_WITH_UNKNOWN_WORD:
         return []
     return unknown_words(text, language)
-
-
-#: ... and an unsure English transcript that SmolLM2-135M reads at under this mean token
-#: log-probability (after the question before it; jarvis.stt.plausible) is words nobody says together.
-#: On the eval's and held-out English questions (both voices, whisper-base, -0.7 to -0.3) it finds
-#: 18 of espeak-ng's 56 bad transcripts ("How many drums are with a cute drum?" -6.47) and 2 of
-#: Jarvis's voices' 20, and none of their 106 good ones (the lowest: "On which continent is Brazil?"
-#: -5.16; "And a spider." after "How many legs does an insect have?" -4.53).
-MIN_ENGLISH_SENSE = -5.5
-
-
-def reads_as_nonsense(text: str, language: str | None, logprob: float | None, before: str | None = None) -> bool:
-    """True when an unsure English transcript reads like no sentence (``before``: the user's turn before).
-
-    False for other languages, sure or typed text, and when the scorer is not loaded or fails.
-    """
-    if language != "en" or logprob is None or logprob >= MAX_LOGPROB_WITH_UNKNOWN_WORD:
-        return False
-    scorer = plausible.loaded()
-    if scorer is None:
-        return False
-    try:
-        return scorer.mean_logprob(text, before) < MIN_ENGLISH_SENSE
-    except Exception:  # noqa: BLE001 - a scorer that fails leaves the turn to be answered
-        log.warning("the sentence scorer failed; the transcript is answered as heard", exc_info=True)
-        return False
 
 
 def didnt_catch(language: str | None) -> str:

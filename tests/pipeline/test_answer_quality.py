@@ -142,13 +142,13 @@ def test_an_unsure_transcript_with_a_made_up_word_or_reading_as_nonsense_is_aske
     a word Spanish does not have (the real wordfreq lists), or English words no one says together (the
     real SmolLM2 scorer), is asked again; the same words heard with confidence are the user's and go to
     the model."""
-    from jarvis.stt import plausible
+    from jarvis.llm import sense
     from jarvis.stt.base import SttResult
     from jarvis.stt.understood import MAX_LOGPROB_WITH_UNKNOWN_WORD, MIN_LOGPROB_FOR_MODEL
 
     unsure = (MIN_LOGPROB_FOR_MODEL + MAX_LOGPROB_WITH_UNKNOWN_WORD) / 2
     settings = settings_for(tmp_path)
-    assert plausible.load(SMOLLM) is not None  # what load_stt does with the voice models
+    assert sense.load(SMOLLM) is not None  # what load_stt does with the voice models
     with build(settings, memory=False) as jarvis:
         jarvis.start(preload=False)
         seen: list[ReplyDone] = []

@@ -7,8 +7,9 @@ transcript with SmolLM2-135M (already shipped as a chat model, 98 MB) and return
 log-probability of its tokens after the question before it (so "And a spider?" after "How many legs
 does an insect have?" is not odd). It takes ~0.07 s for a question on 2 CPU cores.
 
-:func:`load` builds the one scorer of the process (with the voice models); :func:`loaded` returns it
-from the turn's thread without ever loading.
+:func:`load` builds the one scorer of the process (with the voice models: it only ever reads what
+was heard); :func:`loaded` returns it from the turn's thread without ever loading;
+:func:`reads_as_nonsense` is the rule the pipeline applies to unsure English transcripts.
 """
 
 from __future__ import annotations
@@ -22,6 +23,13 @@ from typing import Any
 
 log = logging.getLogger(__name__)
 
+#: An unsure English transcript SmolLM2-135M reads at under this mean token log-probability (after
+#: the user's question before it) is words nobody says together. On the eval's and held-out English
+#: questions (bench/voice_eval.py, both voices, whisper-base, transcripts between -0.7 and -0.3) it
+#: finds 18 of espeak-ng's 56 bad transcripts ("How many drums are with a cute drum?" -6.47) and 2 of
+#: Jarvis's voices' 20, and none of their 106 good ones (the lowest: "On which continent is Brazil?"
+#: -5.16; "And a spider." after "How many legs does an insect have?" -4.53).
+MIN_ENGLISH_SENSE = -5.5
 _CONTEXT_TOKENS = 96  # the question before is cut to its last this many tokens
 _N_CTX = 256
 _lock = threading.Lock()
@@ -100,3 +108,20 @@ def load(model_path: Path, threads: int = 0) -> SentenceScorer | None:
 def loaded() -> SentenceScorer | None:
     """The scorer :func:`load` built, or None (never loads: safe on a turn's thread)."""
     return _scorer
+
+
+def reads_as_nonsense(text: str, language: str | None, unsure: bool, before: str | None = None) -> bool:
+    """True when an ``unsure`` English transcript reads like no sentence (``before``: the user's turn before).
+
+    False for other languages, for sure or typed text, and when the scorer is not loaded or fails.
+    """
+    if language != "en" or not unsure:
+        return False
+    scorer = loaded()
+    if scorer is None:
+        return False
+    try:
+        return scorer.mean_logprob(text, before) < MIN_ENGLISH_SENSE
+    except Exception:  # noqa: BLE001 - a scorer that fails leaves the turn to be answered
+        log.warning("the sentence scorer failed; the transcript is answered as heard", exc_info=True)
+        return False
