@@ -92,11 +92,13 @@ class VoiceModels:
                 )
                 self._owned.append(self._stt)
                 warm_up_stt(self._stt)
-                stt = self.settings.stt
-                if stt.sense_check and stt.language in ("", "en"):  # reads unsure English transcripts
-                    from jarvis.llm.sense import load as load_sense
+            stt = self.settings.stt
+            if self._need_stt and stt.sense_check and stt.language in ("", "en"):
+                # reads unsure English transcripts (jarvis.llm.sense): once per process, also when a
+                # recogniser was handed in
+                from jarvis.llm.sense import load as load_sense
 
-                    load_sense(stt.sense_check_model, getattr(self.plan.get("stt"), "n_threads", 0) or 0)
+                load_sense(stt.sense_check_model, getattr(self.plan.get("stt"), "n_threads", 0) or 0)
             if self._voices is None and self._need_voices:
                 from jarvis.tts.voices import VoiceSet
 
