@@ -617,7 +617,8 @@ class Assistant:
             if answer_now:  # small local models answer from a result when asked plainly (measured)
                 messages.append(answer_from_result(item.language))
             req = GenerationRequest(messages, llm.max_tokens, llm.temperature, llm.top_p, llm.seed,
-                                    language=item.language, question=item.text)
+                                    language=item.language,
+                                    question=item.text if self.coach is None else None)  # a tutor may say it back
             req.tools = self._tool_schemas(model, spec, item.text) if offer_tools and not answer_now else None
             with self._active_lock:
                 self._active = req
