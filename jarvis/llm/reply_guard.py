@@ -188,7 +188,7 @@ class ReplyGuard:
             self.dropped.append(held[opened.start():])
             before = held[: opened.start()]
             return before if before.strip() and not is_leak(self._released + before) else ""
-        if self._may_echo(whole) and echo_key(whole) == self._question:
+        if self._question and not self._any_out and echo_key(whole) == self._question:
             self.dropped.append(held)
             return ""
         if not _SUSPECT.search(whole):

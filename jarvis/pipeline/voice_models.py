@@ -78,6 +78,18 @@ class VoiceModels:
             self._thread = threading.Thread(target=self.load, name="jarvis-voice-load", daemon=True)
             self._thread.start()
 
+    def _load_transcript_checks(self) -> None:
+        """What a turn checks unsure transcripts with (jarvis.stt.understood, jarvis.llm.sense): the
+        word lists (~0.2 s and ~35 MB a language) and, for English, the sentence scorer (~130 MB)."""
+        from jarvis.stt.lexicon import preload
+
+        stt = self.settings.stt
+        preload([stt.language] if stt.language else stt.languages)
+        if stt.sense_check and stt.language in ("", "en"):
+            from jarvis.llm.sense import load as load_sense
+
+            load_sense(stt.sense_check_model, getattr(self.plan.get("stt"), "n_threads", 0) or 0)
+
     def load(self) -> None:
         """Load and warm the models (a short decode, a word of each voice); then publish VoiceReady."""
         t0 = time.monotonic()
@@ -92,13 +104,8 @@ class VoiceModels:
                 )
                 self._owned.append(self._stt)
                 warm_up_stt(self._stt)
-            stt = self.settings.stt
-            if self._need_stt and stt.sense_check and stt.language in ("", "en"):
-                # reads unsure English transcripts (jarvis.llm.sense): once per process, also when a
-                # recogniser was handed in
-                from jarvis.llm.sense import load as load_sense
-
-                load_sense(stt.sense_check_model, getattr(self.plan.get("stt"), "n_threads", 0) or 0)
+            if self._need_stt:  # also when a recogniser was handed in; each loads once per process
+                self._load_transcript_checks()
             if self._voices is None and self._need_voices:
                 from jarvis.tts.voices import VoiceSet
 

@@ -52,12 +52,9 @@ def load_stt(
         ModelLoadError: the model could not be loaded on the chosen device.
     """
     from jarvis.stt.faster_whisper_backend import FasterWhisperSTT
-    from jarvis.stt.lexicon import preload
 
     device, compute, threads = stt_placement(settings, plan)
     english_check = load_english_check(settings, threads)
-    # the word lists jarvis.stt.understood checks unsure transcripts against (~0.2 s and ~35 MB each)
-    preload([settings.stt.language] if settings.stt.language else settings.stt.languages)
     return FasterWhisperSTT(
         settings.stt.model,
         device=device,

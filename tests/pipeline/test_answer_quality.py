@@ -23,8 +23,14 @@ def settings_for(tmp_path: Path, llm: str = ""):
         f"max_tokens = 48\ntemperature = 0.0\nseed = 42\nhistory_tokens = 1024\n{llm}"))
 
 
-def voice_turn(jarvis, text: str, language: str) -> tuple[ReplyDone, str]:
-    """Submit ``text`` as a voice turn; the ReplyDone and everything streamed to the user."""
+def voice_turn(
+    jarvis, text: str, language: str, logprob: float | None = None, source: Any = "voice",
+) -> tuple[ReplyDone, str]:
+    """Submit ``text`` as a turn (a voice one heard at ``logprob`` when given); the ReplyDone and
+    everything streamed to the user."""
+    from jarvis.stt.base import SttResult
+
+    heard = SttResult(text, language, 0.9, 2.0, 0.2, logprob=logprob) if source == "voice" else None
     done: list[ReplyDone] = []
     shown: list[str] = []
     arrived = threading.Event()
@@ -38,7 +44,7 @@ def voice_turn(jarvis, text: str, language: str) -> tuple[ReplyDone, str]:
 
     jarvis.assistant.bus.subscribe(observe)
     try:
-        jarvis.assistant.submit_text(text, "voice", language)
+        jarvis.assistant.submit_text(text, source, language, recognition=heard)
         assert arrived.wait(120)
     finally:
         jarvis.assistant.bus.unsubscribe(observe)
@@ -113,21 +119,14 @@ def test_a_transcript_the_recogniser_guessed_is_asked_again(tmp_path: Path) -> N
 def test_only_a_sure_transcript_goes_to_a_model(tmp_path: Path) -> None:
     """Between the two bars (-0.8 and -0.7): an instant answer is given, a model-bound question is
     asked again, in the speaker's language; typed text is never judged by a recogniser's score."""
-    from jarvis.stt.base import SttResult
     from jarvis.stt.understood import MIN_LOGPROB, MIN_LOGPROB_FOR_MODEL
 
     unsure = (MIN_LOGPROB + MIN_LOGPROB_FOR_MODEL) / 2
     with build(settings_for(tmp_path), memory=False) as jarvis:
         jarvis.start(preload=False)
-        seen: list[ReplyDone] = []
-        arrived = threading.Semaphore(0)
-        jarvis.assistant.bus.subscribe(lambda e: isinstance(e, ReplyDone) and (seen.append(e), arrived.release()))
 
         def say(text: str, language: str, source: Any = "voice") -> ReplyDone:
-            heard = SttResult(text, language, 0.9, 2.0, 0.2, logprob=unsure)
-            jarvis.assistant.submit_text(text, source, language, recognition=heard if source == "voice" else None)
-            assert arrived.acquire(timeout=120)
-            return seen[-1]
+            return voice_turn(jarvis, text, language, unsure, source)[0]
 
         instant = say("What is 7 times 8?", "en")
         assert "56" in instant.text and instant.model == "instant"
@@ -143,7 +142,6 @@ def test_an_unsure_transcript_with_a_made_up_word_or_reading_as_nonsense_is_aske
     real SmolLM2 scorer), is asked again without asking a model. (The same words heard with confidence are
     the user's: tests/stt/test_understood.py and tests/llm/test_sense.py.)"""
     from jarvis.llm import sense
-    from jarvis.stt.base import SttResult
     from jarvis.stt.understood import MAX_LOGPROB_WITH_UNKNOWN_WORD, MIN_LOGPROB_FOR_MODEL
 
     unsure = (MIN_LOGPROB_FOR_MODEL + MAX_LOGPROB_WITH_UNKNOWN_WORD) / 2
@@ -151,15 +149,9 @@ def test_an_unsure_transcript_with_a_made_up_word_or_reading_as_nonsense_is_aske
     assert sense.load(SMOLLM) is not None  # what the voice models' loader does
     with build(settings, memory=False) as jarvis:
         jarvis.start(preload=False)
-        seen: list[ReplyDone] = []
-        arrived = threading.Semaphore(0)
-        jarvis.assistant.bus.subscribe(lambda e: isinstance(e, ReplyDone) and (seen.append(e), arrived.release()))
 
         def say(text: str, logprob: float, language: str = "es") -> ReplyDone:
-            heard = SttResult(text, language, 0.9, 2.0, 0.2, logprob=logprob)
-            jarvis.assistant.submit_text(text, "voice", language, recognition=heard)
-            assert arrived.acquire(timeout=120)
-            return seen[-1]
+            return voice_turn(jarvis, text, language, logprob)[0]
 
         nonsense = say("How many drums are with a cute drum?", unsure, "en")
         assert nonsense.text == DIDNT_CATCH["en"] and nonsense.model == "stt"
